@@ -1,0 +1,484 @@
+"""The feedback framework behind every ``check_<task>(func)`` in the exercise notebooks.
+
+A check runs the learner's function on fixed-seed cases and prints one line:
+
+    PASS  central_difference (1/1): <what was verified>
+    FAIL  central_difference (0/1): <a hint naming the most likely mistake>
+
+It never shows a traceback from inside the library. Every outcome is recorded as a
+:class:`Result` (task id, score, max score, message) that the instructor's grader
+collects with :func:`grade`.
+
+Writing a check::
+
+    @task("central_difference", points=1)
+    def check_central_difference(fn):
+        out = call(fn, np.sin, 0.3, 1e-3)          # timeout, exceptions, mutation handled
+        expect_close(out, reference, "central_difference(np.sin, 0.3, 1e-3)",
+                     mistakes={"you divided by h instead of 2h": 2 * reference})
+        return "matches the central difference on 3 functions"
+
+Inside a check, :func:`fail` (or a failed ``expect_*``) stops with a hint.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import signal
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+__all__ = [
+    "Result",
+    "Mistake",
+    "task",
+    "call",
+    "fail",
+    "expect_close",
+    "expect_array",
+    "expect_scalar",
+    "grade",
+    "registry",
+    "results",
+    "clear_results",
+]
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one check: what the grader records."""
+
+    task: str
+    score: float
+    max_score: float
+    message: str
+    status: str  # "pass", "fail", "not_implemented", "error"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+    def __str__(self) -> str:
+        label = {"pass": "PASS", "fail": "FAIL", "not_implemented": "TODO", "error": "FAIL"}[self.status]
+        score = f"{self.score:g}/{self.max_score:g}"
+        return f"{label}  {self.task} ({score}): {self.message}"
+
+
+class Mistake(Exception):
+    """Raised inside a check when the learner's function is wrong; the message is the hint."""
+
+
+class _NotImplementedYet(Exception):
+    pass
+
+
+class _TimedOut(BaseException):
+    """BaseException so a learner's bare ``except Exception`` cannot swallow it."""
+
+
+_REGISTRY: dict[str, "TaskCheck"] = {}
+_RESULTS: dict[str, Result] = {}
+
+
+def registry() -> dict[str, "TaskCheck"]:
+    """All registered checks by task id (importing ``backprop_lib.checks`` registers them)."""
+    return dict(_REGISTRY)
+
+
+def results() -> dict[str, Result]:
+    """The latest result of every check run in this process, by task id."""
+    return dict(_RESULTS)
+
+
+def clear_results() -> None:
+    _RESULTS.clear()
+
+
+def fail(hint: str) -> None:
+    """Stop the current check with a hint for the learner."""
+    raise Mistake(hint)
+
+
+class TaskCheck:
+    """A registered check: call it with the learner's function to print PASS or a hint."""
+
+    def __init__(self, name: str, points: float, body: Callable[..., str | None], timeout: float):
+        self.task = name
+        self.points = float(points)
+        self.timeout = timeout
+        self._body = body
+        functools.update_wrapper(self, body)
+
+    def __call__(self, func: Any, *, quiet: bool = False) -> None:
+        result = self.run(func)
+        if not quiet:
+            print(result)
+
+    def run(self, func: Any) -> Result:
+        """Run the check without printing; record and return the :class:`Result`."""
+        result = self._evaluate(func)
+        _RESULTS[self.task] = result
+        return result
+
+    def _evaluate(self, func: Any) -> Result:
+        def outcome(status: str, message: str) -> Result:
+            score = self.points if status == "pass" else 0.0
+            return Result(self.task, score, self.points, message, status)
+
+        if not callable(func):
+            return outcome(
+                "fail",
+                f"expected your function, got {_describe(func)}. Pass the function itself, "
+                f"without calling it: check_{self.task}(my_function), not check_{self.task}(my_function()).",
+            )
+        token = _CURRENT.set(self)
+        try:
+            verified = self._body(func)
+        except _NotImplementedYet:
+            return outcome(
+                "not_implemented",
+                f"not implemented yet: `{_name(func)}` still raises NotImplementedError. "
+                "Replace the `raise NotImplementedError(...)` line with your code, run the cell, "
+                "then run this check again.",
+            )
+        except Mistake as exc:
+            return outcome("fail", str(exc))
+        except Exception as exc:  # a bug the check did not foresee: still no traceback
+            return outcome(
+                "error",
+                f"could not check your function: {type(exc).__name__}: {exc}. "
+                "Check that it returns the type and shape the task asks for.",
+            )
+        finally:
+            _CURRENT.reset(token)
+        return outcome("pass", verified or "all cases match the reference")
+
+
+class _Current:
+    """Which check is running (for the timeout default); a tiny stand-in for contextvars."""
+
+    def __init__(self):
+        self.stack: list[TaskCheck] = []
+
+    def set(self, check):
+        self.stack.append(check)
+        return check
+
+    def reset(self, _token):
+        self.stack.pop()
+
+    def get(self):
+        return self.stack[-1] if self.stack else None
+
+
+_CURRENT = _Current()
+
+
+def task(name: str, points: float = 1, timeout: float = DEFAULT_TIMEOUT) -> Callable[[Callable], TaskCheck]:
+    """Register a check for the graded task ``name`` (task ids are unique across the course)."""
+    if not name.isidentifier():
+        raise ValueError(f"task name must be a Python identifier, got {name!r}")
+
+    def register(body: Callable) -> TaskCheck:
+        if name in _REGISTRY:
+            raise ValueError(f"task {name!r} is registered twice")
+        check = TaskCheck(name, points, body, timeout)
+        _REGISTRY[name] = check
+        return check
+
+    return register
+
+
+def grade(task_name: str, func: Any) -> Result:
+    """Run the library's check for ``task_name`` on ``func`` and return its :class:`Result`."""
+    if task_name not in _REGISTRY:
+        raise ValueError(f"unknown task {task_name!r}; known tasks: {sorted(_REGISTRY)}")
+    return _REGISTRY[task_name].run(func)
+
+
+# --------------------------------------------------------------------------- calling
+
+
+def call(func: Callable, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    """Call the learner's ``func`` safely.
+
+    - ``NotImplementedError`` -> the check reports "not implemented yet";
+    - any other exception -> a hint naming the exception, the learner's line and the inputs;
+    - longer than ``timeout`` seconds -> a hint about infinite loops;
+    - an input array modified in place -> a hint about mutation.
+    """
+    if timeout is None:
+        current = _CURRENT.get()
+        timeout = current.timeout if current is not None else DEFAULT_TIMEOUT
+    snapshot = [_snapshot(a) for a in args] + [_snapshot(v) for v in kwargs.values()]
+    names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument `{k}`" for k in kwargs]
+    try:
+        with _time_limit(timeout):
+            out = func(*args, **kwargs)
+    except NotImplementedError:
+        raise _NotImplementedYet() from None
+    except _TimedOut:
+        raise Mistake(
+            f"your function did not return within {timeout:g} s when called with "
+            f"{_describe_args(args, kwargs)}. Is there a loop that never ends (e.g. a `while` whose "
+            "condition never changes)?"
+        ) from None
+    except RecursionError:
+        raise Mistake(
+            "your function recursed too deeply (RecursionError). Does the recursion have a base case? "
+            "For graph traversals, use an explicit stack instead of recursion."
+        ) from None
+    except Exception as exc:
+        raise Mistake(
+            f"your function raised {type(exc).__name__}: {exc}{_learner_line(exc)} when called with "
+            f"{_describe_args(args, kwargs)}."
+        ) from None
+    for name, before, value in zip(names, snapshot, list(args) + list(kwargs.values())):
+        if before is not None and not _same(before, value):
+            raise Mistake(
+                f"your function modified its input ({name}) in place. Compute a new array instead "
+                "(e.g. `x = x + 1` or `x.copy()`, not `x += 1` or `x[...] = ...` on an input)."
+            )
+    return out
+
+
+def _snapshot(value: Any):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, dict)):
+        try:
+            return copy.deepcopy(value)
+        except Exception:
+            return None
+    return None
+
+
+def _same(before: Any, after: Any) -> bool:
+    if isinstance(before, np.ndarray):
+        return (
+            isinstance(after, np.ndarray)
+            and before.shape == after.shape
+            and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
+        )
+    try:
+        return _deep_equal(before, after)
+    except Exception:
+        return True
+
+
+def _deep_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_deep_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_deep_equal(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+class _time_limit:
+    """Raise :class:`_TimedOut` in the main thread after ``seconds`` (no limit elsewhere)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.active = (
+            seconds is not None
+            and seconds > 0
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.signal(signal.SIGALRM, self._handler)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    @staticmethod
+    def _handler(signum, frame):
+        raise _TimedOut()
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def _learner_line(exc: BaseException) -> str:
+    """' (line N of your code: `text`)' for the innermost frame outside backprop_lib."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if "backprop_lib" not in f.filename.replace("\\", "/").split("/site-packages/")[-1]
+            and "/numpy/" not in f.filename]
+    if not mine:
+        return ""
+    frame = mine[-1]
+    text = (frame.line or "").strip()
+    where = f"line {frame.lineno} of your code" if frame.filename.startswith("<") else f"{frame.filename}:{frame.lineno}"
+    return f" ({where}: `{text}`)" if text else f" ({where})"
+
+
+# --------------------------------------------------------------------------- describing values
+
+
+def _name(func: Any) -> str:
+    return getattr(func, "__name__", type(func).__name__)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (bool, np.bool_)):
+        return f"the bool {value}"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"the number {value!r}"
+    if value is None:
+        return "None (did you forget `return`?)"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    if callable(value):
+        return f"the function `{_name(value)}`"
+    return f"a {type(value).__name__}"
+
+
+def _describe_args(args, kwargs) -> str:
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        if value.size <= 4:
+            return np.array2string(value, precision=4, separator=", ")
+        return f"<array {value.shape} {value.dtype}>"
+    if callable(value):
+        return _name(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _diagnose(out: np.ndarray, mistakes: Mapping[str, Any] | None, rtol: float, atol: float) -> str | None:
+    for hint, wrong in (mistakes or {}).items():
+        try:
+            wrong = np.asarray(wrong, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if _close(out, wrong, rtol, atol):
+            return hint
+    return None
+
+
+def expect_array(
+    out: Any,
+    expected: Any,
+    what: str,
+    *,
+    mistakes: Mapping[str, Any] | None = None,
+    rtol: float = 1e-7,
+    atol: float = 1e-10,
+    dtype_float64: bool = True,
+) -> np.ndarray:
+    """Check that ``out`` is an array equal to ``expected``; else fail with the best hint.
+
+    ``mistakes`` maps a hint to the value a typical wrong implementation returns;
+    the first one that matches ``out`` is reported.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    if out is None:
+        fail(f"{what} returned None. Did you forget the `return` statement?")
+    if isinstance(out, tuple) and expected.ndim > 0:
+        fail(f"{what} returned a tuple of {len(out)} items; expected one array of shape {expected.shape}.")
+    if isinstance(out, (list, tuple)):
+        out = np.asarray(out)
+    if not isinstance(out, (np.ndarray, np.generic, int, float)):
+        fail(f"{what} should return a numpy array of shape {expected.shape}, got {_describe(out)}.")
+    arr = np.asarray(out)
+    if arr.dtype.kind not in "fiub":
+        fail(f"{what} should return numbers, got an array of dtype {arr.dtype}.")
+    if arr.shape != expected.shape:
+        hint = _diagnose_shape(arr.shape, expected.shape)
+        fail(f"{what} has shape {arr.shape}, expected {expected.shape}.{hint}")
+    if arr.dtype.kind == "f" and np.any(~np.isfinite(arr)) and np.all(np.isfinite(expected)):
+        bad = "NaN" if np.any(np.isnan(arr)) else "inf"
+        fail(
+            f"{what} contains {bad}. Look for a division by zero, a log of 0 or of a negative number, "
+            "or an exp of a large number (use a numerically stable form)."
+        )
+    arr64 = arr.astype(np.float64)
+    if _close(arr64, expected, rtol, atol):
+        if dtype_float64 and arr.dtype.kind == "f" and arr.dtype != np.float64:
+            fail(
+                f"{what} has the right values but dtype {arr.dtype}: keep float64 "
+                "(float32 keeps only about 7 significant digits, so gradient checks fail)."
+            )
+        return arr64
+    if arr.dtype.kind == "f" and arr.dtype != np.float64 and _close(arr64, expected, 1e-4, 1e-6):
+        fail(
+            f"{what} is only close to the answer, and its dtype is {arr.dtype}: compute in float64 "
+            "(float32 loses precision after about 7 digits)."
+        )
+    hint = _diagnose(arr64, mistakes, rtol, atol)
+    if hint is None and arr64.size and np.allclose(arr64, -expected, rtol=rtol, atol=atol) and np.any(expected):
+        hint = "the sign is flipped"
+    if hint is None:
+        flat_out, flat_exp = arr64.ravel(), expected.ravel()
+        i = int(np.argmax(np.abs(flat_out - flat_exp)))
+        index = np.unravel_index(i, expected.shape) if expected.ndim else ()
+        where = f" at index {tuple(int(j) for j in index)}" if expected.ndim else ""
+        fail(f"{what} is wrong{where}: got {flat_out[i]:.6g}, expected {flat_exp[i]:.6g}.")
+    fail(f"{what} is wrong: {hint}.")
+
+
+def _diagnose_shape(got: tuple, want: tuple) -> str:
+    if len(got) == 2 and len(want) == 2 and got == want[::-1]:
+        return " It is the transpose of what is needed: check the order of the matrix product or a missing `.T`."
+    if len(got) == len(want) - 1 and got == want[1:]:
+        return " Did you sum or average over the batch axis? This result keeps one value per example."
+    if len(got) == len(want) - 1 and got == want[:-1]:
+        return " You reduced the last axis; this result keeps it."
+    if len(got) == len(want) + 1 and got[1:] == want:
+        return " Did you forget to sum over the batch (axis 0)?"
+    if len(want) == 0 and len(got) > 0:
+        return " A single number was expected: reduce with a sum or mean."
+    return ""
+
+
+def expect_scalar(out: Any, expected: float, what: str, *, mistakes: Mapping[str, Any] | None = None,
+                  rtol: float = 1e-7, atol: float = 1e-10) -> float:
+    """Check that ``out`` is a real number equal to ``expected``; else fail with the best hint."""
+    if isinstance(out, np.ndarray) and out.size == 1:
+        out = out.reshape(())[()]
+    if out is None:
+        fail(f"{what} returned None. Did you forget the `return` statement?")
+    if isinstance(out, (bool, np.bool_)) or not isinstance(out, (int, float, np.integer, np.floating)):
+        fail(f"{what} should return a single number, got {_describe(out)}.")
+    value = float(out)
+    if math.isnan(value):
+        fail(f"{what} returned NaN. Look for 0/0, log of a negative number, or inf - inf.")
+    expect_array(np.float64(value), expected, what, mistakes=mistakes, rtol=rtol, atol=atol, dtype_float64=False)
+    if isinstance(out, np.floating) and not isinstance(out, np.float64):
+        fail(f"{what} is {type(out).__name__}; compute in float64 to keep full precision.")
+    return value
+
+
+def expect_close(out: Any, expected: Any, what: str, **kwargs: Any):
+    """``expect_scalar`` for scalar ``expected``, ``expect_array`` otherwise."""
+    if np.ndim(expected) == 0:
+        return expect_scalar(out, float(expected), what, **kwargs)
+    return expect_array(out, expected, what, **kwargs)
+
