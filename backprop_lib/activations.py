@@ -1,0 +1,130 @@
+r"""Activation functions and their derivatives, elementwise on arrays of any shape.
+
+===========  ===============================================  ===========================================
+name         :math:`f(z)`                                     :math:`f'(z)`
+===========  ===============================================  ===========================================
+sigmoid      :math:`\sigma(z) = 1 / (1 + e^{-z})`             :math:`\sigma(z)(1 - \sigma(z)) \le 1/4`
+tanh         :math:`\tanh z`                                  :math:`1 - \tanh^2 z \le 1`
+relu         :math:`\max(0, z)`                               :math:`1` if :math:`z > 0` else :math:`0`
+leaky_relu   :math:`z` if :math:`z > 0` else :math:`\alpha z`  :math:`1` if :math:`z > 0` else :math:`\alpha`
+identity     :math:`z`                                        :math:`1`
+===========  ===============================================  ===========================================
+
+Every function keeps a floating input's dtype (float64 unless you pass float32) and
+never warns, whatever the input: the sigmoid only ever exponentiates :math:`-|z|`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
+    "leaky_relu", "leaky_relu_grad", "identity", "identity_grad",
+    "Activation", "ACTIVATIONS", "get_activation",
+]
+
+
+def _float(z) -> np.ndarray:
+    z = np.asarray(z)
+    if z.dtype.kind == "f":
+        return z
+    if z.dtype.kind in "iub":
+        return z.astype(np.float64)
+    raise TypeError(f"z must be a numeric array, got dtype {z.dtype}")
+
+
+def sigmoid(z) -> np.ndarray:
+    r"""Numerically stable :math:`\sigma(z) = 1/(1+e^{-z})`: exact 0/1 limits, no overflow."""
+    z = _float(z)
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def sigmoid_grad(z) -> np.ndarray:
+    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z))`, at most 1/4 (at z = 0)."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z) -> np.ndarray:
+    return np.tanh(_float(z))
+
+
+def tanh_grad(z) -> np.ndarray:
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z`."""
+    t = np.tanh(_float(z))
+    return 1.0 - t * t
+
+
+def relu(z) -> np.ndarray:
+    z = _float(z)
+    return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+
+
+def relu_grad(z) -> np.ndarray:
+    """1 where z > 0, else 0 (the subgradient 0 is used at z = 0, as PyTorch does)."""
+    z = _float(z)
+    return (z > 0).astype(z.dtype)
+
+
+def leaky_relu(z, slope: float = 0.01) -> np.ndarray:
+    z = _float(z)
+    return np.where(z > 0, z, slope * z).astype(z.dtype, copy=False)
+
+
+def leaky_relu_grad(z, slope: float = 0.01) -> np.ndarray:
+    z = _float(z)
+    return np.where(z > 0, 1.0, slope).astype(z.dtype, copy=False)
+
+
+def identity(z) -> np.ndarray:
+    return _float(z)
+
+
+def identity_grad(z) -> np.ndarray:
+    return np.ones_like(_float(z))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation by name, with its function ``f`` and derivative ``df`` (both of z)."""
+
+    name: str
+    f: Callable[[np.ndarray], np.ndarray]
+    df: Callable[[np.ndarray], np.ndarray]
+
+    def __call__(self, z):
+        return self.f(z)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_grad),
+    "tanh": Activation("tanh", tanh, tanh_grad),
+    "relu": Activation("relu", relu, relu_grad),
+    "leaky_relu": Activation("leaky_relu", leaky_relu, leaky_relu_grad),
+    "identity": Activation("identity", identity, identity_grad),
+}
+
+
+def get_activation(name, slope: float | None = None) -> Activation:
+    """Look up an activation by name (or pass an :class:`Activation` through).
+
+    ``slope`` sets leaky ReLU's negative slope (default 0.01).
+    """
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"activation must be a name (str), got {type(name).__name__}")
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
+    if name == "leaky_relu" and slope is not None:
+        if not (0 <= slope < 1):
+            raise ValueError(f"slope must be in [0, 1), got {slope!r}")
+        return Activation(
+            "leaky_relu", lambda z: leaky_relu(z, slope), lambda z: leaky_relu_grad(z, slope)
+        )
+    return ACTIVATIONS[name]

@@ -1,0 +1,138 @@
+r"""Loss functions, each returning ``(loss, dpred)``: the scalar and its gradient.
+
+Definitions match PyTorch's defaults so results can be compared directly:
+
+- :func:`mse`: :math:`L = \frac{1}{NC}\sum (p - t)^2` (``F.mse_loss``, mean over all elements, no 1/2);
+- :func:`softmax_cross_entropy`: :math:`L = -\frac1N \sum_n \log \mathrm{softmax}(z_n)_{y_n}`
+  (``F.cross_entropy``); its gradient is :math:`(p - y)/N`;
+- :func:`sigmoid_cross_entropy`: binary cross-entropy on logits (``F.binary_cross_entropy_with_logits``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid
+
+__all__ = ["softmax", "log_softmax", "logsumexp", "mse", "softmax_cross_entropy",
+           "sigmoid_cross_entropy", "one_hot"]
+
+
+def _float_array(x, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind in "iub":
+        arr = arr.astype(np.float64)
+    elif arr.dtype.kind != "f":
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if arr.size and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def logsumexp(z, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    r"""Stable :math:`\log\sum_j e^{z_j} = m + \log\sum_j e^{z_j - m}` with :math:`m = \max_j z_j`."""
+    z = np.asarray(z, dtype=np.result_type(z, np.float32))
+    m = np.max(z, axis=axis, keepdims=True)
+    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(z, axis: int = -1) -> np.ndarray:
+    z = np.asarray(z, dtype=np.result_type(z, np.float32))
+    return z - logsumexp(z, axis=axis, keepdims=True)
+
+
+def softmax(z, axis: int = -1) -> np.ndarray:
+    r""":math:`\mathrm{softmax}(z)_j = e^{z_j - m} / \sum_k e^{z_k - m}`: finite for any finite z."""
+    z = np.asarray(z, dtype=np.result_type(z, np.float32))
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def one_hot(labels, num_classes: int) -> np.ndarray:
+    """(N,) int labels -> (N, num_classes) float64 one-hot rows."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be a 1-D integer array, got shape {labels.shape} dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must be in [0, {num_classes}), got values from {labels.min()} to {labels.max()}")
+    out = np.zeros((labels.size, num_classes))
+    out[np.arange(labels.size), labels] = 1.0
+    return out
+
+
+def mse(pred, target) -> tuple[float, np.ndarray]:
+    r"""Mean squared error over all elements and its gradient.
+
+    pred, target : same shape, e.g. (N, C). No broadcasting.
+
+    .. math:: L = \frac{1}{NC}\sum_{n,c}(p_{nc} - t_{nc})^2, \qquad
+              \frac{\partial L}{\partial p} = \frac{2}{NC}(p - t)
+    """
+    pred = _float_array(pred, "pred")
+    target = _float_array(target, "target")
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have the same shape, got pred {pred.shape} and target {target.shape}")
+    if pred.size == 0:
+        raise ValueError("pred is empty: need at least one example")
+    diff = pred - target
+    return float(np.mean(diff * diff)), (2.0 / diff.size) * diff
+
+
+def _targets(labels, n: int, c: int, name: str = "labels") -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        if labels.dtype.kind not in "iu":
+            raise TypeError(f"{name} of shape ({n},) must be integer class ids, got dtype {labels.dtype}")
+        if labels.shape[0] != n:
+            raise ValueError(f"{name} must have one entry per row of logits: expected ({n},), got {labels.shape}")
+        if n and (labels.min() < 0 or labels.max() >= c):
+            raise ValueError(f"{name} must be class ids in [0, {c}), got values from {labels.min()} to {labels.max()}")
+        return labels
+    if labels.shape != (n, c):
+        raise ValueError(f"{name} must be class ids of shape ({n},) or one-hot of shape ({n}, {c}), got {labels.shape}")
+    return _float_array(labels, name)
+
+
+def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
+    r"""Softmax cross-entropy, mean over the batch, and its gradient.
+
+    logits : (N, C) scores; labels : (N,) int class ids or (N, C) one-hot / probabilities.
+
+    .. math:: L = -\frac1N\sum_n \sum_c y_{nc}\log p_{nc}, \quad p = \mathrm{softmax}(z), \qquad
+              \frac{\partial L}{\partial z} = \frac{1}{N}(p - y)
+    """
+    z = _float_array(logits, "logits")
+    if z.ndim != 2:
+        raise ValueError(f"logits must be 2-D (N, C), got shape {z.shape}")
+    n, c = z.shape
+    if n == 0:
+        raise ValueError("logits is empty: need at least one example")
+    y = _targets(labels, n, c)
+    logp = log_softmax(z)
+    p = np.exp(logp)
+    if y.ndim == 1:
+        rows = np.arange(n)
+        loss = -float(np.mean(logp[rows, y]))
+        dz = p
+        dz[rows, y] -= 1.0
+    else:
+        loss = -float(np.sum(y * logp)) / n
+        dz = p - y
+    return loss, dz / n
+
+
+def sigmoid_cross_entropy(logits, targets) -> tuple[float, np.ndarray]:
+    r"""Binary cross-entropy on logits, mean over all elements, and its gradient.
+
+    .. math:: L = \mathrm{mean}\big(\max(z,0) - z t + \log(1 + e^{-|z|})\big), \qquad
+              \frac{\partial L}{\partial z} = \frac{\sigma(z) - t}{\text{size}}
+    """
+    z = _float_array(logits, "logits")
+    t = _float_array(targets, "targets")
+    if z.shape != t.shape:
+        raise ValueError(f"logits and targets must have the same shape, got {z.shape} and {t.shape}")
+    if z.size == 0:
+        raise ValueError("logits is empty: need at least one example")
+    loss = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(loss)), (sigmoid(z) - t) / z.size

@@ -1,0 +1,402 @@
+r"""A multilayer perceptron in numpy, with backprop written out layer by layer.
+
+For layers :math:`l = 1..L`, weights :math:`W_l` of shape (n_l, n_{l-1}) (like
+``torch.nn.Linear``) and a batch :math:`a_0 = X` of shape (N, n_0):
+
+.. math::
+    z_l = a_{l-1} W_l^\top + b_l, \qquad a_l = f(z_l)
+    \quad(\text{residual layers: } a_l = a_{l-1} + s\,f(z_l))
+
+The output layer is linear unless ``output_activation`` is given. The backward pass
+computes the error terms :math:`\delta_l = \partial L / \partial z_l` (rows = examples):
+
+.. math::
+    \delta_L = \frac{\partial L}{\partial a_L} \odot f_{out}'(z_L), \qquad
+    \delta_l = (\delta_{l+1} W_{l+1}) \odot f'(z_l), \qquad
+    \frac{\partial L}{\partial W_l} = \delta_l^\top a_{l-1}, \qquad
+    \frac{\partial L}{\partial b_l} = \textstyle\sum_n \delta_{l,n}
+
+(the 1/N of the mean loss is already inside :math:`\delta_L`).
+
+    >>> net = MLP([784, 128, 10], activation="relu", init="he", seed=0)
+    >>> net.params["W1"].shape, net.params["b1"].shape
+    ((128, 784), (128,))
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .activations import get_activation
+from .init import init_weights
+from .losses import mse, softmax_cross_entropy
+
+__all__ = ["MLP", "Trace", "Backprop", "History", "train", "accuracy", "LOSSES"]
+
+LOSSES = ("cross_entropy", "mse")
+_LOSS_ALIASES = {"cross_entropy": "cross_entropy", "ce": "cross_entropy", "softmax_cross_entropy": "cross_entropy",
+                 "mse": "mse"}
+
+
+@dataclass
+class Trace:
+    """What the forward pass caches: ``zs[l-1]`` = z_l and ``activations[l]`` = a_l (a_0 = X)."""
+
+    zs: list[np.ndarray]
+    activations: list[np.ndarray]
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.activations[-1]
+
+
+@dataclass
+class Backprop:
+    """Everything one backward pass produces, for plotting and teaching.
+
+    ``deltas[l-1]`` is :math:`\\delta_l = \\partial L/\\partial z_l`, shape (N, n_l).
+    """
+
+    loss: float
+    grads: dict[str, np.ndarray]
+    deltas: list[np.ndarray]
+    trace: Trace
+
+
+@dataclass
+class History:
+    """Per-epoch training record (``val_accuracy`` stays empty without validation data)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+
+class MLP:
+    """Fully connected network with a chosen activation, initialisation and loss.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Layer widths ``[n_in, hidden..., n_out]`` (at least two).
+    activation : "sigmoid" | "tanh" | "relu" | "leaky_relu" | "identity"
+        Hidden-layer activation.
+    init : "zeros" | "normal" | "lecun" | "xavier" | "he"
+        Weight initialiser (see :mod:`backprop_lib.init`); ``init_scale`` is the std of "normal".
+    seed : int
+        Seeds the initial weights (and biases when ``bias_std > 0``).
+    output_activation : str or None
+        None (linear output, the default) or e.g. "sigmoid" for the MSE demos.
+    bias_std : float
+        Biases start at 0, or ~ N(0, bias_std^2) when positive.
+    residual, residual_scale : bool, float
+        Make every hidden layer whose input and output widths match a residual block
+        ``a = a_prev + residual_scale * f(z)``.
+    leaky_slope : float
+        Negative slope of "leaky_relu".
+    dtype : numpy float dtype
+        float64 by default; float32 for speed comparisons.
+    """
+
+    def __init__(self, sizes, activation: str = "relu", init: str = "he", seed: int = 0, *,
+                 output_activation: str | None = None, init_scale: float | None = None, bias_std: float = 0.0,
+                 residual: bool = False, residual_scale: float = 1.0, leaky_slope: float = 0.01,
+                 dtype=np.float64):
+        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+        if not isinstance(sizes, list) or len(sizes) < 2:
+            raise ValueError(f"sizes must be a list of at least two layer widths, got {sizes!r}")
+        for i, n in enumerate(sizes):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"sizes[{i}] must be a positive integer, got {n!r}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating-point dtype, got {self.dtype}")
+        if not (isinstance(bias_std, (int, float)) and bias_std >= 0):
+            raise ValueError(f"bias_std must be a non-negative number, got {bias_std!r}")
+        self.sizes = [int(n) for n in sizes]
+        self.activation = get_activation(activation, slope=leaky_slope if activation == "leaky_relu" else None)
+        self.output_activation = None if output_activation in (None, "identity") else get_activation(output_activation)
+        self.init, self.init_scale, self.seed = init, init_scale, seed
+        self.residual_scale = float(residual_scale)
+        L = len(self.sizes) - 1
+        self.residual = tuple(bool(residual) and 1 <= i < L - 1 and self.sizes[i] == self.sizes[i + 1]
+                              for i in range(L))
+        rng = np.random.default_rng(seed)
+        self.params: dict[str, np.ndarray] = {}
+        for l in range(1, L + 1):
+            n_in, n_out = self.sizes[l - 1], self.sizes[l]
+            self.params[f"W{l}"] = init_weights(init, n_in, n_out, rng, scale=init_scale, dtype=self.dtype)
+            b = bias_std * rng.standard_normal(n_out) if bias_std > 0 else np.zeros(n_out)
+            self.params[f"b{l}"] = b.astype(self.dtype)
+
+    # ------------------------------------------------------------------ info
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers L (hidden layers + output)."""
+        return len(self.sizes) - 1
+
+    @property
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def __repr__(self) -> str:
+        res = ", residual" if any(self.residual) else ""
+        out = f", output={self.output_activation.name}" if self.output_activation else ""
+        return f"MLP({self.sizes}, activation={self.activation.name!r}{out}{res}, params={self.num_params})"
+
+    def copy(self) -> "MLP":
+        return copy.deepcopy(self)
+
+    # ------------------------------------------------------------------ validation
+    def _check_X(self, X) -> np.ndarray:
+        if not isinstance(X, np.ndarray):
+            X = np.asarray(X)
+        if X.dtype.kind not in "fiu":
+            raise TypeError(f"X must be a numeric array, got dtype {X.dtype}")
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(f"X must have shape (N, {self.sizes[0]}) for this network, got {X.shape}")
+        if X.shape[0] == 0:
+            raise ValueError("X is an empty batch: need at least one example")
+        X = X.astype(self.dtype, copy=False)
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or inf")
+        return X
+
+    def _check_y(self, y, n: int, loss: str):
+        y = np.asarray(y)
+        c = self.sizes[-1]
+        if loss == "mse":
+            if y.shape != (n, c):
+                hint = " (for class labels use backprop_lib.losses.one_hot(y, %d))" % c if y.ndim == 1 else ""
+                raise ValueError(f"y must be targets of shape ({n}, {c}) for loss='mse', got {y.shape}{hint}")
+            if y.dtype.kind not in "fiub":
+                raise TypeError(f"y must be numeric, got dtype {y.dtype}")
+            if not np.isfinite(y).all():
+                raise ValueError("y contains NaN or inf")
+            return y.astype(self.dtype, copy=False)
+        if y.ndim == 1:
+            if y.dtype.kind not in "iu":
+                raise TypeError(f"y must be integer class ids for loss='cross_entropy', got dtype {y.dtype}")
+            if y.shape[0] != n:
+                raise ValueError(f"y must have one label per row of X: expected ({n},), got {y.shape}")
+            if y.min() < 0 or y.max() >= c:
+                raise ValueError(f"y must be class ids in [0, {c}), got values from {y.min()} to {y.max()}")
+            return y
+        if y.shape != (n, c):
+            raise ValueError(f"y must be class ids ({n},) or one-hot ({n}, {c}), got {y.shape}")
+        return y.astype(self.dtype, copy=False)
+
+    def _loss_name(self, loss: str) -> str:
+        if loss not in _LOSS_ALIASES:
+            raise ValueError(f"unknown loss {loss!r}; expected one of {list(LOSSES)}")
+        name = _LOSS_ALIASES[loss]
+        if name == "cross_entropy" and self.output_activation is not None:
+            raise ValueError("loss='cross_entropy' applies softmax itself: use output_activation=None")
+        return name
+
+    # ------------------------------------------------------------------ forward
+    def _forward(self, X: np.ndarray) -> Trace:
+        zs, acts = [], [X]
+        a = X
+        L = self.n_layers
+        for l in range(1, L + 1):
+            z = a @ self.params[f"W{l}"].T
+            z += self.params[f"b{l}"]
+            if l == L:
+                a = z if self.output_activation is None else self.output_activation.f(z)
+            elif self.residual[l - 1]:
+                a = a + self.residual_scale * self.activation.f(z)
+            else:
+                a = self.activation.f(z)
+            zs.append(z)
+            acts.append(a)
+        return Trace(zs, acts)
+
+    def forward(self, X) -> np.ndarray:
+        """Network output for a batch: (N, n_in) -> (N, n_out) (logits unless an output activation is set)."""
+        return self._forward(self._check_X(X)).output
+
+    def forward_trace(self, X) -> Trace:
+        """Forward pass keeping every z_l and a_l (what backprop needs)."""
+        return self._forward(self._check_X(X))
+
+    # ------------------------------------------------------------------ backward
+    def _output_grad(self, out: np.ndarray, y, loss: str) -> tuple[float, np.ndarray]:
+        if loss == "cross_entropy":
+            return softmax_cross_entropy(out, y)
+        return mse(out, y)
+
+    def _backward(self, trace: Trace, dout: np.ndarray, keep_deltas: bool = False,
+                  need_input_grad: bool = False):
+        """Backprop ``dout = dL/da_L`` through the cached trace. Returns (grads, deltas, dX)."""
+        L = self.n_layers
+        grads: dict[str, np.ndarray] = {}
+        deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
+        da = dout
+        for l in range(L, 0, -1):
+            z = trace.zs[l - 1]
+            if l == L:
+                delta = da if self.output_activation is None else da * self.output_activation.df(z)
+            elif self.residual[l - 1]:
+                delta = (self.residual_scale * da) * self.activation.df(z)
+            else:
+                delta = da * self.activation.df(z)
+            if keep_deltas:
+                deltas[l - 1] = delta
+            grads[f"W{l}"] = delta.T @ trace.activations[l - 1]
+            grads[f"b{l}"] = delta.sum(axis=0)
+            if l > 1 or need_input_grad:
+                da_prev = delta @ self.params[f"W{l}"]
+                if l < L and self.residual[l - 1]:
+                    da_prev += da
+                da = da_prev
+        ordered = {k: grads[k] for k in self.params}
+        return ordered, deltas, (da if need_input_grad else None)
+
+    def backprop(self, X, y, loss: str = "cross_entropy") -> Backprop:
+        """Forward and backward pass with everything kept: loss, grads, deltas, trace."""
+        loss = self._loss_name(loss)
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0], loss)
+        trace = self._forward(X)
+        value, dout = self._output_grad(trace.output, y, loss)
+        grads, deltas, _ = self._backward(trace, dout, keep_deltas=True)
+        return Backprop(value, grads, deltas, trace)
+
+    def loss_and_grads(self, X, y, loss: str = "cross_entropy") -> tuple[float, dict[str, np.ndarray]]:
+        """Mean loss over the batch and its gradient for every parameter (same keys as ``params``).
+
+        ``loss="cross_entropy"``: y is (N,) int class ids or (N, C) one-hot (``F.cross_entropy``).
+        ``loss="mse"``: y is (N, C) targets (``F.mse_loss``, mean over all elements).
+        """
+        loss = self._loss_name(loss)
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0], loss)
+        return self._loss_and_grads(X, y, loss)
+
+    def _loss_and_grads(self, X: np.ndarray, y, loss: str):
+        trace = self._forward(X)
+        value, dout = self._output_grad(trace.output, y, loss)
+        grads, _, _ = self._backward(trace, dout)
+        return value, grads
+
+    def loss(self, X, y, loss: str = "cross_entropy") -> float:
+        """The mean loss only (one forward pass), e.g. for finite differences."""
+        loss = self._loss_name(loss)
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0], loss)
+        return self._output_grad(self._forward(X).output, y, loss)[0]
+
+    # ------------------------------------------------------------------ updates & predictions
+    def sgd_step(self, grads: dict[str, np.ndarray], lr: float) -> None:
+        r"""Plain gradient descent in place: :math:`\theta \leftarrow \theta - \eta\,\partial L/\partial\theta`."""
+        if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        if set(grads) != set(self.params):
+            raise ValueError(f"grads must have the keys {sorted(self.params)}, got {sorted(grads)}")
+        for k, p in self.params.items():
+            if grads[k].shape != p.shape:
+                raise ValueError(f"grads[{k!r}] must have shape {p.shape}, got {grads[k].shape}")
+            p -= lr * grads[k]
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class ids (N,): the argmax of the output."""
+        return np.argmax(self.forward(X), axis=1)
+
+    def accuracy(self, X, y) -> float:
+        return accuracy(self.predict(X), y)
+
+
+def accuracy(pred, y) -> float:
+    """Fraction of correct predictions; ``pred`` are class ids (N,) or scores (N, C)."""
+    pred = np.asarray(pred)
+    y = np.asarray(y)
+    if pred.ndim == 2:
+        pred = pred.argmax(axis=1)
+    if y.ndim == 2:
+        y = y.argmax(axis=1)
+    if pred.shape != y.shape:
+        raise ValueError(f"pred and y must have the same length, got {pred.shape} and {y.shape}")
+    if y.size == 0:
+        raise ValueError("cannot compute the accuracy of an empty batch")
+    return float(np.mean(pred == y))
+
+
+def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int = 32,
+          loss: str = "cross_entropy", seed: int = 0, X_val=None, y_val=None,
+          clip_norm: float | None = None, callback: Callable[[int, History], object] | None = None,
+          progress: bool = False) -> History:
+    """Minibatch SGD, in place on ``net``; returns the per-epoch :class:`History`.
+
+    ``y`` holds class ids (N,) for either loss (for ``loss="mse"`` they are turned into
+    one-hot targets). Each epoch shuffles with ``seed`` (same call, same numbers).
+    ``clip_norm`` clips every step's gradient to that global norm. ``callback(epoch, history)``
+    runs after every epoch (return ``False`` to stop early). ``progress=True`` shows an
+    ipywidgets progress bar in a notebook.
+    """
+    from .losses import one_hot
+    from .optim import clip_grad_norm
+
+    loss = net._loss_name(loss)
+    X = net._check_X(X)
+    labels = np.asarray(y)
+    targets = one_hot(labels, net.sizes[-1]) if (loss == "mse" and labels.ndim == 1) else labels
+    targets = net._check_y(targets, X.shape[0], loss)
+    if X_val is not None:
+        X_val = net._check_X(X_val)
+        y_val = np.asarray(y_val)
+        val_targets = one_hot(y_val, net.sizes[-1]) if (loss == "mse" and y_val.ndim == 1) else y_val
+        val_targets = net._check_y(val_targets, X_val.shape[0], loss)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    rng = np.random.default_rng(seed)
+    history = History()
+    bar = _progress_bar(epochs) if progress else None
+    n = X.shape[0]
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            value, grads = net._loss_and_grads(X[idx], targets[idx], loss)
+            if clip_norm is not None:
+                grads, _ = clip_grad_norm(grads, clip_norm)
+            for k, p in net.params.items():
+                p -= lr * grads[k]
+            history.step_loss.append(value)
+            total += value * len(idx)
+        history.loss.append(total / n)
+        history.accuracy.append(accuracy(net._forward(X).output, labels))
+        if X_val is not None:
+            out = net._forward(X_val).output
+            history.val_loss.append(net._output_grad(out, val_targets, loss)[0])
+            history.val_accuracy.append(accuracy(out, y_val))
+        if bar is not None:
+            bar.value = epoch + 1
+            bar.description = f"epoch {epoch + 1}/{epochs}"
+        if callback is not None and callback(epoch, history) is False:
+            break
+    return history
+
+
+def _progress_bar(total: int):
+    try:
+        import ipywidgets as widgets
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - ipywidgets is a dependency
+        return None
+    bar = widgets.IntProgress(min=0, max=total, description="training")
+    display(bar)
+    return bar
