@@ -204,19 +204,48 @@ class MLP:
         return name
 
     # ------------------------------------------------------------------ forward
+    def layer_forward(self, l: int, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Layer ``l`` (1..L) alone: ``a_prev`` (N, n_{l-1}) -> ``(z_l, a_l)``, both (N, n_l).
+
+        The building block of :meth:`forward` and of checkpointed backprop, which
+        re-runs single layers (same floating-point operations, so identical results).
+        """
+        z = a_prev @ self.params[f"W{l}"].T
+        z += self.params[f"b{l}"]
+        if l == self.n_layers:
+            a = z if self.output_activation is None else self.output_activation.f(z)
+        elif self.residual[l - 1]:
+            a = a_prev + self.residual_scale * self.activation.f(z)
+        else:
+            a = self.activation.f(z)
+        return z, a
+
+    def layer_backward(self, l: int, da: np.ndarray, a_prev: np.ndarray, z: np.ndarray,
+                       need_input_grad: bool = True):
+        """Backward through layer ``l``: ``da`` = dL/da_l -> ``(da_prev, dW, db, delta)``.
+
+        ``delta`` = dL/dz_l (N, n_l); ``da_prev`` = dL/da_{l-1} (None when not needed).
+        """
+        if l == self.n_layers:
+            delta = da if self.output_activation is None else da * self.output_activation.df(z)
+        elif self.residual[l - 1]:
+            delta = (self.residual_scale * da) * self.activation.df(z)
+        else:
+            delta = da * self.activation.df(z)
+        dW = delta.T @ a_prev
+        db = delta.sum(axis=0)
+        da_prev = None
+        if need_input_grad:
+            da_prev = delta @ self.params[f"W{l}"]
+            if l < self.n_layers and self.residual[l - 1]:
+                da_prev += da
+        return da_prev, dW, db, delta
+
     def _forward(self, X: np.ndarray) -> Trace:
         zs, acts = [], [X]
         a = X
-        L = self.n_layers
-        for l in range(1, L + 1):
-            z = a @ self.params[f"W{l}"].T
-            z += self.params[f"b{l}"]
-            if l == L:
-                a = z if self.output_activation is None else self.output_activation.f(z)
-            elif self.residual[l - 1]:
-                a = a + self.residual_scale * self.activation.f(z)
-            else:
-                a = self.activation.f(z)
+        for l in range(1, self.n_layers + 1):
+            z, a = self.layer_forward(l, a)
             zs.append(z)
             acts.append(a)
         return Trace(zs, acts)
@@ -230,6 +259,10 @@ class MLP:
         return self._forward(self._check_X(X))
 
     # ------------------------------------------------------------------ backward
+    def output_loss(self, out: np.ndarray, y, loss: str = "cross_entropy") -> tuple[float, np.ndarray]:
+        """Loss of a network output and its gradient dL/da_L (y already validated)."""
+        return self._output_grad(out, y, self._loss_name(loss))
+
     def _output_grad(self, out: np.ndarray, y, loss: str) -> tuple[float, np.ndarray]:
         if loss == "cross_entropy":
             return softmax_cross_entropy(out, y)
@@ -243,22 +276,10 @@ class MLP:
         deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
         da = dout
         for l in range(L, 0, -1):
-            z = trace.zs[l - 1]
-            if l == L:
-                delta = da if self.output_activation is None else da * self.output_activation.df(z)
-            elif self.residual[l - 1]:
-                delta = (self.residual_scale * da) * self.activation.df(z)
-            else:
-                delta = da * self.activation.df(z)
+            da, grads[f"W{l}"], grads[f"b{l}"], delta = self.layer_backward(
+                l, da, trace.activations[l - 1], trace.zs[l - 1], need_input_grad=(l > 1 or need_input_grad))
             if keep_deltas:
                 deltas[l - 1] = delta
-            grads[f"W{l}"] = delta.T @ trace.activations[l - 1]
-            grads[f"b{l}"] = delta.sum(axis=0)
-            if l > 1 or need_input_grad:
-                da_prev = delta @ self.params[f"W{l}"]
-                if l < L and self.residual[l - 1]:
-                    da_prev += da
-                da = da_prev
         ordered = {k: grads[k] for k in self.params}
         return ordered, deltas, (da if need_input_grad else None)
 
