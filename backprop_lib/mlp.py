@@ -33,7 +33,7 @@ import numpy as np
 
 from .activations import get_activation
 from .init import init_weights
-from .losses import mse, softmax_cross_entropy
+from .losses import _mse, _softmax_cross_entropy
 
 __all__ = ["MLP", "Trace", "Backprop", "History", "train", "accuracy", "LOSSES"]
 
@@ -124,7 +124,8 @@ class MLP:
             raise ValueError(f"bias_std must be a non-negative number, got {bias_std!r}")
         self.sizes = [int(n) for n in sizes]
         self.activation = get_activation(activation, slope=leaky_slope if activation == "leaky_relu" else None)
-        self.output_activation = None if output_activation in (None, "identity") else get_activation(output_activation)
+        self.output_activation = (None if output_activation is None or output_activation == "identity"
+                                  else get_activation(output_activation, arg="output_activation"))
         self.init, self.init_scale, self.seed = init, init_scale, seed
         self.residual_scale = float(residual_scale)
         L = len(self.sizes) - 1
@@ -193,9 +194,15 @@ class MLP:
             return y
         if y.shape != (n, c):
             raise ValueError(f"y must be class ids ({n},) or one-hot ({n}, {c}), got {y.shape}")
+        if y.dtype.kind not in "fiub":
+            raise TypeError(f"y must be numeric one-hot rows, got dtype {y.dtype}")
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or inf")
         return y.astype(self.dtype, copy=False)
 
     def _loss_name(self, loss: str) -> str:
+        if not isinstance(loss, str):
+            raise TypeError(f"loss must be a name (str), got {type(loss).__name__}")
         if loss not in _LOSS_ALIASES:
             raise ValueError(f"unknown loss {loss!r}; expected one of {list(LOSSES)}")
         name = _LOSS_ALIASES[loss]
@@ -227,11 +234,11 @@ class MLP:
         ``delta`` = dL/dz_l (N, n_l); ``da_prev`` = dL/da_{l-1} (None when not needed).
         """
         if l == self.n_layers:
-            delta = da if self.output_activation is None else da * self.output_activation.df(z)
+            delta = da if self.output_activation is None else self.output_activation.backward(da, z)
         elif self.residual[l - 1]:
-            delta = (self.residual_scale * da) * self.activation.df(z)
+            delta = self.activation.backward(self.residual_scale * da, z)
         else:
-            delta = da * self.activation.df(z)
+            delta = self.activation.backward(da, z)
         dW = delta.T @ a_prev
         db = delta.sum(axis=0)
         da_prev = None
@@ -264,9 +271,11 @@ class MLP:
         return self._output_grad(out, y, self._loss_name(loss))
 
     def _output_grad(self, out: np.ndarray, y, loss: str) -> tuple[float, np.ndarray]:
+        # Unchecked: X and y were validated once on the way in (the losses' public
+        # functions validate their arguments; these internals compute the same numbers).
         if loss == "cross_entropy":
-            return softmax_cross_entropy(out, y)
-        return mse(out, y)
+            return _softmax_cross_entropy(out, y)
+        return _mse(out, y)
 
     def _backward(self, trace: Trace, dout: np.ndarray, keep_deltas: bool = False,
                   need_input_grad: bool = False):
@@ -309,6 +318,21 @@ class MLP:
         value, dout = self._output_grad(trace.output, y, loss)
         grads, _, _ = self._backward(trace, dout)
         return value, grads
+
+    def _train_step(self, X: np.ndarray, y, loss: str, lr: float, clip_norm: float | None = None) -> float:
+        """One unchecked SGD step on a validated batch (what :func:`train` runs); returns the loss.
+
+        The parameters end up exactly as after ``loss_and_grads`` + ``sgd_step``.
+        """
+        value, grads = self._loss_and_grads(X, y, loss)
+        if clip_norm is not None:
+            from .optim import clip_grad_norm
+            grads, _ = clip_grad_norm(grads, clip_norm)
+        for k, p in self.params.items():
+            g = grads[k]
+            g *= lr  # the gradients are fresh arrays: scale in place, then one in-place update
+            p -= g
+        return value
 
     def loss(self, X, y, loss: str = "cross_entropy") -> float:
         """The mean loss only (one forward pass), e.g. for finite differences."""
@@ -365,8 +389,9 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
     ipywidgets progress bar in a notebook.
     """
     from .losses import one_hot
-    from .optim import clip_grad_norm
 
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
     loss = net._loss_name(loss)
     X = net._check_X(X)
     labels = np.asarray(y)
@@ -380,8 +405,14 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not (isinstance(lr, (int, float)) and lr > 0):
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if clip_norm is not None and (isinstance(clip_norm, bool) or not (
+            isinstance(clip_norm, (int, float, np.floating)) and np.isfinite(clip_norm) and clip_norm > 0)):
+        raise ValueError(f"clip_norm must be None or a positive number, got {clip_norm!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    lr = float(lr)
     rng = np.random.default_rng(seed)
     history = History()
     bar = _progress_bar(epochs) if progress else None
@@ -391,11 +422,7 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
         total = 0.0
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            value, grads = net._loss_and_grads(X[idx], targets[idx], loss)
-            if clip_norm is not None:
-                grads, _ = clip_grad_norm(grads, clip_norm)
-            for k, p in net.params.items():
-                p -= lr * grads[k]
+            value = net._train_step(X[idx], targets[idx], loss, lr, clip_norm)
             history.step_loss.append(value)
             total += value * len(idx)
         history.loss.append(total / n)
