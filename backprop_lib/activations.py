@@ -17,6 +17,7 @@ never warns, whatever the input: the sigmoid only ever exponentiates :math:`-|z|
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -125,6 +126,6 @@ def get_activation(name, slope: float | None = None) -> Activation:
         if not (0 <= slope < 1):
             raise ValueError(f"slope must be in [0, 1), got {slope!r}")
         return Activation(
-            "leaky_relu", lambda z: leaky_relu(z, slope), lambda z: leaky_relu_grad(z, slope)
-        )
+            "leaky_relu", partial(leaky_relu, slope=slope), partial(leaky_relu_grad, slope=slope)
+        )  # partial, not lambda: networks must pickle (they are sent to worker processes)
     return ACTIVATIONS[name]
