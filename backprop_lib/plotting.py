@@ -117,7 +117,7 @@ def plot_difference_errors(errors: dict, ax=None, *, eps: float = float(np.finfo
             ax.loglog(hs[i], err[i], "o", color=colour, ms=7, mec="black",
                       label=f"measured best h = {hs[i]:.0e}")
             ax.axvline(eps ** (1.0 / (order + 1)), color=colour, ls=":", lw=1.2,
-                       label=f"theory eps^(1/{order + 1}) = {eps ** (1.0 / (order + 1)):.0e}")
+                       label=f"theory eps^(1/{order + 1}) = {eps ** (1.0 / (order + 1)):.1e}")
     ax.loglog(hs, eps / hs, color=COLORS["error"], ls="--", lw=1, label="round-off ~ eps / h")
     ax.set_xlabel("step size h")
     ax.set_ylabel("absolute error of the derivative")
@@ -197,8 +197,8 @@ def plot_gradient_cost(W, t_numerical, t_backward, ax=None, *, extrapolate_to: f
         ax.text(W[0], seconds * 1.3, text, color=COLORS["neutral"], fontsize=8)
     ax.set_xlabel("number of parameters W")
     ax.set_ylabel("time for one gradient (s)")
-    ax.set_title("Finite differences cost 2W evaluations; backprop costs about two")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, 0.93))
+    ax.set_title("Finite differences cost 2W loss evaluations, the analytic gradient about two")
+    ax.legend(fontsize=8, loc="lower right")
     return ax
 
 
