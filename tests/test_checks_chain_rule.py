@@ -154,6 +154,14 @@ def test_chain_rule_sum_instead_of_product_is_named():
     _fails_with(check_chain_rule_derivative, lambda f, df, g, dg, x: df(g(x)) + dg(x), "MULTIPLIES")
 
 
+def test_chain_rule_finite_difference_answer_is_named():
+    def numeric(f, df, g, dg, x):
+        h = 1e-4
+        return (f(g(x + h)) - f(g(x - h))) / (2 * h)
+
+    _fails_with(check_chain_rule_derivative, numeric, "finite differences")
+
+
 def test_chain_rule_scalar_only_implementation_fails_on_arrays_with_a_readable_reason():
     def scalar_only(f, df, g, dg, x):
         return float(df(g(x)) * dg(x))

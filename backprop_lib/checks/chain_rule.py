@@ -95,6 +95,9 @@ def check_chain_rule_derivative(fn):
         what = f"chain_rule_derivative with {label} at x = {_show(x)}"
         out = call(fn, f, df, g, dg, x)
         ref = df(g(x)) * dg(x)  # tests/test_checks_chain_rule.py checks it against central differences
+        if _nearly(out, ref):
+            fail(f"{what} is close to the answer but not exact (relative difference above 1e-9): did you use "
+                 "finite differences? Use the exact derivatives df and dg you are given: f'(g(x)) * g'(x).")
         expect_close(out, ref, what, rtol=1e-9, atol=1e-12, mistakes={
             "you forgot the inner derivative: multiply f'(g(x)) by g'(x)": df(g(x)),
             "you evaluated f' at x instead of at g(x): the outer derivative is taken where "
@@ -106,6 +109,16 @@ def check_chain_rule_derivative(fn):
             "you applied f' to g'(x); it is f'(g(x)) * g'(x)": df(dg(x)),
         })
     return "f'(g(x)) * g'(x) is right for 4 compositions, for scalars and for arrays"
+
+
+def _nearly(out, ref) -> bool:
+    """True when ``out`` agrees with ``ref`` to about 5 digits but not to 9 (a finite-difference answer)."""
+    try:
+        arr = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return (arr.shape == np.shape(ref) and bool(np.allclose(arr, ref, rtol=1e-5, atol=1e-8))
+            and not bool(np.allclose(arr, ref, rtol=1e-9, atol=1e-12)))
 
 
 def _show(x) -> str:
