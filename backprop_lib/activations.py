@@ -46,9 +46,13 @@ def sigmoid(z) -> np.ndarray:
 
 
 def sigmoid_grad(z) -> np.ndarray:
-    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z))`, at most 1/4 (at z = 0)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) = e^{-|z|} / (1 + e^{-|z|})^2`, at most 1/4 (at z = 0).
+
+    The second form is exact in floating point for large :math:`|z|` too (no ``1 - 1.0`` cancellation).
+    """
+    z = _float(z)
+    e = np.exp(-np.abs(z))
+    return (e / ((1.0 + e) * (1.0 + e))).astype(z.dtype, copy=False)
 
 
 def tanh(z) -> np.ndarray:

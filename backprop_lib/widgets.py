@@ -20,20 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .activations import sigmoid, sigmoid_grad
 from .gradcheck import central_difference, forward_difference
-
-
-def _sigmoid(x):
-    r"""Logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`, stable for any float64 ``x``.
-
-    Written as :math:`e^{-\log(1 + e^{-x})}` with ``np.logaddexp`` so no exp overflows.
-    """
-    return np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=np.float64)))
-
-
-def _dsigmoid(x):
-    r""":math:`\sigma'(x) = \sigma(x)\,(1 - \sigma(x)) = \sigma(x)\,\sigma(-x)` (stable, no cancellation)."""
-    return _sigmoid(x) * _sigmoid(-np.asarray(x, dtype=np.float64))
 
 
 #: Functions of notebook 01 with their exact derivatives: ``name -> (f, df, label)``.
@@ -42,7 +30,7 @@ DERIVATIVE_EXAMPLES: dict[str, tuple[Callable, Callable, str]] = {
     "sin": (np.sin, np.cos, r"$\sin x$"),
     "exp": (np.exp, np.exp, r"$e^x$"),
     "x^3": (lambda x: x**3, lambda x: 3 * x**2, r"$x^3$"),
-    "sigmoid": (_sigmoid, _dsigmoid, r"$\sigma(x) = 1/(1+e^{-x})$"),
+    "sigmoid": (sigmoid, sigmoid_grad, r"$\sigma(x) = 1/(1+e^{-x})$"),
     "tanh": (np.tanh, lambda x: 1.0 - np.tanh(x) ** 2, r"$\tanh x$"),
     "sin(x^2)": (lambda x: np.sin(x**2), lambda x: 2 * x * np.cos(x**2), r"$\sin(x^2)$"),
 }
