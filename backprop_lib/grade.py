@@ -661,9 +661,14 @@ def _snapshot_modules(prefixes: tuple[str, ...], extra: tuple[str, ...] = ("buil
                       exclude: tuple[str, ...] = ()) -> dict:
     """{(module, attr) or (module, class, attr): object} of public attributes, to spot and undo monkeypatches.
 
-    Attributes that are modules are left out (a package gains them as submodules load).
+    The modules themselves are remembered too (under ``("sys.modules", name)``), so replacing
+    ``sys.modules["backprop_lib.gradcheck"]`` is undone as well. The checks, re-imported for
+    every task, are left out.
     """
     snap: dict[tuple, Any] = {}
+    for modname, module in list(sys.modules.items()):
+        if module is not None and modname.startswith(prefixes) and not modname.startswith(_FRESH):
+            snap[("sys.modules", modname)] = module
     for modname, module in list(sys.modules.items()):
         if module is None or not (modname in extra or modname.startswith(prefixes)):
             continue
@@ -674,7 +679,7 @@ def _snapshot_modules(prefixes: tuple[str, ...], extra: tuple[str, ...] = ("buil
         except TypeError:
             continue
         for attr, value in items:
-            if attr.startswith("_") or isinstance(value, type(sys)):
+            if attr.startswith("_") or (isinstance(value, type(sys)) and str(getattr(value, "__name__", "")).startswith(_FRESH)):
                 continue
             snap[(modname, attr)] = value
             if (isinstance(value, type) and getattr(value, "__module__", "") == modname
@@ -689,10 +694,18 @@ _DUNDERS = {"__init__", "__call__", "__add__", "__mul__", "__sub__", "__truediv_
             "__radd__", "__rmul__", "__rsub__", "__rtruediv__", "__eq__", "__hash__", "__repr__", "__getitem__"}
 
 
+_FRESH = ("backprop_lib.checks", "_backprop_grade_extra_")
+
+
 def _restore(snap: dict) -> list[str]:
     """Put back every snapshotted attribute that was replaced or deleted; return their names."""
     changed = []
     for key, value in snap.items():
+        if key[0] == "sys.modules":
+            if sys.modules.get(key[1]) is not value:
+                sys.modules[key[1]] = value
+                changed.append(f"sys.modules[{key[1]!r}]")
+            continue
         module = sys.modules.get(key[0])
         if module is None:
             continue
@@ -748,7 +761,7 @@ def _worker(job_path: str) -> None:
     for path in job["check_files"]:
         _import_check_file(path)
     # The checks themselves are re-imported fresh for every task, so they are not in this snapshot.
-    snapshot = _snapshot_modules(("numpy", "backprop_lib"), exclude=("backprop_lib.checks",))
+    snapshot = _snapshot_modules(("numpy", "backprop_lib"), exclude=_FRESH)
 
     try:
         from IPython.core.interactiveshell import InteractiveShell
@@ -804,7 +817,7 @@ def _worker(job_path: str) -> None:
     sys.settrace(None)
     changed = _restore(snapshot)
     if changed:
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
         emit(event="restored", message=f"the notebook replaced {shown}; the grader put the originals back.")
     importlib.invalidate_caches()
 
@@ -831,7 +844,7 @@ def _worker(job_path: str) -> None:
         fresh_snapshot: dict = {}
         try:
             core = fresh_checks()
-            fresh_snapshot = _snapshot_modules(("backprop_lib.checks", "_backprop_grade_extra_"), extra=())
+            fresh_snapshot = {k: v for k, v in _snapshot_modules(_FRESH, extra=()).items() if k[0] != "sys.modules"}
             max_score = core._REGISTRY[task].points if task in core._REGISTRY else 0.0
             result = core.grade(task, func)
             score, status, message = result.score, result.status, result.message

@@ -258,10 +258,11 @@ def _hostile(root: Path, solutions: list[tuple[str, dict]], points: dict, cell_t
             expected += _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
         elif case == "numpy_tampering":
             code = ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
-                    "np.isfinite = np.isnan")
+                    "np.isfinite = np.isnan\nimport sys, types\nimport backprop_lib, backprop_lib.gradcheck\n"
+                    "sys.modules['backprop_lib.gradcheck'] = backprop_lib.gradcheck = types.ModuleType('fake')")
             nb = untouched_plus(name, sol, code)
             expected += _all(student, name, tasks, lambda t: 0, "not_implemented",
-                             "replaced numpy.")
+                             "numpy.allclose")
         else:  # pragma: no cover
             raise AssertionError(case)
         _write(root, student, name, nb)
