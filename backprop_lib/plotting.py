@@ -198,7 +198,7 @@ def plot_gradient_cost(W, t_numerical, t_backward, ax=None, *, extrapolate_to: f
     ax.set_xlabel("number of parameters W")
     ax.set_ylabel("time for one gradient (s)")
     ax.set_title("Finite differences cost 2W loss evaluations, the analytic gradient about two")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.12, 0.97))
     return ax
 
 
