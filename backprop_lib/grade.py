@@ -408,11 +408,10 @@ def _run_worker(cells, tasks, skipped, budget: float, options: Options):
                "library_parent": LIBRARY_PARENT}
         with open(job_path, "w", encoding="utf-8") as fh:
             json.dump(job, fh)
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONFAULTHANDLER", "PYTHONSTARTUP")}
         env.update({"MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                     "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                    "PYTHONFAULTHANDLER": ""})
-        env.pop("PYTHONFAULTHANDLER")
+                    "IPYTHONDIR": os.path.join(tmp, "ipython")})
         code = (f"import sys; sys.path.insert(0, {LIBRARY_PARENT!r}); "
                 "from backprop_lib.grade import _worker; _worker(sys.argv[1])")
         proc = subprocess.Popen([sys.executable, "-c", code, job_path], cwd=work, env=env,
@@ -434,7 +433,7 @@ def _run_worker(cells, tasks, skipped, budget: float, options: Options):
             elif reader.phase == "cell" and now - reader.since > options.cell_timeout + KILL_GRACE:
                 killed_for = f"it did not finish within {options.cell_timeout:g} s and could not be interrupted"
             elif reader.phase == "task" and now - reader.since > options.task_timeout:
-                killed_for = f"the check did not finish within {options.task_timeout:g} s"
+                killed_for = f"it ran past the limit of {options.task_timeout:g} s per task"
             if killed_for:
                 _kill(proc)
                 break
@@ -766,7 +765,11 @@ def _worker(job_path: str) -> None:
     try:
         from IPython.core.interactiveshell import InteractiveShell
 
-        shell = InteractiveShell.instance(colors="nocolor")
+        from traitlets.config import Config
+
+        config = Config()
+        config.HistoryManager.enabled = False  # no history database shared by parallel graders
+        shell = InteractiveShell.instance(config=config, colors="nocolor")
         user_ns = shell.user_ns
 
         def run_cell(source: str):

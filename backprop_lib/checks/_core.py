@@ -151,7 +151,7 @@ class TaskCheck:
                 with watch:
                     try:
                         verified = self._body(func)
-                    except (_NotImplementedYet, Mistake, Exception):
+                    except Exception:  # a call of the reference outweighs any other outcome
                         if watch.used is None:
                             raise
                 if watch.used is not None:
