@@ -288,3 +288,41 @@ def check(fn):
     assert result.score == 0 and "reference implementation `backprop_lib.gradcheck.central_difference`" in result.message
     with pytest.raises(TypeError, match="references"):
         task("test_grade_bad_reference", references=[42])
+
+
+# --------------------------------------------------------------------------- limits and odd files
+
+
+def _demo_exercises(tmp_path) -> dict:
+    return grade.load_exercises([classroom.write_canonical(tmp_path / "canonical")])
+
+
+def test_a_notebook_past_its_wall_clock_limit_gets_zero_with_the_reason(tmp_path):
+    exercises = _demo_exercises(tmp_path)
+    nb = json.loads(classroom.DEMO_SOLUTION.read_text())
+    nb["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": "import time\ntime.sleep(600)"})
+    path = tmp_path / "slow_90_grading_demo.ipynb"
+    path.write_text(render(nb))
+    sub = grade.Submission(path, path.name, "slow")
+    options = grade.Options(timeout=3, cell_timeout=60, check_files=[str(classroom.DEMO_CHECKS)])
+    rows = grade.grade_submission(sub, exercises, _points(), options)
+    assert [r["task"] for r in rows] == [t for t, _ in exercises["90_grading_demo"].tasks]
+    assert all(r["score"] == 0 and r["status"] == "not_graded" for r in rows)
+    assert all("time limit of 3 s" in r["feedback"] for r in rows)
+
+
+def test_a_notebook_of_no_known_exercise_gets_one_row_saying_so(tmp_path):
+    exercises = _demo_exercises(tmp_path)
+    path = tmp_path / "homework.ipynb"
+    path.write_text(render({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    rows = grade.grade_submission(grade.Submission(path, path.name, "x"), exercises, {}, grade.Options())
+    assert len(rows) == 1 and rows[0]["status"] == "unknown_exercise"
+    assert "could not tell which exercise" in rows[0]["feedback"]
+
+
+def test_the_generated_exercise_metadata_identifies_a_renamed_file(tmp_path):
+    exercises = _demo_exercises(tmp_path)
+    nb = generate_notebook(json.loads(classroom.DEMO_SOLUTION.read_text()), "90_grading_demo.ipynb")
+    sub = grade.Submission(tmp_path / "my homework.ipynb", "my homework.ipynb", "x")
+    assert grade._identify(nb, sub, exercises) == "90_grading_demo"
