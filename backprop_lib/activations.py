@@ -22,6 +22,7 @@ a float array, which is the same numbers with one allocation less).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -51,9 +52,13 @@ def sigmoid(z) -> np.ndarray:
 
 
 def sigmoid_grad(z) -> np.ndarray:
-    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z))`, at most 1/4 (at z = 0)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) = e^{-|z|} / (1 + e^{-|z|})^2`, at most 1/4 (at z = 0).
+
+    The second form is exact in floating point for large :math:`|z|` too (no ``1 - 1.0`` cancellation).
+    """
+    z = _float(z)
+    e = np.exp(-np.abs(z))
+    return (e / ((1.0 + e) * (1.0 + e))).astype(z.dtype, copy=False)
 
 
 def tanh(z) -> np.ndarray:
@@ -161,7 +166,7 @@ def get_activation(name, slope: float | None = None, *, arg: str = "activation")
         if isinstance(slope, bool) or not isinstance(slope, (int, float, np.floating)) or not (0 <= slope < 1):
             raise ValueError(f"slope must be a number in [0, 1), got {slope!r}")
         return Activation(
-            "leaky_relu", lambda z: leaky_relu(z, slope), lambda z: leaky_relu_grad(z, slope),
-            lambda da, z: leaky_relu_backward(da, z, slope),
-        )
+            "leaky_relu", partial(leaky_relu, slope=slope), partial(leaky_relu_grad, slope=slope),
+            partial(leaky_relu_backward, slope=slope),
+        )  # partial, not lambda: networks must pickle (they are sent to worker processes)
     return ACTIVATIONS[name]

@@ -325,19 +325,23 @@ class MLP:
         grads, _, _ = self._backward(trace, dout)
         return value, grads
 
-    def _train_step(self, X: np.ndarray, y, loss: str, lr: float, clip_norm: float | None = None) -> float:
+    def _train_step(self, X: np.ndarray, y, loss: str, lr: float, clip_norm: float | None = None,
+                    optimizer=None) -> float:
         """One unchecked SGD step on a validated batch (what :func:`train` runs); returns the loss.
 
         The parameters end up exactly (bit for bit) as after ``loss_and_grads`` + ``sgd_step``:
         the same operations, but the large intermediate arrays are written into buffers
         kept between steps (see :meth:`_workspace`).
         """
-        if clip_norm is None:
+        if clip_norm is None and optimizer is None:
             return self._train_step_buffered(X, y, loss, lr)
         value, grads = self._loss_and_grads(X, y, loss)
         if clip_norm is not None:
             from .optim import clip_grad_norm
             grads, _ = clip_grad_norm(grads, clip_norm)
+        if optimizer is not None:  # e.g. backprop_lib.optim.Adam(): its own learning rate
+            optimizer.step(self.params, grads)
+            return value
         for k, p in self.params.items():
             g = grads[k]
             g *= lr  # the gradients are fresh arrays: scale in place, then one in-place update
@@ -466,14 +470,15 @@ def accuracy(pred, y) -> float:
 def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int = 32,
           loss: str = "cross_entropy", seed: int = 0, X_val=None, y_val=None,
           clip_norm: float | None = None, callback: Callable[[int, History], object] | None = None,
-          progress: bool = False) -> History:
+          progress: bool = False, optimizer=None) -> History:
     """Minibatch SGD, in place on ``net``; returns the per-epoch :class:`History`.
 
     ``y`` holds class ids (N,) for either loss (for ``loss="mse"`` they are turned into
     one-hot targets). Each epoch shuffles with ``seed`` (same call, same numbers).
     ``clip_norm`` clips every step's gradient to that global norm. ``callback(epoch, history)``
     runs after every epoch (return ``False`` to stop early). ``progress=True`` shows an
-    ipywidgets progress bar in a notebook.
+    ipywidgets progress bar in a notebook. ``optimizer`` (e.g. ``backprop_lib.optim.Adam()``)
+    replaces plain SGD; its own learning rate is used and ``lr`` is ignored.
     """
     from .losses import one_hot
 
@@ -499,6 +504,8 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
         raise ValueError(f"clip_norm must be None or a positive number, got {clip_norm!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    if optimizer is not None and not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
     lr = float(lr)
     rng = np.random.default_rng(seed)
     history = History()
@@ -513,7 +520,8 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
             buf = batch_buffers.get(idx.size)
             if buf is None:
                 buf = batch_buffers[idx.size] = np.empty((idx.size, X.shape[1]), X.dtype)
-            value = net._train_step(np.take(X, idx, axis=0, out=buf), targets[idx], loss, lr, clip_norm)
+            value = net._train_step(np.take(X, idx, axis=0, out=buf), targets[idx], loss, lr, clip_norm,
+                                    optimizer)
             history.step_loss.append(value)
             total += value * len(idx)
         history.loss.append(total / n)
