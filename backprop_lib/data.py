@@ -18,6 +18,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -140,12 +141,20 @@ def digits(test_size: float = 0.25, seed: int = 0) -> Split:
     Pixels (0..16) are scaled to [0, 1]; X is (N, 64) float64, y is (N,) int64.
     Returns a seeded stratified :class:`Split` (unpacks as ``X_train, y_train, X_test, y_test``).
     """
+    X, y = _digits_arrays()
+    return train_test_split(X, y, test_size=test_size, seed=seed)
+
+
+@lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
 
     raw = load_digits()
     X = raw.data.astype(np.float64) / 16.0
     y = raw.target.astype(np.int64)
-    return train_test_split(X, y, test_size=test_size, seed=seed)
+    X.flags.writeable = False  # shared by every call: the split returns copies
+    y.flags.writeable = False
+    return X, y
 
 
 # ---------------------------------------------------------------------------- MNIST
@@ -239,13 +248,19 @@ def _download(url: str, dest: Path, expected: str, timeout: float) -> None:
         with os.fdopen(fd, "wb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (http(s) URL by design)
+                    length = resp.headers.get("Content-Length")
+                    received = 0
                     for chunk in iter(lambda: resp.read(_CHUNK), b""):
                         h.update(chunk)
                         out.write(chunk)
+                        received += len(chunk)
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 raise DownloadError(f"could not download {url}: {exc}") from exc
             except Exception as exc:  # http.client.IncompleteRead and friends: a cut-off transfer
                 raise DownloadError(f"download of {url} was interrupted: {exc!r}") from exc
+            if length is not None and length.isdigit() and received != int(length):
+                raise DownloadError(f"download of {url} was interrupted: got {received} of {length} bytes; "
+                                    "nothing was cached")
         actual = h.hexdigest()
         if actual != expected.lower():
             raise DownloadError(
