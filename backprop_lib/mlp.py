@@ -127,6 +127,7 @@ class MLP:
         self.output_activation = (None if output_activation is None or output_activation == "identity"
                                   else get_activation(output_activation, arg="output_activation"))
         self.init, self.init_scale, self.seed = init, init_scale, seed
+        self.leaky_slope = float(leaky_slope)
         self.residual_scale = float(residual_scale)
         L = len(self.sizes) - 1
         self.residual = tuple(bool(residual) and 1 <= i < L - 1 and self.sizes[i] == self.sizes[i + 1]
