@@ -391,7 +391,9 @@ class MLP:
         :meth:`layer_forward` / :meth:`layer_backward` (checked bit for bit in the tests)."""
         ws = self._workspace(X)
         L = self.n_layers
-        relu = self.activation is ACTIVATIONS["relu"]  # the buffered fast path; others allocate
+        # ReLU gets the buffered fast path, other activations allocate. Compare the functions,
+        # not the Activation object: copies and unpickled networks hold equal copies of it.
+        relu = self.activation.f is _RELU.f and self.activation.vjp is _RELU.vjp
         acts, zs = [X], []
         a_prev = X
         for l in range(1, L + 1):  # layer_forward with out= buffers
@@ -451,6 +453,9 @@ class MLP:
 
     def accuracy(self, X, y) -> float:
         return accuracy(self.predict(X), y)
+
+
+_RELU = ACTIVATIONS["relu"]
 
 
 def accuracy(pred, y) -> float:
