@@ -375,8 +375,8 @@ class MLP:
             z, a, delta, da, dW = [], [], [], [], []
             a_dtype = X.dtype
             for l in range(1, L + 1):
-                W, b = self.params[f"W{l}"], self.params[f"b{l}"]
-                z_dtype = np.result_type(a_dtype, W.dtype, b.dtype)
+                W = self.params[f"W{l}"]
+                z_dtype = np.result_type(a_dtype, W.dtype)  # z = a W^T, then z += b in place
                 z.append(np.empty((n, W.shape[0]), z_dtype))
                 a.append(np.empty((n, W.shape[0]), z_dtype))
                 delta.append(np.empty((n, W.shape[0]), z_dtype))
@@ -485,6 +485,10 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
     runs after every epoch (return ``False`` to stop early). ``progress=True`` shows an
     ipywidgets progress bar in a notebook. ``optimizer`` (e.g. ``backprop_lib.optim.Adam()``)
     replaces plain SGD; its own learning rate is used and ``lr`` is ignored.
+
+    Inputs are validated once; each step then runs unchecked, with plain SGD on buffers
+    reused between steps, and gives exactly the numbers of ``net.loss_and_grads`` followed
+    by ``net.sgd_step`` on the same minibatch.
     """
     from .losses import one_hot
 
