@@ -172,7 +172,7 @@ def _scatter_classes(ax, X, y):
     y = np.asarray(y) > 0.5
     ax.scatter(X[~y, 0], X[~y, 1], c=COLORS["forward"], marker="o", edgecolors="k", lw=0.5, label="class 0")
     ax.scatter(X[y, 0], X[y, 1], c=COLORS["error"], marker="s", edgecolors="k", lw=0.5, label="class 1")
-    ax.legend(loc="upper right", fontsize=8, frameon=True)
+    ax.legend(loc="best", fontsize=8, frameon=True)
 
 
 def plot_hidden_space(H, y, w=None, b=None, ax=None, title=None):
@@ -194,7 +194,7 @@ def plot_hidden_space(H, y, w=None, b=None, ax=None, title=None):
             ax.plot(-(w[1] * ys + b) / w[0], ys, color="k", lw=1.5, label="output boundary")
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
-        ax.legend(loc="upper right", fontsize=8, frameon=True)
+        ax.legend(loc="best", fontsize=8, frameon=True)
     ax.set_xlabel("hidden unit 1, $h_1$")
     ax.set_ylabel("hidden unit 2, $h_2$")
     if title:
