@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Iterable, Union
+from typing import Union
 
 __all__ = ["Value", "topological_order", "BackwardStep", "backward_steps", "describe_rule"]
 
@@ -330,7 +330,7 @@ def backward_steps(root: Value) -> list[BackwardStep]:
             before = grads.get(child, 0.0)
             grads[child] = before + local * g
             lines.append(
-                f"  {_name(child, index)}.grad += {local:.4f} × {g:.4f}  →  {before:.4f} + {local * g:.4f} = {grads[child]:.4f}"
+                f"  {_name(child, index)}.grad += {local:.4f} × {g:.4f}  →  {before:.4f} + ({local * g:.4f}) = {grads[child]:.4f}"
             )
         steps.append(BackwardStep(len(steps), node, dict(grads), "\n".join(lines)))
     return steps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import warnings
 
 import numpy as np
@@ -247,14 +248,8 @@ def test_tanh_and_sigmoid_are_finite_for_huge_inputs_without_warnings(x):
 
 @pytest.mark.parametrize("x", [0.0, -2.5])
 def test_log_of_non_positive_raises_value_error_naming_the_value(x):
-    with pytest.raises(ValueError, match=re_escape(repr(x))):
+    with pytest.raises(ValueError, match=re.escape(repr(x))):
         Value(x).log()
-
-
-def re_escape(s: str) -> str:
-    import re
-
-    return re.escape(s)
 
 
 @pytest.mark.parametrize("bad", ["a", None, [1.0], np.array([1.0, 2.0]), True])
