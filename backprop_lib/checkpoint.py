@@ -544,7 +544,9 @@ def measure_memory(fn: Callable[..., Any], *args: Any, repeat: int = 1, **kwargs
 
     ``peak_bytes`` is the peak of Python and numpy allocations made during the call above
     what was allocated before it. ``seconds`` is the best of ``repeat`` untraced runs
-    (tracing slows Python down, so time is measured separately).
+    (tracing slows Python down, so time is measured separately), in CPU time of this process
+    (:func:`time.process_time`): other programs on a shared machine do not inflate it. Limit
+    BLAS to one thread (``threadpoolctl.threadpool_limits(1)``) so that it equals wall time.
     """
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
@@ -559,9 +561,9 @@ def measure_memory(fn: Callable[..., Any], *args: Any, repeat: int = 1, **kwargs
             tracemalloc.stop()
     best = math.inf
     for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn(*args, **kwargs)
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return result, int(peak), best
 
 
