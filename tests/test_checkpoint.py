@@ -296,3 +296,51 @@ def test_fp16_roundtrip_underflows_small_values_and_loss_scaling_saves_them():
     assert np.isinf(fp16_roundtrip(np.array([1.0]), loss_scale=1e6)).all()
     with pytest.raises(ValueError, match="loss_scale"):
         fp16_roundtrip(g, loss_scale=0)
+
+
+# ----------------------------------------------------------------------------- widget logic and plots
+
+
+def test_checkpoint_summary_reports_the_schedule_counts_and_curve():
+    from backprop_lib.widgets import checkpoint_summary, checkpoint_text
+
+    info = checkpoint_summary(10, 3)
+    assert info["advances"] == 15 and info["extra_forwards"] == 25 and info["stored"] == 4
+    assert info["store_all"] == {"stored": 11, "extra_forwards": 0}
+    assert info["sqrt"] == {"stored": 3 + 4, "extra_forwards": 10}
+    assert info["curve"][0] == (1, 45 + 10) and info["curve"][-1] == (10, 9 + 10)
+    assert "15 advances" in checkpoint_text(10, 3)
+    with pytest.raises(ValueError, match="slots"):
+        checkpoint_summary(5, 6)
+
+
+def test_checkpoint_widget_builds_without_a_browser():
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from backprop_lib.widgets import checkpoint_widget
+
+    box = checkpoint_widget(n=8, slots=2, max_n=16)
+    n_slider, s_slider = box.children[0].children
+    n_slider.value = 5
+    s_slider.value = 5
+    assert s_slider.max == 5
+
+
+def test_plot_helpers_draw_and_return_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from backprop_lib.plotting import (plot_memory_vs_depth, plot_revolve_tradeoff, plot_schedule,
+                                       plot_time_overhead, plot_underflow)
+
+    ax = plot_schedule(revolve_schedule(12, 3))
+    assert "12 layers" in ax.get_title() and ax.get_xlabel().startswith("time")
+    assert plot_revolve_tradeoff(20, 4).get_yscale() == "symlog"
+    assert plot_memory_vs_depth([8, 16], {"store_all": [1e6, 2e6], "sqrt": [5e5, 7e5]}).get_xscale() == "log"
+    assert plot_time_overhead([8, 16], {"store_all": [1.0, 2.0], "sqrt": [1.3, 2.6]}).lines
+    assert plot_underflow({"g": np.array([1e-9, 1e-3])}, [1.0, 2.0**10]).lines
+    plt.close("all")
