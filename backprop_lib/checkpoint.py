@@ -337,9 +337,10 @@ class CheckpointStats:
     """What one checkpointed gradient computation did.
 
     ``layer_forwards``: every layer forward evaluation, first pass included.
-    ``peak_activations``: most stored arrays' owners held at once (a checkpointed layer input
-    counts 1, a recorded layer cache :math:`(z_l, a_l)` counts 1; ``X`` included).
-    ``peak_bytes``: the largest total size of those arrays at any moment.
+    ``peak_activations``: most stored activations held at once: a checkpointed layer input
+    counts 1, a recorded layer cache :math:`(z_l, a_l)` counts 1, ``X`` included.
+    ``peak_bytes``: the largest total size of the stored arrays at any moment (each array
+    counted once).
     ``peak_snapshots``: most checkpointed layer inputs held at once (``X`` included).
     """
 
@@ -361,31 +362,47 @@ class CheckpointStats:
 
 
 class _Held:
-    """The stored arrays: checkpoints ("state", i) and layer caches ("tape", l)."""
+    """The stored arrays: checkpoints ("state", i) and layer caches ("tape", l).
+
+    Keeps running totals (an array stored under two keys, e.g. a linear output's
+    ``a_L`` that is ``z_L``, is counted once), so bookkeeping costs O(1) per operation.
+    """
 
     def __init__(self, stats: CheckpointStats):
         self.items: dict[tuple[str, int], tuple[np.ndarray, ...]] = {}
+        self.refs: dict[int, list[int]] = {}  # id(array) -> [references, nbytes]
+        self.bytes = 0
+        self.states = 0
         self.stats = stats
 
     def put(self, key: tuple[str, int], *arrays: np.ndarray) -> None:
+        self.drop(key)
         self.items[key] = arrays
-        self._measure()
+        self.states += key[0] == "state"
+        for a in arrays:
+            entry = self.refs.setdefault(id(a), [0, a.nbytes])
+            if entry[0] == 0:
+                self.bytes += a.nbytes
+            entry[0] += 1
+        st = self.stats
+        st.peak_activations = max(st.peak_activations, len(self.items))
+        st.peak_bytes = max(st.peak_bytes, self.bytes)
+        st.peak_snapshots = max(st.peak_snapshots, self.states)
 
     def drop(self, key: tuple[str, int]) -> None:
-        self.items.pop(key, None)
+        arrays = self.items.pop(key, None)
+        if arrays is None:
+            return
+        self.states -= key[0] == "state"
+        for a in arrays:
+            entry = self.refs[id(a)]
+            entry[0] -= 1
+            if entry[0] == 0:
+                self.bytes -= entry[1]
+                del self.refs[id(a)]
 
     def get(self, key):
         return self.items[key]
-
-    def _measure(self) -> None:
-        st = self.stats
-        seen: dict[int, int] = {}
-        for arrays in self.items.values():
-            for a in arrays:
-                seen[id(a)] = a.nbytes
-        st.peak_activations = max(st.peak_activations, len(self.items))
-        st.peak_bytes = max(st.peak_bytes, sum(seen.values()))
-        st.peak_snapshots = max(st.peak_snapshots, sum(1 for k in self.items if k[0] == "state"))
 
 
 def _validate_out(out, net: MLP):
@@ -529,7 +546,8 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
                     if st >= l - 1 and st > 0:
                         held.drop(("state", st))
                         del slot_state[k]
-    held.items.clear()
+    for key in list(held.items):
+        held.drop(key)
     result = out if out is not None else {k: grads[k] for k in net.params}
     return value, result, stats
 
