@@ -43,6 +43,7 @@ import numpy as np
 from .mlp import MLP
 
 __all__ = [
+    "segment_backward",
     "STRATEGIES",
     "Action",
     "Schedule",
@@ -310,6 +311,29 @@ def sqrt_segments(n: int, length: int | None = None) -> list[int]:
     if k > n:
         raise ValueError(f"length must be at most n={n}, got {k}")
     return list(range(0, n, k)) + [n]
+
+
+def segment_backward(net: MLP, a_start: np.ndarray, start: int, end: int, da_end: np.ndarray):
+    r"""Recompute layers ``start+1..end`` from their checkpoint ``a_start``, then backprop through them.
+
+    ``da_end`` is :math:`\partial L/\partial a_{end}`. Returns ``(da_start, grads)`` with
+    ``grads = {"W<l>": ..., "b<l>": ...}`` for the segment's layers: one step of the
+    backward pass of :math:`\sqrt n` checkpointing (bitwise what store-all computes).
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
+    if not (0 <= start < end <= net.n_layers):
+        raise ValueError(f"need 0 <= start < end <= {net.n_layers}, got start={start}, end={end}")
+    inputs, zs = {}, {}
+    a = a_start
+    for l in range(start + 1, end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads: dict[str, np.ndarray] = {}
+    da = da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l], need_input_grad=True)
+    return da, grads
 
 
 def store_all_bytes(sizes, batch: int, itemsize: int = 8) -> int:

@@ -154,7 +154,7 @@ def test_segment_backward_returning_delta_gets_hint():
 # ----------------------------------------------------------------------------- 4. the whole scheme
 
 
-def checkpointed_ok(net, X, y):
+def checkpointed_ok(net, X, y, segment_backward):
     bounds = sqrt_segments(net.n_layers)
     ckpt, a = {}, X
     for s, e in zip(bounds[:-1], bounds[1:]):
@@ -164,7 +164,7 @@ def checkpointed_ok(net, X, y):
     loss, da = net.output_loss(a, y)
     grads = {}
     for s, e in reversed(list(zip(bounds[:-1], bounds[1:]))):
-        da, g = segment_backward_ok(net, ckpt[s], s, e, da)
+        da, g = segment_backward(net, ckpt[s], s, e, da)
         grads.update(g)
     return loss, {k: grads[k] for k in net.params}
 
@@ -175,7 +175,7 @@ def test_checkpointed_grads_reference_passes():
 
 
 def test_checkpointed_grads_skipping_last_segment_gets_hint():
-    def skips_last(net, X, y):
+    def skips_last(net, X, y, segment_backward):
         bounds = sqrt_segments(net.n_layers)
         ckpt, a = {}, X
         for s, e in zip(bounds[:-1], bounds[1:]):
@@ -195,7 +195,7 @@ def test_checkpointed_grads_skipping_last_segment_gets_hint():
 
 
 def test_checkpointed_grads_crash_from_wrong_segment_order_gets_hint():
-    def wrong_pairing(net, X, y):
+    def wrong_pairing(net, X, y, segment_backward):
         bounds = sqrt_segments(net.n_layers)
         ckpt, a = {}, X
         for s, e in zip(bounds[:-1], bounds[1:]):
@@ -214,19 +214,32 @@ def test_checkpointed_grads_crash_from_wrong_segment_order_gets_hint():
 
 
 def test_checkpointed_grads_store_all_gets_hint():
-    res = check_ckpt_checkpointed_grads.run(lambda net, X, y: net.loss_and_grads(X, y))
+    res = check_ckpt_checkpointed_grads.run(lambda net, X, y, segment_backward: net.loss_and_grads(X, y))
     assert res.status == "fail" and "that is store-all" in res.message
 
 
 # ----------------------------------------------------------------------------- 5. binomial cost
 
 
+def my_cost(n, s):
+    """A learner's own closed form (the check flags calls to the library's revolve_cost)."""
+    r = 0
+    while math.comb(s + r, s) < n:
+        r += 1
+    return r * n - math.comb(s + r, s + 1)
+
+
 def test_binomial_cost_reference_passes():
-    assert check_ckpt_binomial_cost.run(revolve_cost).passed
+    assert check_ckpt_binomial_cost.run(my_cost).passed
+
+
+def test_binomial_cost_calling_the_library_is_flagged():
+    res = check_ckpt_binomial_cost.run(lambda n, s: revolve_cost(n, s))
+    assert res.status == "fail" and "reference implementation" in res.message
 
 
 def test_binomial_cost_counting_re_runs_gets_hint():
-    res = check_ckpt_binomial_cost.run(lambda n, s: revolve_cost(n, s) + n)
+    res = check_ckpt_binomial_cost.run(lambda n, s: my_cost(n, s) + n)
     assert "re-runs" in res.message
 
 
@@ -264,7 +277,7 @@ def test_binomial_cost_subtracting_the_wrong_binomial_gets_hint():
 
 
 def test_binomial_cost_input_as_free_slot_gets_hint():
-    res = check_ckpt_binomial_cost.run(lambda n, s: revolve_cost(n, min(s + 1, n)))
+    res = check_ckpt_binomial_cost.run(lambda n, s: my_cost(n, min(s + 1, n)))
     assert res.status == "fail" and "extra free slot" in res.message
 
 
@@ -297,3 +310,22 @@ def test_fewest_slots_strict_budget_gets_hint():
 def test_fewest_slots_never_none_gets_hint():
     res = check_ckpt_fewest_slots.run(lambda n, b: fewest_ok(n, b) or n)
     assert res.status == "fail" and "return None" in res.message
+
+
+def test_checkpointed_grads_is_graded_with_the_library_segment_step_not_the_learners():
+    calls = []
+
+    def uses_given_step(net, X, y, segment_backward):
+        calls.append(segment_backward)
+        return checkpointed_ok(net, X, y, segment_backward)
+
+    assert check_ckpt_checkpointed_grads.run(uses_given_step).passed
+    from backprop_lib.checkpoint import segment_backward as library_step
+    assert calls and all(c is library_step for c in calls)
+
+
+def test_segment_backward_calling_the_library_step_is_flagged():
+    from backprop_lib.checkpoint import segment_backward as library_step
+
+    res = check_ckpt_segment_backward.run(lambda net, a, s, e, da: library_step(net, a, s, e, da))
+    assert res.status == "fail" and "reference implementation" in res.message

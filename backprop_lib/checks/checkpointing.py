@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..checkpoint import revolve_cost, sqrt_segments, store_all_bytes
+from ..checkpoint import revolve_cost, segment_backward, sqrt_segments, store_all_bytes
 from ..mlp import MLP
 from ._core import Mistake, call, expect_array, expect_close, expect_scalar, fail, task
 
@@ -115,7 +115,7 @@ class _CountingMLP(MLP):
 # ----------------------------------------------------------------------------- 3. backward through one segment
 
 
-@task("ckpt_segment_backward", points=1)
+@task("ckpt_segment_backward", points=1, references=[segment_backward])
 def check_ckpt_segment_backward(fn):
     for n, start, end, act, seed in [(6, 2, 5, "tanh", 0), (6, 3, 6, "relu", 1), (4, 0, 2, "sigmoid", 2), (5, 1, 2, "tanh", 3)]:
         net, X, y = _problem(n, act, seed)
@@ -163,9 +163,9 @@ def check_ckpt_checkpointed_grads(fn):
         net, X, y = _problem(n, act, seed, classes=7)  # output as wide as the hidden layers
         ref_loss, ref_grads = net.loss_and_grads(X, y)
         counting = _CountingMLP(net.sizes, activation=act, init="xavier", seed=seed, bias_std=0.1)
-        what = f"checkpointed_grads(net with n={n} layers, X, y)"
+        what = f"checkpointed_grads(net with n={n} layers, X, y, segment_backward)"
         try:
-            out = call(fn, counting, X, y)
+            out = call(fn, counting, X, y, segment_backward)  # the library's step: graded on its own
         except Mistake as exc:
             if "shape" in str(exc) or "broadcast" in str(exc):
                 fail(f"{exc} Shapes that do not fit usually mean a gradient reached the wrong segment: start with "
@@ -201,7 +201,7 @@ def check_ckpt_checkpointed_grads(fn):
 # ----------------------------------------------------------------------------- 5. the cost of revolve
 
 
-@task("ckpt_binomial_cost", points=1)
+@task("ckpt_binomial_cost", points=1, references=[revolve_cost])
 def check_ckpt_binomial_cost(fn):
     cases = [(10, 3), (1, 1), (7, 1), (12, 12), (64, 4), (100, 2), (256, 8), (30, 29), (21, 5)]
     for n, s in cases:
