@@ -148,12 +148,12 @@ def check_delta_param_grads(fn):
         dW, db = out
         dW_mistakes = {
             "dW is missing the 1/N of the mean: divide delta.T @ a_prev by the batch size N": dW_ref * N,
-            "dW is transposed: it must have W's shape (n_out, n_in), i.e. delta.T @ a_prev": dW_ref.T,
+            "dW is transposed (wrong matmul order?): it must have W's shape (n_out, n_in), so compute "
+            "delta.T @ a_prev, not a_prev.T @ delta": dW_ref.T,
         }
         if N == n_in == n_out:
             dW_mistakes.update({
                 "a transpose is missing: dW = delta.T @ a_prev (delta alone is (N, n_out))": delta @ a_prev / N,
-                "wrong matmul order: dW = delta.T @ a_prev, not a_prev.T @ delta": a_prev.T @ delta / N,
                 "a transpose is missing and the 1/N too: dW = delta.T @ a_prev / N": delta @ a_prev,
             })
         _expect_shape(dW, dW_ref.shape, f"dW from {what}", {
