@@ -34,6 +34,8 @@ from .mlp import MLP, History, train
 
 __all__ = [
     "single_thread_blas",
+    "library_line",
+    "compare_gradients",
     "array_shapes",
     "two_layer_init",
     "two_layer_forward",
@@ -60,6 +62,28 @@ def single_thread_blas():
     except ImportError:  # pragma: no cover - installed with scikit-learn
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def library_line(obj, needle: str) -> str:
+    """The first source line of ``obj`` (a function or method) that contains ``needle``.
+
+    Returns ``"<module>.<qualname>:  <line>"`` so a notebook can show the very line of the
+    library that implements an equation; raises ``ValueError`` when the line is gone.
+    """
+    import inspect
+
+    for line in inspect.getsource(obj).splitlines():
+        if needle in line:
+            return f"{obj.__module__}.{obj.__qualname__}:  {line.strip()}"
+    raise ValueError(f"no line containing {needle!r} in {obj.__module__}.{obj.__qualname__}")
+
+
+def compare_gradients(analytic, numeric, tol: float = 1e-7) -> str:
+    """One stable line for a notebook: ``"relative error below 1e-07: match"`` or the error and MISMATCH."""
+    err = rel_error(analytic, numeric)
+    if err < tol:
+        return f"relative error below {tol:.0e}: match"
+    return f"relative error {err:.1e} (>= {tol:.0e}): MISMATCH"
 
 
 # --------------------------------------------------------------------------- shapes
@@ -207,7 +231,8 @@ def symmetry_experiment(X: np.ndarray, y: np.ndarray, init: str = "zeros", hidde
     """
     n_classes = int(np.max(y)) + 1
     net = MLP([X.shape[1], hidden, n_classes], activation="sigmoid", init=init, init_scale=init_scale, seed=seed)
-    history = train(net, X, y, epochs=epochs, lr=lr, batch_size=32, seed=seed)
+    with single_thread_blas():
+        history = train(net, X, y, epochs=epochs, lr=lr, batch_size=32, seed=seed)
     W1 = net.params["W1"].copy()
     spread = float(np.max(np.abs(W1 - W1[0])))
     distinct = int(np.unique(np.round(W1, 12), axis=0).shape[0])

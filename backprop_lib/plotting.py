@@ -81,7 +81,7 @@ def plot_learning_speed(curves: dict, ax=None):
     :func:`backprop_lib.delta.single_neuron_curve`.
     """
     ax = get_ax(ax)
-    style = {"mse": (COLORS["sigmoid"], r"quadratic $\frac12(a-y)^2$: $\delta = (a-y)\,\sigma'(z)$"),
+    style = {"mse": (COLORS["sigmoid"], r"quadratic $\frac{1}{2}(a-y)^2$: $\delta = (a-y)\,\sigma'(z)$"),
              "cross_entropy": (COLORS["backward"], r"cross-entropy: $\delta = a - y$")}
     for name, curve in curves.items():
         color, label = style.get(name, (None, name))
@@ -193,8 +193,8 @@ def plot_delta_heatmap(deltas, ax=None, title: str = r"per-layer error terms $\d
 
 def plot_gradient_cost(cost, ax=None):
     """Bar chart (log scale) of the time for one full gradient: backprop vs finite differences."""
-    ax = get_ax(ax, figsize=(6, 3.2))
-    names = ["one forward pass", "backprop\n(forward + backward)", f"finite differences\n({cost.fd_forward_passes} forward passes)"]
+    ax = get_ax(ax, figsize=(7.5, 3.4))
+    names = ["one forward\npass", "backprop\n(forward + backward)", f"finite differences\n({cost.fd_forward_passes} forwards)"]
     times = [cost.forward_seconds, cost.backprop_seconds, cost.fd_seconds]
     colors = [COLORS["forward"], COLORS["backward"], COLORS["numerical"]]
     ax.bar(names, times, color=colors)

@@ -232,3 +232,16 @@ def test_delta_heatmap_widget_moves_between_examples(split):
     slider = box.children[0]
     assert slider.max == 9
     slider.value = 4
+
+
+def test_library_line_finds_the_weight_gradient_line_and_fails_loudly():
+    line = D.library_line(MLP.layer_backward, "dW =")
+    assert line.startswith("backprop_lib.mlp.MLP.layer_backward:") and "delta.T @ a_prev" in line
+    with pytest.raises(ValueError, match="no line"):
+        D.library_line(MLP.layer_backward, "this text is not there")
+
+
+def test_compare_gradients_reports_match_and_mismatch():
+    a = np.array([1.0, 2.0])
+    assert D.compare_gradients(a, a + 1e-12).endswith("match")
+    assert "MISMATCH" in D.compare_gradients(a, a + 0.1)
