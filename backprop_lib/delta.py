@@ -64,18 +64,26 @@ def single_thread_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def library_line(obj, needle: str) -> str:
-    """The first source line of ``obj`` (a function or method) that contains ``needle``.
+def library_line(obj, *needles: str) -> str:
+    """The first source line of ``obj`` (function, class or module) containing one of ``needles``.
 
-    Returns ``"<module>.<qualname>:  <line>"`` so a notebook can show the very line of the
-    library that implements an equation; raises ``ValueError`` when the line is gone.
+    Returns ``"<name>:  <line>"`` so a notebook can show the very line of the library that
+    implements an equation. Several needles allow for rewordings of that line (the first
+    needle that matches wins); ``ValueError`` when none is found.
     """
     import inspect
 
-    for line in inspect.getsource(obj).splitlines():
-        if needle in line:
-            return f"{obj.__module__}.{obj.__qualname__}:  {line.strip()}"
-    raise ValueError(f"no line containing {needle!r} in {obj.__module__}.{obj.__qualname__}")
+    if not needles:
+        raise ValueError("give at least one text to look for")
+    name = getattr(obj, "__qualname__", obj.__name__)
+    module = getattr(obj, "__module__", None)
+    where = f"{module}.{name}" if module and module != name else name
+    lines = inspect.getsource(obj).splitlines()
+    for needle in needles:
+        for line in lines:
+            if needle in line:
+                return f"{where}:  {line.strip()}"
+    raise ValueError(f"no line containing any of {list(needles)} in {where}")
 
 
 def compare_gradients(analytic, numeric, tol: float = 1e-7) -> str:

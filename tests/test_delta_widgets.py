@@ -245,3 +245,10 @@ def test_compare_gradients_reports_match_and_mismatch():
     a = np.array([1.0, 2.0])
     assert D.compare_gradients(a, a + 1e-12).endswith("match")
     assert "MISMATCH" in D.compare_gradients(a, a + 0.1)
+
+
+def test_library_line_searches_modules_and_tries_each_needle_in_turn():
+    from backprop_lib import losses
+
+    line = D.library_line(losses, "this is not there", "[rows, y] -= 1.0")
+    assert line.startswith("backprop_lib.losses:") and line.endswith("[rows, y] -= 1.0")
