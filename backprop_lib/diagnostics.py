@@ -49,6 +49,7 @@ __all__ = [
     "dead_relu_experiment",
     "DeadReluResult",
     "clipping_experiment",
+    "ClippingRun",
     "train_curves",
 ]
 
@@ -379,12 +380,12 @@ class DeadReluResult:
     recovery_loss: list[float]
 
 
-def dead_relu_experiment(activation: str = "relu", *, big_lr: float = 5.0, epochs: int = 10, lr: float = 0.05,
-                         depth: int = 2, width: int = 64, seed: int = 0, leaky_slope: float = 0.1,
+def dead_relu_experiment(activation: str = "relu", *, big_lr: float = 5.0, epochs: int = 10, lr: float = 0.5,
+                         depth: int = 1, width: int = 64, seed: int = 0, leaky_slope: float = 0.3,
                          X=None, y=None) -> DeadReluResult:
     r"""Kill ReLUs with one large learning-rate step, then train normally and count the dead.
 
-    1. A ``[64, width x depth, 10]`` net (He init) on ``X`` (default: 1000 digits).
+    1. A ``[64, width x depth, 10]`` net (He init) on ``X`` (default: 500 digits).
     2. One full-batch gradient step with ``big_lr``: the biases of many units are pushed
        so far negative that :math:`z \le 0` on every example.
     3. ``epochs`` of ordinary minibatch SGD with ``lr``.
@@ -394,7 +395,7 @@ def dead_relu_experiment(activation: str = "relu", *, big_lr: float = 5.0, epoch
     (slope ``leaky_slope`` for z < 0) still passes a gradient and can come back.
     """
     if X is None:
-        X, y = digits_batch(1000)
+        X, y = digits_batch(500)
     net = deep_net(depth, width, activation, "he", seed=seed, n_in=X.shape[1], leaky_slope=leaky_slope)
 
     def pooled() -> float:
@@ -412,20 +413,54 @@ def dead_relu_experiment(activation: str = "relu", *, big_lr: float = 5.0, epoch
 # --------------------------------------------------------------------------- training experiments
 
 
-def clipping_experiment(clip_norm: float | None, *, depth: int = 10, width: int = 32, activation: str = "relu",
-                        init_scale: float = 0.5, lr: float = 0.05, epochs: int = 5, seed: int = 0,
-                        X=None, y=None) -> History:
-    r"""Train a deep net with a too-large init (``init="normal"``, std ``init_scale``), with or without
-    clipping every step's gradient to global norm ``clip_norm``.
+@dataclass
+class ClippingRun:
+    """Per-step record of :func:`clipping_experiment` (NaN after the run diverged)."""
 
-    Without clipping the first steps see huge gradients and the loss jumps to enormous
-    values or NaN (overflow is silenced: the history then holds inf/NaN).
+    clip_norm: float | None
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    diverged_at: int | None
+
+
+def clipping_experiment(clip_norm: float | None, *, steps: int = 150, depth: int = 10, width: int = 32,
+                        activation: str = "relu", gain: float = 1.5, lr: float = 0.05, batch_size: int = 32,
+                        seed: int = 0, X=None, y=None) -> ClippingRun:
+    r"""Minibatch SGD on a deep net that starts too large, with or without gradient clipping.
+
+    The weights are :math:`\mathcal N(0, (g\,\sigma_{He})^2)` with gain ``g`` > 1, so with ReLU every
+    layer multiplies the signal (forward and backward) by about ``g``: the first gradients are
+    huge. Each step clips the gradients to global norm ``clip_norm`` (None: no clipping).
+    A run that produces inf/NaN (or a loss the library rejects) stops; the rest is NaN.
     """
+    from .optim import clip_grad_norm, global_norm
+
     if X is None:
         X, y = digits_batch(1000)
-    net = deep_net(depth, width, activation, "normal", seed=seed, n_in=X.shape[1], init_scale=init_scale)
+    steps = _positive_int(steps, "steps")
+    net = deep_net(depth, width, activation, "normal", seed=seed, n_in=X.shape[1],
+                   init_scale=gain * float(np.sqrt(2.0 / width)))
+    rng = np.random.default_rng(seed)
+    losses = np.full(steps, np.nan)
+    norms = np.full(steps, np.nan)
+    diverged = None
     with np.errstate(all="ignore"):
-        return train(net, X, y, epochs=epochs, lr=lr, batch_size=32, seed=seed, clip_norm=clip_norm)
+        for t in range(steps):
+            idx = rng.choice(X.shape[0], size=batch_size, replace=False)
+            out = net.forward(X[idx])
+            if not np.isfinite(out).all():
+                diverged = t
+                break
+            value, grads = net.loss_and_grads(X[idx], y[idx])
+            norm = global_norm(grads)
+            if not (np.isfinite(value) and np.isfinite(norm)):
+                diverged = t
+                break
+            losses[t], norms[t] = value, norm
+            if clip_norm is not None:
+                grads, _ = clip_grad_norm(grads, clip_norm)
+            net.sgd_step(grads, lr)
+    return ClippingRun(clip_norm, losses, norms, diverged)
 
 
 def train_curves(configs: dict[str, dict], *, epochs: int = 20, lr: float = 0.1, batch_size: int = 32,
