@@ -124,6 +124,7 @@ def plot_layer_norms(norms: dict, ax=None, ylabel: str = "gradient norm", title:
         ax.plot(np.arange(1, len(values) + 1), values, ls="none", marker="s", mfc="none",
                 color=COLORS["reference"], label=label)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set(xlabel="hidden layer l (1 = nearest the input)", ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
     return ax
@@ -147,6 +148,7 @@ def plot_layer_histograms(values_per_layer, layers=None, ax=None, bins: int = 60
         if v.size == 0:
             continue
         ax.hist(v, bins=bins, range=value_range, density=True, histtype="step", color=c, lw=1.5, label=f"layer {l}")
+    ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
     ax.set(xlabel=xlabel, ylabel="density", title=title)
     ax.legend(fontsize=8)
     return ax
