@@ -161,3 +161,17 @@ def test_widget_view_and_plots_draw_without_a_browser():
     assert ax.get_yscale() == "log"
     plotting.plot_activation_derivatives()
     plt.close("all")
+
+
+def test_gradient_flow_widget_builds_and_updates():
+    pytest.importorskip("ipywidgets")
+    import matplotlib.pyplot as plt
+
+    from backprop_lib.widgets import gradient_flow_widget
+
+    box = gradient_flow_widget()
+    depth = box.children[0].children[0]
+    depth.value = 4  # triggers a redraw through the observer
+    residual = box.children[1].children[0]
+    residual.value = True
+    plt.close("all")
