@@ -24,15 +24,20 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
 
 
-def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> tuple[dict[str, np.ndarray], float]:
-    """Scale all gradients together so their global norm is at most ``max_norm``.
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float, eps: float = 0.0) -> tuple[dict[str, np.ndarray], float]:
+    r"""Scale all gradients together so their global norm is at most ``max_norm``.
 
+    The factor is :math:`\min(1, c / (\lVert g\rVert + \epsilon))`; ``eps=1e-6`` reproduces
+    ``torch.nn.utils.clip_grad_norm_`` exactly, the default 0 is the textbook formula.
     Returns ``(clipped, norm_before)``; the input dict and arrays are not modified.
     """
     if not (isinstance(max_norm, (int, float, np.floating)) and max_norm > 0 and np.isfinite(max_norm)):
         raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
     norm = global_norm(grads)
-    factor = min(1.0, float(max_norm) / (norm + 1e-6))  # the 1e-6 as in torch
+    if not (isinstance(eps, (int, float)) and eps >= 0):
+        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
+    denom = norm + eps
+    factor = 1.0 if denom == 0.0 else min(1.0, float(max_norm) / denom)
     return {k: g * factor for k, g in grads.items()}, norm
 
 
