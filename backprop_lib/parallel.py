@@ -27,7 +27,7 @@ import numpy as np
 
 from .mlp import MLP
 
-__all__ = ["pipeline_loss_and_grads", "Event", "StageError"]
+__all__ = ["pipeline_loss_and_grads", "Event", "StageError", "bubble_fraction", "ideal_timeline"]
 
 
 class StageError(RuntimeError):
@@ -46,6 +46,14 @@ class Event:
 
 
 def _stage_main(conn, net: MLP, layers: tuple[int, int], stage: int) -> None:  # runs in the worker
+    # one BLAS thread per stage: each process stands for one device, and two stages
+    # with many threads each would fight over the same cores
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
     first, last = layers
     caches: dict[int, tuple[list, list]] = {}
     while True:
@@ -210,3 +218,66 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
                 proc.join()
         for conn in conns:
             conn.close()
+
+
+# =============================================================================
+# Reading a timeline: the pipeline bubble
+# =============================================================================
+
+
+def bubble_fraction(timeline: list[Event], stages: int = 2) -> float:
+    r"""Fraction of stage-time spent idle between the first start and the last end.
+
+    .. math:: \text{bubble} = 1 - \frac{\sum_\text{events} (t_\text{end} - t_\text{start})}{S \cdot (T_\text{end} - T_\text{start})}
+
+    0 means both stages were busy all the time; with S = 2 stages and one micro-batch
+    it is at least 1/2 (the stages take turns).
+    """
+    if not timeline:
+        raise ValueError("timeline is empty")
+    if isinstance(stages, bool) or not isinstance(stages, (int, np.integer)) or stages < 1:
+        raise ValueError(f"stages must be a positive integer, got {stages!r}")
+    start = min(e.start for e in timeline)
+    span = max(e.end for e in timeline) - start
+    if span <= 0:
+        return 0.0
+    busy = sum(e.end - e.start for e in timeline)
+    return float(max(0.0, 1.0 - busy / (stages * span)))
+
+
+def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.0) -> list[Event]:
+    r"""The schedule :func:`pipeline_loss_and_grads` follows, with fixed costs and free communication.
+
+    Each stage needs ``forward`` time units per micro-batch forward and ``backward``
+    per backward (the total batch costs the same whatever ``microbatches`` is, so the
+    per-micro-batch costs are ``forward / m`` and ``backward / m``). Stage 1 starts its
+    backward once the loss of the whole batch is known. The bubble of this schedule is
+    :math:`1 / (m + 1)` for two stages (GPipe: :math:`(S-1)/(m+S-1)`).
+    """
+    if isinstance(microbatches, bool) or not isinstance(microbatches, (int, np.integer)) or microbatches < 1:
+        raise ValueError(f"microbatches must be a positive integer, got {microbatches!r}")
+    if not (forward > 0 and backward > 0):
+        raise ValueError(f"forward and backward must be positive, got {forward!r} and {backward!r}")
+    m = int(microbatches)
+    f, b = forward / m, backward / m
+    events: list[Event] = []
+    free = [0.0, 0.0]
+    f0_end = []
+    for mb in range(m):  # stage 0 forwards back to back
+        events.append(Event(0, "forward", mb, free[0], free[0] + f))
+        free[0] += f
+        f0_end.append(free[0])
+    for mb in range(m):  # stage 1 forward as soon as the activation arrives
+        t = max(free[1], f0_end[mb])
+        events.append(Event(1, "forward", mb, t, t + f))
+        free[1] = t + f
+    b1_end = []
+    for mb in range(m):  # the loss needs every output: stage 1 backward starts after its last forward
+        events.append(Event(1, "backward", mb, free[1], free[1] + b))
+        free[1] += b
+        b1_end.append(free[1])
+    for mb in range(m):  # stage 0 backward as soon as dL/da arrives
+        t = max(free[0], b1_end[mb])
+        events.append(Event(0, "backward", mb, t, t + b))
+        free[0] = t + b
+    return sorted(events, key=lambda e: (e.start, e.stage))
