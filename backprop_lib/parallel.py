@@ -14,12 +14,16 @@ start of the forward and the end of the backward still leave one stage idle: the
     >>> loss, grads, timeline = pipeline_loss_and_grads(net, X, y, microbatches=4)
 
 The gradients equal ``net.loss_and_grads(X, y)``: bitwise for one micro-batch (the
-same floating-point operations), to rounding (rel. 1e-12) for several.
+same floating-point operations; each worker runs its BLAS on one thread, so compare with a
+single-threaded reference, e.g. under ``threadpoolctl.threadpool_limits(1)``), to rounding
+(rel. 1e-12) for several.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
+import threading
 import time
 from dataclasses import dataclass
 
@@ -92,22 +96,39 @@ def _stage_main(conn, net: MLP, layers: tuple[int, int], stage: int) -> None:  #
         conn.send((kind, mb, out, t0, time.perf_counter()))
 
 
-def _receive(conn, proc, stage: int, deadline: float):
+def _reader(conn, inbox: "queue.Queue") -> None:
+    """Drain one worker's pipe into a queue (a thread of the main process).
+
+    Reading all the time is what keeps the pipeline free of deadlocks: a worker blocked
+    in ``send`` (its result bigger than the pipe's buffer) while the main process is blocked
+    sending it the next message would otherwise wait for each other forever.
+    """
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            inbox.put(None)
+            return
+        inbox.put(msg)
+
+
+def _receive(inbox: "queue.Queue", proc, stage: int, deadline: float):
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise StageError(f"stage {stage} (pid {proc.pid}) did not answer before the time limit")
-        if conn.poll(min(remaining, 0.05)):
-            try:
-                msg = conn.recv()
-            except (EOFError, OSError):
-                proc.join(timeout=1)
-                raise StageError(f"stage {stage} (pid {proc.pid}) died: it closed its pipe (exit code {proc.exitcode})") from None
-            if msg[0] == "error":
-                raise StageError(f"stage {stage} failed: {msg[2]}")
-            return msg
-        if not proc.is_alive():
-            raise StageError(f"stage {stage} (pid {proc.pid}) died with exit code {proc.exitcode}")
+        try:
+            msg = inbox.get(timeout=min(remaining, 0.05))
+        except queue.Empty:
+            if not proc.is_alive() and inbox.empty():
+                raise StageError(f"stage {stage} (pid {proc.pid}) died with exit code {proc.exitcode}") from None
+            continue
+        if msg is None:
+            proc.join(timeout=1)
+            raise StageError(f"stage {stage} (pid {proc.pid}) died: it closed its pipe (exit code {proc.exitcode})")
+        if msg[0] == "error":
+            raise StageError(f"stage {stage} failed: {msg[2]}")
+        return msg
 
 
 def _send(conn, proc, stage: int, msg) -> None:
@@ -156,7 +177,7 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
 
     ctx = mp.get_context("spawn")
     stages = [(1, split), (split + 1, L)]
-    conns, procs = [], []
+    conns, procs, inboxes, readers = [], [], [], []
     try:
         for s, layers in enumerate(stages):
             parent, child = ctx.Pipe()
@@ -165,6 +186,9 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
             child.close()
             conns.append(parent)
             procs.append(proc)
+            inboxes.append(queue.Queue())
+            readers.append(threading.Thread(target=_reader, args=(parent, inboxes[-1]), daemon=True))
+            readers[-1].start()
         deadline = time.monotonic() + timeout
         if _crash_stage is not None:
             conns[_crash_stage].send(("crash", 0, None))
@@ -178,9 +202,9 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
         for mb, piece in enumerate(pieces):
             _send(conns[0], procs[0], 0, ("forward", mb, X[piece]))
         for mb in range(microbatches):
-            a = record(0, _receive(conns[0], procs[0], 0, deadline))
+            a = record(0, _receive(inboxes[0], procs[0], 0, deadline))
             _send(conns[1], procs[1], 1, ("forward", mb, a))
-        outputs = [record(1, _receive(conns[1], procs[1], 1, deadline)) for _ in range(microbatches)]
+        outputs = [record(1, _receive(inboxes[1], procs[1], 1, deadline)) for _ in range(microbatches)]
 
         # loss on the whole batch (the mean over all examples), then its gradient per micro-batch
         out = np.concatenate(outputs, axis=0) if microbatches > 1 else outputs[0]
@@ -194,12 +218,12 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
                 grads[k] = g if k not in grads else grads[k] + g
 
         for _ in range(microbatches):
-            msg = _receive(conns[1], procs[1], 1, deadline)
+            msg = _receive(inboxes[1], procs[1], 1, deadline)
             da, part = record(1, msg)
             accumulate(part)
             _send(conns[0], procs[0], 0, ("backward", msg[1], da))
         for _ in range(microbatches):
-            _, part = record(0, _receive(conns[0], procs[0], 0, deadline))
+            _, part = record(0, _receive(inboxes[0], procs[0], 0, deadline))
             accumulate(part)
         t0 = min(e.start for e in events)
         timeline = sorted((Event(e.stage, e.kind, e.microbatch, e.start - t0, e.end - t0) for e in events),
@@ -216,6 +240,8 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
             if proc.is_alive():
                 proc.kill()
                 proc.join()
+        for reader in readers:
+            reader.join(timeout=2)
         for conn in conns:
             conn.close()
 

@@ -67,7 +67,7 @@ for _name, _colour in OPTIMIZER_COLORS.items():
     COLORS.setdefault(_name.lower(), _colour)
 
 
-def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 201, levels: int = 30, title: str | None = None):
+def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels: int = 18, title: str | None = None):
     """Contours of a 2-D test surface with optimiser trajectories drawn on it.
 
     ``surface`` is a :class:`backprop_lib.landscape.Surface` (or its name); ``paths`` maps a
@@ -92,7 +92,7 @@ def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 201, levels:
     for i, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64)
         colour = OPTIMIZER_COLORS.get(label, plt.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
-        ax.plot(path[:, 0], path[:, 1], "-", color=colour, lw=1.4, marker=".", ms=3,
+        ax.plot(path[:, 0], path[:, 1], "-", color=colour, lw=1.4, marker="." if len(path) <= 201 else None, ms=3,
                 label=f"{label}: loss {surface(path[-1]):.2g} after {len(path) - 1} steps")
         ax.plot(*path[-1], "s", color=colour, ms=6, mec="black", zorder=6)
     if paths:
