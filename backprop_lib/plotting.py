@@ -150,14 +150,15 @@ def plot_pipeline_timeline(timeline, ax=None, *, title: str | None = None, unit:
         ax.barh(e.stage, width, left=e.start * scale, height=0.6, color=colour, edgecolor="black", lw=0.5)
         ax.text(e.start * scale + width / 2, e.stage, str(e.microbatch), ha="center", va="center", fontsize=8,
                 color="white")
-    ax.barh([], [], color=COLORS["forward"], label="forward")
-    ax.barh([], [], color=COLORS["backward"], label="backward")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=COLORS["forward"], label="forward"), Patch(color=COLORS["backward"], label="backward")]
     ax.set_yticks(stages, [f"process {s}\n(stage {s})" for s in stages])
     ax.set_ylim(max(stages) + 0.6, min(stages) - 0.6)
     ax.set_xlabel(f"time ({unit})" if unit else "time (units)")
     bubble = bubble_fraction(timeline, stages=len(stages))
     ax.set_title((title + ": " if title else "") + f"idle (bubble) {100 * bubble:.0f}% of process time")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(handles=handles, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, -0.12), ncol=2)
     ax.grid(axis="y", visible=False)
     return ax
 
