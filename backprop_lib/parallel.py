@@ -14,12 +14,16 @@ start of the forward and the end of the backward still leave one stage idle: the
     >>> loss, grads, timeline = pipeline_loss_and_grads(net, X, y, microbatches=4)
 
 The gradients equal ``net.loss_and_grads(X, y)``: bitwise for one micro-batch (the
-same floating-point operations), to rounding (rel. 1e-12) for several.
+same floating-point operations; each worker runs its BLAS on one thread, so compare with a
+single-threaded reference, e.g. under ``threadpoolctl.threadpool_limits(1)``), to rounding
+(rel. 1e-12) for several.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
+import threading
 import time
 from dataclasses import dataclass
 
@@ -27,7 +31,7 @@ import numpy as np
 
 from .mlp import MLP
 
-__all__ = ["pipeline_loss_and_grads", "Event", "StageError"]
+__all__ = ["pipeline_loss_and_grads", "Event", "StageError", "bubble_fraction", "ideal_timeline"]
 
 
 class StageError(RuntimeError):
@@ -46,6 +50,14 @@ class Event:
 
 
 def _stage_main(conn, net: MLP, layers: tuple[int, int], stage: int) -> None:  # runs in the worker
+    # one BLAS thread per stage: each process stands for one device, and two stages
+    # with many threads each would fight over the same cores
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
     first, last = layers
     caches: dict[int, tuple[list, list]] = {}
     while True:
@@ -84,22 +96,39 @@ def _stage_main(conn, net: MLP, layers: tuple[int, int], stage: int) -> None:  #
         conn.send((kind, mb, out, t0, time.perf_counter()))
 
 
-def _receive(conn, proc, stage: int, deadline: float):
+def _reader(conn, inbox: "queue.Queue") -> None:
+    """Drain one worker's pipe into a queue (a thread of the main process).
+
+    Reading all the time is what keeps the pipeline free of deadlocks: a worker blocked
+    in ``send`` (its result bigger than the pipe's buffer) while the main process is blocked
+    sending it the next message would otherwise wait for each other forever.
+    """
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            inbox.put(None)
+            return
+        inbox.put(msg)
+
+
+def _receive(inbox: "queue.Queue", proc, stage: int, deadline: float):
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise StageError(f"stage {stage} (pid {proc.pid}) did not answer before the time limit")
-        if conn.poll(min(remaining, 0.05)):
-            try:
-                msg = conn.recv()
-            except (EOFError, OSError):
-                proc.join(timeout=1)
-                raise StageError(f"stage {stage} (pid {proc.pid}) died: it closed its pipe (exit code {proc.exitcode})") from None
-            if msg[0] == "error":
-                raise StageError(f"stage {stage} failed: {msg[2]}")
-            return msg
-        if not proc.is_alive():
-            raise StageError(f"stage {stage} (pid {proc.pid}) died with exit code {proc.exitcode}")
+        try:
+            msg = inbox.get(timeout=min(remaining, 0.05))
+        except queue.Empty:
+            if not proc.is_alive() and inbox.empty():
+                raise StageError(f"stage {stage} (pid {proc.pid}) died with exit code {proc.exitcode}") from None
+            continue
+        if msg is None:
+            proc.join(timeout=1)
+            raise StageError(f"stage {stage} (pid {proc.pid}) died: it closed its pipe (exit code {proc.exitcode})")
+        if msg[0] == "error":
+            raise StageError(f"stage {stage} failed: {msg[2]}")
+        return msg
 
 
 def _send(conn, proc, stage: int, msg) -> None:
@@ -148,7 +177,7 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
 
     ctx = mp.get_context("spawn")
     stages = [(1, split), (split + 1, L)]
-    conns, procs = [], []
+    conns, procs, inboxes, readers = [], [], [], []
     try:
         for s, layers in enumerate(stages):
             parent, child = ctx.Pipe()
@@ -157,6 +186,9 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
             child.close()
             conns.append(parent)
             procs.append(proc)
+            inboxes.append(queue.Queue())
+            readers.append(threading.Thread(target=_reader, args=(parent, inboxes[-1]), daemon=True))
+            readers[-1].start()
         deadline = time.monotonic() + timeout
         if _crash_stage is not None:
             conns[_crash_stage].send(("crash", 0, None))
@@ -170,9 +202,9 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
         for mb, piece in enumerate(pieces):
             _send(conns[0], procs[0], 0, ("forward", mb, X[piece]))
         for mb in range(microbatches):
-            a = record(0, _receive(conns[0], procs[0], 0, deadline))
+            a = record(0, _receive(inboxes[0], procs[0], 0, deadline))
             _send(conns[1], procs[1], 1, ("forward", mb, a))
-        outputs = [record(1, _receive(conns[1], procs[1], 1, deadline)) for _ in range(microbatches)]
+        outputs = [record(1, _receive(inboxes[1], procs[1], 1, deadline)) for _ in range(microbatches)]
 
         # loss on the whole batch (the mean over all examples), then its gradient per micro-batch
         out = np.concatenate(outputs, axis=0) if microbatches > 1 else outputs[0]
@@ -186,12 +218,12 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
                 grads[k] = g if k not in grads else grads[k] + g
 
         for _ in range(microbatches):
-            msg = _receive(conns[1], procs[1], 1, deadline)
+            msg = _receive(inboxes[1], procs[1], 1, deadline)
             da, part = record(1, msg)
             accumulate(part)
             _send(conns[0], procs[0], 0, ("backward", msg[1], da))
         for _ in range(microbatches):
-            _, part = record(0, _receive(conns[0], procs[0], 0, deadline))
+            _, part = record(0, _receive(inboxes[0], procs[0], 0, deadline))
             accumulate(part)
         t0 = min(e.start for e in events)
         timeline = sorted((Event(e.stage, e.kind, e.microbatch, e.start - t0, e.end - t0) for e in events),
@@ -208,5 +240,70 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
             if proc.is_alive():
                 proc.kill()
                 proc.join()
+        for reader in readers:
+            reader.join(timeout=2)
         for conn in conns:
             conn.close()
+
+
+# =============================================================================
+# Reading a timeline: the pipeline bubble
+# =============================================================================
+
+
+def bubble_fraction(timeline: list[Event], stages: int = 2) -> float:
+    r"""Fraction of stage-time spent idle between the first start and the last end.
+
+    .. math:: \text{bubble} = 1 - \frac{\sum_\text{events} (t_\text{end} - t_\text{start})}{S \cdot (T_\text{end} - T_\text{start})}
+
+    0 means both stages were busy all the time; with S = 2 stages and one micro-batch
+    it is at least 1/2 (the stages take turns).
+    """
+    if not timeline:
+        raise ValueError("timeline is empty")
+    if isinstance(stages, bool) or not isinstance(stages, (int, np.integer)) or stages < 1:
+        raise ValueError(f"stages must be a positive integer, got {stages!r}")
+    start = min(e.start for e in timeline)
+    span = max(e.end for e in timeline) - start
+    if span <= 0:
+        return 0.0
+    busy = sum(e.end - e.start for e in timeline)
+    return float(max(0.0, 1.0 - busy / (stages * span)))
+
+
+def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.0) -> list[Event]:
+    r"""The schedule :func:`pipeline_loss_and_grads` follows, with fixed costs and free communication.
+
+    Each stage needs ``forward`` time units per micro-batch forward and ``backward``
+    per backward (the total batch costs the same whatever ``microbatches`` is, so the
+    per-micro-batch costs are ``forward / m`` and ``backward / m``). Stage 1 starts its
+    backward once the loss of the whole batch is known. The bubble of this schedule is
+    :math:`1 / (m + 1)` for two stages (GPipe: :math:`(S-1)/(m+S-1)`).
+    """
+    if isinstance(microbatches, bool) or not isinstance(microbatches, (int, np.integer)) or microbatches < 1:
+        raise ValueError(f"microbatches must be a positive integer, got {microbatches!r}")
+    if not (forward > 0 and backward > 0):
+        raise ValueError(f"forward and backward must be positive, got {forward!r} and {backward!r}")
+    m = int(microbatches)
+    f, b = forward / m, backward / m
+    events: list[Event] = []
+    free = [0.0, 0.0]
+    f0_end = []
+    for mb in range(m):  # stage 0 forwards back to back
+        events.append(Event(0, "forward", mb, free[0], free[0] + f))
+        free[0] += f
+        f0_end.append(free[0])
+    for mb in range(m):  # stage 1 forward as soon as the activation arrives
+        t = max(free[1], f0_end[mb])
+        events.append(Event(1, "forward", mb, t, t + f))
+        free[1] = t + f
+    b1_end = []
+    for mb in range(m):  # the loss needs every output: stage 1 backward starts after its last forward
+        events.append(Event(1, "backward", mb, free[1], free[1] + b))
+        free[1] += b
+        b1_end.append(free[1])
+    for mb in range(m):  # stage 0 backward as soon as dL/da arrives
+        t = max(free[0], b1_end[mb])
+        events.append(Event(0, "backward", mb, t, t + b))
+        free[0] = t + b
+    return sorted(events, key=lambda e: (e.start, e.stage))

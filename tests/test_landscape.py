@@ -70,3 +70,14 @@ def test_filter_normalized_direction_matches_row_norms_and_skips_biases():
     d = random_direction(params, seed=0)
     np.testing.assert_allclose(np.linalg.norm(d["W1"], axis=1), np.linalg.norm(params["W1"], axis=1))
     assert not d["b1"].any()
+
+
+def test_fraction_of_random_critical_points_that_are_minima_collapses_with_dimension():
+    from backprop_lib.landscape import fraction_minima
+
+    assert fraction_minima(1, samples=4000) == pytest.approx(0.5, abs=0.03)
+    fractions = [fraction_minima(d, samples=4000) for d in (1, 2, 3, 4)]
+    assert all(a > b for a, b in zip(fractions, fractions[1:]))
+    assert fraction_minima(8, samples=2000) == 0.0
+    with pytest.raises(ValueError, match="dim"):
+        fraction_minima(0)

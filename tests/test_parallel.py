@@ -57,3 +57,36 @@ def test_bad_arguments_are_rejected_by_name(kwargs, word):
 def test_a_one_layer_net_cannot_be_split():
     with pytest.raises(ValueError, match="at least 2 layers"):
         pipeline_loss_and_grads(MLP([6, 3]), *batch())
+
+
+def test_messages_bigger_than_the_pipe_buffer_do_not_deadlock_the_pipeline():
+    # activations of 100 x 300 float64 (240 kB) per micro-batch: far above a pipe's 64 kB buffer, so a
+    # worker blocks in send while the main process is still sending it the next micro-batch
+    net = MLP([20, 300, 300, 4], activation="relu", init="he", seed=3)
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((400, 20)), rng.integers(0, 4, 400)
+    ref_loss, ref = net.loss_and_grads(X, y)
+    loss, grads, timeline = pipeline_loss_and_grads(net, X, y, microbatches=4, timeout=60)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    for k in ref:
+        np.testing.assert_allclose(grads[k], ref[k], rtol=1e-10, atol=1e-12)
+
+
+def test_bubble_of_the_ideal_schedule_is_one_over_m_plus_one():
+    from backprop_lib.parallel import bubble_fraction, ideal_timeline
+
+    for m in (1, 2, 4, 8):
+        timeline = ideal_timeline(m)
+        assert len(timeline) == 4 * m
+        assert bubble_fraction(timeline) == pytest.approx(1 / (m + 1))
+        # every stage does one forward and one backward per micro-batch, never two things at once
+        for stage in (0, 1):
+            events = sorted((e for e in timeline if e.stage == stage), key=lambda e: e.start)
+            assert all(a.end <= b.start + 1e-12 for a, b in zip(events, events[1:]))
+
+
+def test_bubble_fraction_rejects_an_empty_timeline():
+    from backprop_lib.parallel import bubble_fraction
+
+    with pytest.raises(ValueError, match="empty"):
+        bubble_fraction([])
