@@ -12,7 +12,8 @@ import pytest  # noqa: E402
 
 from backprop_lib.engine import Value, backward_steps  # noqa: E402
 from backprop_lib.nn_scalar import ValueMLP, xor_data  # noqa: E402
-from backprop_lib.plotting import _graph_layout, draw_graph, plot_decision_regions, plot_hidden_space  # noqa: E402
+from backprop_lib.plotting import draw_graph, plot_decision_regions, plot_hidden_space  # noqa: E402
+from backprop_lib.plotting.computational_graph import _graph_layout  # noqa: E402
 from backprop_lib.widgets import backward_stepper, show_backward_step  # noqa: E402
 
 

@@ -1,0 +1,143 @@
+"""Plot helpers of notebook 06 (beyond SGD)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .style import COLORS, get_ax
+
+__all__ = [
+    "OPTIMIZER_COLORS",
+    "plot_surface_paths",
+    "plot_curves",
+    "plot_pipeline_timeline",
+    "plot_loss_slice",
+]
+
+
+#: Colours of the optimisers of notebook 06 (one per optimiser, the same in every plot).
+OPTIMIZER_COLORS = {"SGD": "#444444", "momentum": "#1f77b4", "RMSProp": "#2ca02c", "Adam": "#e377c2"}
+for _name, _colour in OPTIMIZER_COLORS.items():
+    COLORS.setdefault(_name.lower(), _colour)
+
+
+def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels: int = 18, title: str | None = None):
+    """Contours of a 2-D test surface with optimiser trajectories drawn on it.
+
+    ``surface`` is a :class:`backprop_lib.landscape.Surface` (or its name); ``paths`` maps a
+    label to the visited points, shape (steps + 1, 2) (e.g. from
+    :func:`backprop_lib.landscape.trajectory`). Labels that are keys of
+    :data:`OPTIMIZER_COLORS` get their colour. Start = circle, end = square, minimum = star.
+    Contour levels are log-spaced when the surface is non-negative.
+    """
+    from ..landscape import get_surface
+
+    surface = get_surface(surface)
+    ax = get_ax(ax)
+    xs, ys = np.linspace(*surface.xlim, num), np.linspace(*surface.ylim, num)
+    X, Y = np.meshgrid(xs, ys)
+    Z = surface.f(X, Y)
+    if Z.min() >= 0:
+        lv = np.geomspace(max(Z.min(), 1e-3 * (Z.max() + 1e-12)) + 1e-12, Z.max(), levels)
+        ax.contour(X, Y, Z, levels=lv, cmap="Blues_r", linewidths=0.7)
+    else:
+        ax.contour(X, Y, Z, levels=levels, cmap="Blues_r", linewidths=0.7)
+    ax.plot(*surface.minimum, "*", color=COLORS["reference"], ms=14, mec="black", label="minimum", zorder=5)
+    for i, (label, path) in enumerate(paths.items()):
+        path = np.asarray(path, dtype=np.float64)
+        colour = OPTIMIZER_COLORS.get(label, plt.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
+        ax.plot(path[:, 0], path[:, 1], "-", color=colour, lw=1.4, marker="." if len(path) <= 201 else None, ms=3,
+                label=f"{label}: loss {surface(path[-1]):.2g} after {len(path) - 1} steps")
+        ax.plot(*path[-1], "s", color=colour, ms=6, mec="black", zorder=6)
+    if paths:
+        start = np.asarray(next(iter(paths.values())))[0]
+        ax.plot(*start, "o", color="white", mec="black", ms=8, zorder=6, label="start")
+    ax.set_xlim(*surface.xlim)
+    ax.set_ylim(*surface.ylim)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title or f"Optimisers on the {surface.name} surface")
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "loss", log: bool = True,
+                title: str | None = None, target: float | None = None):
+    """One line per entry of ``curves`` (label -> values); optimiser labels get their colour.
+
+    A label that starts with an optimiser's name (e.g. "Adam + cosine") gets its colour, dashed.
+
+    ``log`` puts the y axis on a log scale; ``target`` draws a dotted horizontal line.
+    """
+    ax = get_ax(ax)
+    for i, (label, values) in enumerate(curves.items()):
+        values = np.asarray(values, dtype=np.float64)
+        colour = OPTIMIZER_COLORS.get(label.split(" ")[0], plt.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
+        style = "-" if label in OPTIMIZER_COLORS or label.split(" ")[0] not in OPTIMIZER_COLORS else "--"
+        ax.plot(np.arange(1, values.size + 1), values, color=colour, lw=1.6, ls=style, label=label)
+    if target is not None:
+        ax.axhline(target, color=COLORS["neutral"], ls=":", lw=1, label=f"target {target:g}")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_pipeline_timeline(timeline, ax=None, *, title: str | None = None, unit: str = "ms"):
+    """Gantt chart of a pipeline: one row per stage, forward blue, backward orange.
+
+    ``timeline`` is a list of :class:`backprop_lib.parallel.Event` (from
+    :func:`~backprop_lib.parallel.pipeline_loss_and_grads` or
+    :func:`~backprop_lib.parallel.ideal_timeline`); every bar is labelled with its
+    micro-batch. White gaps are the pipeline bubble, whose size is in the title.
+    ``unit``: "ms" scales seconds to milliseconds, "" plots the raw numbers (time units).
+    """
+    from ..parallel import bubble_fraction
+
+    ax = get_ax(ax)
+    scale = 1000.0 if unit == "ms" else 1.0
+    stages = sorted({e.stage for e in timeline})
+    for e in timeline:
+        colour = COLORS["forward"] if e.kind == "forward" else COLORS["backward"]
+        width = (e.end - e.start) * scale
+        ax.barh(e.stage, width, left=e.start * scale, height=0.6, color=colour, edgecolor="black", lw=0.5)
+        ax.text(e.start * scale + width / 2, e.stage, str(e.microbatch), ha="center", va="center", fontsize=8,
+                color="white")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=COLORS["forward"], label="forward"), Patch(color=COLORS["backward"], label="backward")]
+    ax.set_yticks(stages, [f"process {s}\n(stage {s})" for s in stages])
+    ax.set_ylim(max(stages) + 0.6, min(stages) - 0.6)
+    ax.set_xlabel(f"time ({unit})" if unit else "time (units)")
+    bubble = bubble_fraction(timeline, stages=len(stages))
+    ax.set_title((title + ": " if title else "") + f"idle (bubble) {100 * bubble:.0f}% of process time")
+    ax.legend(handles=handles, fontsize=8, loc="upper right", bbox_to_anchor=(1.0, -0.12), ncol=2)
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def plot_loss_slice(alphas, betas, grid, ax=None, *, levels: int = 25, title: str | None = None):
+    """Filled contours of a 2-D loss slice :math:`L(\\theta + \\alpha d_1 + \\beta d_2)` (log colour scale).
+
+    ``grid`` has shape (len(betas), len(alphas)) as returned by
+    :func:`backprop_lib.landscape.loss_surface_2d`; the trained weights are at (0, 0).
+    """
+    from matplotlib.colors import LogNorm
+
+    ax = get_ax(ax)
+    grid = np.asarray(grid, dtype=np.float64)
+    lv = np.geomspace(grid.min(), grid.max(), levels)
+    cs = ax.contourf(alphas, betas, grid, levels=lv, norm=LogNorm(), cmap="viridis")
+    ax.contour(alphas, betas, grid, levels=lv, colors="white", linewidths=0.3)
+    ax.figure.colorbar(cs, ax=ax, label="training loss (cross-entropy)", format="%.2g")
+    ax.plot(0, 0, "*", color=COLORS["reference"], ms=14, mec="black", label="trained weights")
+    ax.set_xlabel(r"$\alpha$ (random direction 1)")
+    ax.set_ylabel(r"$\beta$ (random direction 2)")
+    ax.set_title(title or "A 2-D slice of the loss around the trained weights")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax

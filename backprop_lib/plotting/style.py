@@ -1,0 +1,55 @@
+"""Course-wide plot style, drawn with matplotlib only.
+
+Every helper takes ``ax=None`` (a new figure is made when it is None) and returns the
+axes it drew on; notebooks end plot cells with ``plt.show()``. One colour per concept
+across the whole course lives in :data:`COLORS`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+__all__ = ["COLORS", "get_ax", "setup_style"]
+
+#: One colour per concept, used by every notebook.
+COLORS = {
+    "forward": "#1f77b4",    # values, activations, the forward pass (blue)
+    "backward": "#ff7f0e",   # gradients, deltas, the backward pass (orange)
+    "reference": "#2ca02c",  # exact / closed-form / reference answers (green)
+    "numerical": "#9467bd",  # finite differences, numerical estimates (purple)
+    "error": "#d62728",      # errors, wrong answers, failures (red)
+    "neutral": "#7f7f7f",    # context, guides, grids (grey)
+    # activations
+    "sigmoid": "#e377c2",
+    "tanh": "#17becf",
+    "relu": "#8c564b",
+    "leaky_relu": "#bcbd22",
+    "identity": "#7f7f7f",
+    # checkpointing strategies
+    "store_all": "#1f77b4",
+    "sqrt": "#ff7f0e",
+    "revolve": "#2ca02c",
+}
+
+
+def setup_style() -> None:
+    """Course-wide matplotlib defaults: readable at the default notebook width."""
+    plt.rcParams.update(
+        {
+            "figure.figsize": (7.0, 4.0),
+            "figure.dpi": 90,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "font.size": 10,
+        }
+    )
+
+
+def get_ax(ax=None, figsize=None):
+    """Return ``ax`` or a fresh axes (with its figure) when ``ax`` is None."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax

@@ -1,0 +1,128 @@
+"""Widgets of notebook 06 (beyond SGD)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["RACE_DEFAULTS", "optimizer_race", "optimizer_race_widget"]
+
+
+#: Settings of notebook 06's optimiser race that show each surface's lesson:
+#: ``lr`` is used by SGD and momentum, ``adaptive_lr`` by RMSProp and Adam.
+RACE_DEFAULTS: dict[str, dict[str, float]] = {
+    "ravine": {"lr": 0.03, "adaptive_lr": 0.1, "steps": 50},
+    "rosenbrock": {"lr": 0.001, "adaptive_lr": 0.05, "steps": 1000},
+    "saddle": {"lr": 0.05, "adaptive_lr": 0.05, "steps": 50},
+}
+
+
+def optimizer_race(surface: str = "ravine", lr: float | None = None, adaptive_lr: float | None = None, *,
+                   momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999, start=None,
+                   steps: int | None = None) -> dict:
+    r"""Run SGD, SGD with momentum, RMSProp and Adam from the same start on a 2-D surface.
+
+    Parameters
+    ----------
+    surface : "ravine" | "rosenbrock" | "saddle" (see :data:`backprop_lib.landscape.SURFACES`)
+    lr : learning rate of SGD and momentum (default from :data:`RACE_DEFAULTS`)
+    adaptive_lr : learning rate of RMSProp and Adam (their steps are about ``lr`` long
+        whatever the gradient's size, so they need a different scale)
+    momentum : :math:`\mu` of SGD with momentum
+    beta1, beta2 : Adam's decay rates; RMSProp uses ``alpha = beta2``
+    start : (x, y), default the surface's own start
+    steps : number of updates
+
+    Returns
+    -------
+    dict with ``surface`` (the Surface), ``paths`` (name -> (steps+1, 2)), ``losses``
+    (name -> (steps+1,) loss along the path), ``final`` (name -> last loss) and the settings.
+    """
+    from ..landscape import get_surface, trajectory
+    from ..optim import SGD, Adam, RMSProp
+
+    surface = get_surface(surface)
+    defaults = RACE_DEFAULTS.get(surface.name, {"lr": 0.01, "adaptive_lr": 0.01, "steps": 100})
+    lr = defaults["lr"] if lr is None else lr
+    adaptive_lr = defaults["adaptive_lr"] if adaptive_lr is None else adaptive_lr
+    steps = int(defaults["steps"]) if steps is None else steps
+    start = surface.start if start is None else tuple(float(v) for v in start)
+    optimizers = {
+        "SGD": SGD(lr=lr),
+        "momentum": SGD(lr=lr, momentum=momentum),
+        "RMSProp": RMSProp(lr=adaptive_lr, alpha=beta2),
+        "Adam": Adam(lr=adaptive_lr, betas=(beta1, beta2)),
+    }
+    paths = {name: trajectory(surface, opt, start=start, steps=steps) for name, opt in optimizers.items()}
+    losses = {name: surface.f(p[:, 0], p[:, 1]) for name, p in paths.items()}
+    return {"surface": surface, "paths": paths, "losses": losses,
+            "final": {name: float(v[-1]) for name, v in losses.items()},
+            "lr": float(lr), "adaptive_lr": float(adaptive_lr), "momentum": float(momentum),
+            "betas": (float(beta1), float(beta2)), "start": start, "steps": steps}
+
+
+def optimizer_race_widget(surface: str = "ravine"):
+    """Surface, learning rates, momentum, betas and start point -> the four trajectories.
+
+    Logic in :func:`optimizer_race`; drawing in :func:`backprop_lib.plotting.plot_surface_paths`
+    (left) and the loss along each path on a log scale (right). Returns the widget to display.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from ..landscape import SURFACES
+    from ..plotting import OPTIMIZER_COLORS, plot_surface_paths
+
+    d = RACE_DEFAULTS[surface]
+    s = SURFACES[surface]
+    choose = widgets.Dropdown(options=list(RACE_DEFAULTS), value=surface, description="surface")
+    log_lr = widgets.FloatSlider(value=np.log10(d["lr"]), min=-4, max=0, step=0.1, description="log10 lr",
+                                 tooltip="learning rate of SGD and momentum")
+    log_alr = widgets.FloatSlider(value=np.log10(d["adaptive_lr"]), min=-3, max=0, step=0.1,
+                                  description="log10 lr (RMSProp, Adam)", style={"description_width": "initial"})
+    mom = widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="momentum")
+    b1 = widgets.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="beta1")
+    b2 = widgets.FloatSlider(value=0.999, min=0.5, max=0.999, step=0.001, readout_format=".3f", description="beta2")
+    x0 = widgets.FloatSlider(value=s.start[0], min=s.xlim[0], max=s.xlim[1], step=0.05, description="start x")
+    y0 = widgets.FloatSlider(value=s.start[1], min=s.ylim[0], max=s.ylim[1], step=0.01, description="start y")
+    n = widgets.IntSlider(value=int(d["steps"]), min=10, max=2000, step=10, description="steps")
+    out = widgets.Output()
+    busy = {"on": False}
+
+    def on_surface(change):
+        busy["on"] = True
+        new, dd = SURFACES[change["new"]], RACE_DEFAULTS[change["new"]]
+        log_lr.value, log_alr.value, n.value = np.log10(dd["lr"]), np.log10(dd["adaptive_lr"]), int(dd["steps"])
+        x0.min, x0.max = -10, 10
+        y0.min, y0.max = -10, 10
+        x0.value, y0.value = new.start
+        x0.min, x0.max = new.xlim
+        y0.min, y0.max = new.ylim
+        busy["on"] = False
+        redraw()
+
+    def redraw(*_):
+        if busy["on"]:
+            return
+        with out:
+            out.clear_output(wait=True)
+            race = optimizer_race(choose.value, 10 ** log_lr.value, 10 ** log_alr.value, momentum=mom.value,
+                                  beta1=b1.value, beta2=b2.value, start=(x0.value, y0.value), steps=n.value)
+            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+            plot_surface_paths(race["surface"], race["paths"], ax=ax1)
+            for name, loss in race["losses"].items():
+                ax2.plot(loss - race["surface"](race["surface"].minimum) + 1e-16, color=OPTIMIZER_COLORS[name],
+                         label=name)
+            ax2.set_yscale("log")
+            ax2.set_xlabel("step")
+            ax2.set_ylabel("loss - loss at the minimum")
+            ax2.set_title("Distance to the minimum's loss")
+            ax2.legend(fontsize=8)
+            plt.tight_layout()
+            plt.show()
+
+    choose.observe(on_surface, names="value")
+    for control in (log_lr, log_alr, mom, b1, b2, x0, y0, n):
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([choose, n]), widgets.HBox([log_lr, log_alr]), widgets.HBox([mom, b1, b2]),
+                         widgets.HBox([x0, y0]), out])

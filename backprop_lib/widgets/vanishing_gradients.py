@@ -1,0 +1,65 @@
+"""Widgets of notebook 04 (vanishing gradients)."""
+
+from __future__ import annotations
+
+__all__ = ["gradient_flow_view", "gradient_flow_widget"]
+
+
+_GF_INITS = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he", "leaky_relu": "he"}
+
+
+def gradient_flow_view(depth: int = 10, activation: str = "sigmoid", init: str = "xavier", residual: bool = False,
+                       clip_norm: float | None = None, *, seed: int = 0, axes=None):
+    """What the notebook 04 widget shows: one backward pass of a deep net, drawn layer by layer.
+
+    Returns ``(flow, axes, text)``: the :class:`~backprop_lib.diagnostics.GradientFlow`, the two axes
+    (per-layer gradient norms, activation histograms) and a one-line summary.
+    Init ``"large"`` means N(0, (1.5 * He std)^2): an exploding start.
+    """
+    import numpy as np
+
+    from ..diagnostics import gradient_flow
+    from ..plotting import plot_gradient_flow
+
+    init_scale = None
+    if init == "large":
+        init, init_scale = "normal", 1.5 * float(np.sqrt(2.0 / 32))
+    flow = gradient_flow(depth, activation, init, residual=residual, clip_norm=clip_norm, seed=seed,
+                         init_scale=init_scale)
+    axes = plot_gradient_flow(flow, axes=axes)
+    text = (f"first/last hidden-layer gradient ratio {flow.ratio:.3g}; global gradient norm {flow.global_norm:.3g}"
+            + (f" (clipped to {clip_norm:g})" if clip_norm is not None else "") + f"; loss {flow.loss:.3g}")
+    return flow, axes, text
+
+
+def gradient_flow_widget():
+    """Depth, activation, init, residual on/off and clipping -> per-layer gradient norms and histograms."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    style = {"description_width": "90px"}
+    depth = widgets.IntSlider(value=10, min=2, max=50, step=1, description="depth", style=style)
+    activation = widgets.Dropdown(options=["sigmoid", "tanh", "relu", "leaky_relu"], value="sigmoid",
+                                  description="activation", style=style)
+    init = widgets.Dropdown(options=["xavier", "he", "lecun", "normal", "large"], value="xavier",
+                            description="init", style=style)
+    residual = widgets.Checkbox(value=False, description="residual (s = 1/sqrt(depth))")
+    clip = widgets.Dropdown(options=[("off", None), ("1", 1.0), ("10", 10.0)], value=None,
+                            description="clip norm", style=style)
+    out = widgets.Output()
+
+    def update(*_):
+        with out:
+            out.clear_output(wait=True)
+            _, axes, text = gradient_flow_view(depth.value, activation.value, init.value, residual.value, clip.value)
+            axes[0].figure.tight_layout()
+            plt.show()
+            print(text)
+
+    for w in (depth, activation, init, residual, clip):
+        w.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox([depth, activation, init]), widgets.HBox([residual, clip]), out])
+    display(box)
+    return box
