@@ -2,20 +2,26 @@
 
 One module per concept (see README.md for the map)::
 
-    gradcheck    finite differences, relative error
-    engine       Value, a scalar reverse-mode autodiff engine
-    activations  sigmoid, tanh, relu, ... and their derivatives
-    losses       mse, softmax cross-entropy
-    layers       forward/backward pairs with caches
-    init         zeros, normal, Xavier, He
-    mlp          MLP: forward, deltas, gradients, training
-    data         XOR, spirals, moons, blobs, digits, MNIST
-    checkpoint   gradient checkpointing (sqrt and binomial schedules)
-    plotting     matplotlib helpers with one colour per concept
-    widgets      the notebooks' interactive widgets (logic in plain functions)
-    checks       graded checks for the exercise notebooks
-    grade        the instructor's grading command
-    exercises    generates exercises/ from solutions/
+    gradcheck     finite differences, relative error                       (01)
+    engine        Value, a scalar reverse-mode autodiff engine             (02)
+    nn_scalar     neurons, layers and a tiny MLP made of Values            (02)
+    activations   sigmoid, tanh, relu, ... and their derivatives
+    losses        mse, softmax cross-entropy, binary cross-entropy
+    layers        forward/backward pairs with caches
+    init          zeros, normal, LeCun, Xavier, He
+    mlp           MLP: forward, deltas, gradients, training                 (03-06)
+    data          XOR, spirals, moons, blobs, digits, MNIST
+    delta         the layerwise-delta experiments                          (03)
+    diagnostics   gradient norms, activation statistics, dead units         (04)
+    checkpoint    gradient checkpointing: sqrt and binomial schedules      (05)
+    optim         SGD, momentum, RMSProp, Adam, schedules, clipping         (04, 06)
+    landscape     optimiser test surfaces and loss-landscape slices        (06)
+    parallel      backprop split across two processes (a pipeline)          (06)
+    plotting/     matplotlib helpers, one module per notebook, one colour per concept
+    widgets/      the notebooks' widgets, one module per notebook (logic in plain functions)
+    checks/       graded checks for the exercise notebooks, one module per notebook
+    grade         the instructor's grading command
+    exercises     generates exercises/ from solutions/
 
 The most used names are importable from the top level, e.g.
 ``from backprop_lib import Value, MLP, numerical_gradient``; they load lazily.
@@ -32,6 +38,9 @@ _EXPORTS = {
     "forward_difference": "gradcheck",
     "Value": "engine",
     "MLP": "mlp",
+    "train": "mlp",
+    "grads_with_checkpoints": "checkpoint",
+    "revolve_cost": "checkpoint",
 }
 
 
