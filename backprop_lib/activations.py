@@ -17,6 +17,7 @@ never warns, whatever the input: the sigmoid only ever exponentiates :math:`-|z|
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -45,9 +46,13 @@ def sigmoid(z) -> np.ndarray:
 
 
 def sigmoid_grad(z) -> np.ndarray:
-    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z))`, at most 1/4 (at z = 0)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    r""":math:`\sigma'(z) = \sigma(z)(1-\sigma(z)) = e^{-|z|} / (1 + e^{-|z|})^2`, at most 1/4 (at z = 0).
+
+    The second form is exact in floating point for large :math:`|z|` too (no ``1 - 1.0`` cancellation).
+    """
+    z = _float(z)
+    e = np.exp(-np.abs(z))
+    return (e / ((1.0 + e) * (1.0 + e))).astype(z.dtype, copy=False)
 
 
 def tanh(z) -> np.ndarray:
@@ -125,6 +130,6 @@ def get_activation(name, slope: float | None = None) -> Activation:
         if not (0 <= slope < 1):
             raise ValueError(f"slope must be in [0, 1), got {slope!r}")
         return Activation(
-            "leaky_relu", lambda z: leaky_relu(z, slope), lambda z: leaky_relu_grad(z, slope)
-        )
+            "leaky_relu", partial(leaky_relu, slope=slope), partial(leaky_relu_grad, slope=slope)
+        )  # partial, not lambda: networks must pickle (they are sent to worker processes)
     return ACTIVATIONS[name]

@@ -355,14 +355,15 @@ def accuracy(pred, y) -> float:
 def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int = 32,
           loss: str = "cross_entropy", seed: int = 0, X_val=None, y_val=None,
           clip_norm: float | None = None, callback: Callable[[int, History], object] | None = None,
-          progress: bool = False) -> History:
+          progress: bool = False, optimizer=None) -> History:
     """Minibatch SGD, in place on ``net``; returns the per-epoch :class:`History`.
 
     ``y`` holds class ids (N,) for either loss (for ``loss="mse"`` they are turned into
     one-hot targets). Each epoch shuffles with ``seed`` (same call, same numbers).
     ``clip_norm`` clips every step's gradient to that global norm. ``callback(epoch, history)``
     runs after every epoch (return ``False`` to stop early). ``progress=True`` shows an
-    ipywidgets progress bar in a notebook.
+    ipywidgets progress bar in a notebook. ``optimizer`` (e.g. ``backprop_lib.optim.Adam()``)
+    replaces plain SGD; its own learning rate is used and ``lr`` is ignored.
     """
     from .losses import one_hot
     from .optim import clip_grad_norm
@@ -394,8 +395,11 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
             value, grads = net._loss_and_grads(X[idx], targets[idx], loss)
             if clip_norm is not None:
                 grads, _ = clip_grad_norm(grads, clip_norm)
-            for k, p in net.params.items():
-                p -= lr * grads[k]
+            if optimizer is not None:
+                optimizer.step(net.params, grads)
+            else:
+                for k, p in net.params.items():
+                    p -= lr * grads[k]
             history.step_loss.append(value)
             total += value * len(idx)
         history.loss.append(total / n)

@@ -1,4 +1,4 @@
-r"""Parameter updates: gradient clipping and plain SGD (optimisers with state come later).
+r"""Parameter updates: gradient clipping, SGD, momentum, RMSProp, Adam and learning-rate schedules.
 
 Gradient clipping by global norm (``torch.nn.utils.clip_grad_norm_``): with
 :math:`g` all gradients stacked,
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["global_norm", "clip_grad_norm", "sgd_update"]
+__all__ = ["global_norm", "clip_grad_norm", "sgd_update", "Optimizer", "SGD", "RMSProp", "Adam",
+           "step_decay", "cosine_schedule"]
 
 
 def global_norm(grads: dict[str, np.ndarray]) -> float:
@@ -31,7 +32,7 @@ def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> tuple[dict[
     if not (isinstance(max_norm, (int, float, np.floating)) and max_norm > 0 and np.isfinite(max_norm)):
         raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
     norm = global_norm(grads)
-    factor = min(1.0, float(max_norm) / (norm + 1e-12))
+    factor = min(1.0, float(max_norm) / (norm + 1e-6))  # the 1e-6 as in torch
     return {k: g * factor for k, g in grads.items()}, norm
 
 
@@ -43,3 +44,171 @@ def sgd_update(params: dict[str, np.ndarray], grads: dict[str, np.ndarray], lr: 
         if grads[k].shape != p.shape:
             raise ValueError(f"grads[{k!r}] must have shape {p.shape}, got {grads[k].shape}")
         p -= lr * grads[k]
+
+
+# =============================================================================
+# Optimisers with state (same defaults and update rules as torch.optim)
+# =============================================================================
+
+
+class Optimizer:
+    """Base class: ``step(params, grads)`` updates ``params`` in place; state is per key.
+
+    ``weight_decay`` adds ``weight_decay * p`` to the gradient (L2, as torch.optim does);
+    ``no_decay`` lists key prefixes that are left out of it (e.g. ``("b",)`` for biases).
+    """
+
+    def __init__(self, lr: float, weight_decay: float = 0.0, no_decay: tuple[str, ...] = ()):
+        _positive("lr", lr)
+        if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.no_decay = tuple(no_decay)
+        self.state: dict[str, dict] = {}
+        self.steps = 0
+
+    def _grad(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        if self.weight_decay and not (self.no_decay and key.startswith(self.no_decay)):
+            return g + self.weight_decay * p
+        return g
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        if set(params) != set(grads):
+            raise ValueError(f"grads must have the keys of params {sorted(params)}, got {sorted(grads)}")
+        self.steps += 1
+        for key, p in params.items():
+            g = grads[key]
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{key!r}] must have shape {p.shape}, got {g.shape}")
+            self._update(key, p, self._grad(key, p, g), self.state.setdefault(key, {}))
+
+    def _update(self, key: str, p: np.ndarray, g: np.ndarray, state: dict) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("state", "steps"))
+        return f"{type(self).__name__}({fields})"
+
+
+def _positive(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (value > 0 and np.isfinite(value)):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def _fraction(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (0 <= value < 1):
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+
+
+class SGD(Optimizer):
+    r"""SGD with optional (Nesterov) momentum, as ``torch.optim.SGD``.
+
+    .. math:: v \leftarrow \mu v + (1 - \tau) g \;(v = g \text{ at the first step}), \qquad
+              p \leftarrow p - \eta\,(g + \mu v \text{ if Nesterov else } v)
+    """
+
+    def __init__(self, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, no_decay: tuple[str, ...] = ()):
+        super().__init__(lr, weight_decay, no_decay)
+        _fraction("momentum", momentum)
+        _fraction("dampening", dampening)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0")
+        self.momentum, self.dampening, self.nesterov = float(momentum), float(dampening), bool(nesterov)
+
+    def _update(self, key, p, g, state):
+        if self.momentum:
+            if "momentum_buffer" not in state:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf = state["momentum_buffer"]
+                buf *= self.momentum
+                buf += (1 - self.dampening) * g
+            g = g + self.momentum * buf if self.nesterov else buf
+        p -= self.lr * g
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp, as ``torch.optim.RMSprop`` (defaults lr=0.01, alpha=0.99, eps=1e-8).
+
+    .. math:: s \leftarrow \alpha s + (1-\alpha) g^2, \qquad p \leftarrow p - \eta\, g / (\sqrt{s} + \epsilon)
+    """
+
+    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum: float = 0.0, no_decay: tuple[str, ...] = ()):
+        super().__init__(lr, weight_decay, no_decay)
+        _fraction("alpha", alpha)
+        _fraction("momentum", momentum)
+        _positive("eps", eps)
+        self.alpha, self.eps, self.momentum = float(alpha), float(eps), float(momentum)
+
+    def _update(self, key, p, g, state):
+        sq = state.setdefault("square_avg", np.zeros_like(p))
+        sq *= self.alpha
+        sq += (1 - self.alpha) * g * g
+        avg = np.sqrt(sq) + self.eps
+        if self.momentum > 0:
+            buf = state.setdefault("momentum_buffer", np.zeros_like(p))
+            buf *= self.momentum
+            buf += g / avg
+            p -= self.lr * buf
+        else:
+            p -= self.lr * (g / avg)
+
+
+class Adam(Optimizer):
+    r"""Adam with bias correction, as ``torch.optim.Adam`` (lr=1e-3, betas=(0.9, 0.999), eps=1e-8).
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g, \quad v \leftarrow \beta_2 v + (1-\beta_2) g^2, \quad
+        p \leftarrow p - \frac{\eta}{1-\beta_1^t}\,\frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+    """
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, no_decay: tuple[str, ...] = ()):
+        super().__init__(lr, weight_decay, no_decay)
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        _fraction("betas[0]", betas[0])
+        _fraction("betas[1]", betas[1])
+        _positive("eps", eps)
+        self.betas, self.eps = (float(betas[0]), float(betas[1])), float(eps)
+
+    def _update(self, key, p, g, state):
+        b1, b2 = self.betas
+        t = state["step"] = state.get("step", 0) + 1
+        m = state.setdefault("exp_avg", np.zeros_like(p))
+        v = state.setdefault("exp_avg_sq", np.zeros_like(p))
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        step_size = self.lr / (1 - b1 ** t)
+        denom = np.sqrt(v) / np.sqrt(1 - b2 ** t) + self.eps
+        p -= step_size * (m / denom)
+
+
+# =============================================================================
+# Learning-rate schedules (as torch.optim.lr_scheduler.StepLR / CosineAnnealingLR)
+# =============================================================================
+
+
+def step_decay(lr0: float, epoch: int, step_size: int, gamma: float = 0.1) -> float:
+    r""":math:`\eta_e = \eta_0\,\gamma^{\lfloor e / \text{step\_size} \rfloor}`."""
+    _positive("lr0", lr0)
+    if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
+        raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+    if epoch < 0:
+        raise ValueError(f"epoch must be >= 0, got {epoch!r}")
+    return float(lr0 * gamma ** (epoch // step_size))
+
+
+def cosine_schedule(lr0: float, epoch: int, t_max: int, eta_min: float = 0.0) -> float:
+    r""":math:`\eta_e = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})(1 + \cos(\pi e / T_{max}))`."""
+    _positive("lr0", lr0)
+    if isinstance(t_max, bool) or not isinstance(t_max, (int, np.integer)) or t_max < 1:
+        raise ValueError(f"t_max must be a positive integer, got {t_max!r}")
+    if epoch < 0:
+        raise ValueError(f"epoch must be >= 0, got {epoch!r}")
+    return float(eta_min + 0.5 * (lr0 - eta_min) * (1 + np.cos(np.pi * epoch / t_max)))
