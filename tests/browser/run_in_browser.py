@@ -258,6 +258,7 @@ JS_INSPECT = """() => {
       .map(o => Array.isArray(o.text) ? o.text.join('') : o.text);
     const widgets = [];
     const areas = cell.outputArea ? cell.outputArea.node.querySelectorAll(':scope > .jp-OutputArea-child') : [];
+    if (cell.outputArea) cell.outputArea.node.setAttribute('data-bt-cell', String(i));
     outputs.forEach((o, k) => {
       if (o.data && o.data['application/vnd.jupyter.widget-view+json']) {
         const child = areas[k];
@@ -411,8 +412,14 @@ def wait_change(page, root, before: str, timeout: float) -> bool:
     return False
 
 
-def check_widget(page, index: int, res: Result, shots: Path, stem: str) -> None:
+def check_widget(page, cell: int, index: int, res: Result, shots: Path, stem: str) -> None:
+    """Render check, then operate each control of widget `index` (in code cell `cell`).
+
+    The output that must change is the whole output area of the cell: a cell may
+    display its controls and an Output widget as two separate outputs.
+    """
     root = page.locator(f'[data-bt-widget="{index}"]')
+    outputs = page.locator(f'[data-bt-cell="{cell}"]')
     root.scroll_into_view_if_needed()
     # 1. rendered as a widget by the ipywidgets lab extension
     # once one widget failed to render, the front end is broken: do not wait as long again
@@ -437,25 +444,26 @@ def check_widget(page, index: int, res: Result, shots: Path, stem: str) -> None:
     changed_any = False
     for control in controls:
         wait_idle(page, WIDGET_CHANGE_TIMEOUT_S)
-        before = signature(root)
+        before = signature(outputs)
         try:
             what = act(page, control)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
             res.notes.append(f"widget {index}: could not operate {control['kind']} {control['label']!r}: {exc}")
             continue
         t0 = time.monotonic()
-        changed = wait_change(page, root, before, WIDGET_CHANGE_TIMEOUT_S)
+        changed = wait_change(page, outputs, before, WIDGET_CHANGE_TIMEOUT_S)
         dt = time.monotonic() - t0
-        errors = root.evaluate(JS_STDERR_IN_WIDGET)
+        errors = outputs.evaluate(JS_STDERR_IN_WIDGET)
         if errors:
-            res.fail(f"widget {index}: after {what} the output shows an error: {errors[0]!r}")
+            last = [line for line in errors[0].splitlines() if line.strip()][-1:] or [errors[0]]
+            res.fail(f"widget {index}: after {what} the output shows an error: {last[0].strip()!r}")
         if changed:
             changed_any = True
             res.interactions.append(f"widget {index}: {what} -> output changed ({dt:.1f} s)")
         else:
             res.notes.append(f"widget {index}: {what} -> output did not change")
     try:
-        root.screenshot(path=str(shots / f"{stem}__widget{index}.png"))
+        outputs.screenshot(path=str(shots / f"{stem}__widget{index}.png"))
     except Exception as exc:  # noqa: BLE001
         res.notes.append(f"widget {index}: screenshot failed: {exc}")
     if not changed_any:
@@ -538,7 +546,7 @@ def test_notebook(page, lab: JupyterLab, rel: str, shots: Path) -> Result:
                 if not w["found"]:
                     res.fail(f"{where}: widget output {w['index']} has no output element in the page")
                     continue
-                check_widget(page, w["index"], res, shots, stem)
+                check_widget(page, c["cell"], w["index"], res, shots, stem)
         body = page.locator(".jp-Notebook").inner_text()
         for bad in BAD_WIDGET_TEXT:
             if bad in body:
