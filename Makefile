@@ -79,7 +79,7 @@ $(BROWSER_STAMP): $(STAMP)
 
 browser-test: $(BROWSER_STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 		else echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; }
 	$(PY) tests/browser/run_in_browser.py
 
