@@ -26,11 +26,13 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
 import signal
+import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -115,6 +117,7 @@ class TaskCheck:
         self.points = float(points)
         self.timeout = timeout
         self._body = body
+        self.references: tuple = ()  # set by @task(..., references=[...])
         functools.update_wrapper(self, body)
 
     def __call__(self, func: Any, *, quiet: bool = False) -> None:
@@ -140,8 +143,19 @@ class TaskCheck:
                 f"without calling it: check_{self.task}(my_function), not check_{self.task}(my_function()).",
             )
         token = _CURRENT.set(self)
+        watch = _ReferenceWatch(self.references, check_file=_defined_in(self._body)) if self.references else None
         try:
-            verified = self._body(func)
+            if watch is None:
+                verified = self._body(func)
+            else:
+                with watch:
+                    try:
+                        verified = self._body(func)
+                    except Exception:  # a call of the reference outweighs any other outcome
+                        if watch.used is None:
+                            raise
+                if watch.used is not None:
+                    return outcome("fail", watch.message(func))
         except _NotImplementedYet:
             return outcome(
                 "not_implemented",
@@ -182,15 +196,32 @@ class _Current:
 _CURRENT = _Current()
 
 
-def task(name: str, points: float = 1, timeout: float = DEFAULT_TIMEOUT) -> Callable[[Callable], TaskCheck]:
-    """Register a check for the graded task ``name`` (task ids are unique across the course)."""
+def task(
+    name: str,
+    points: float = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    references: "Iterable[Callable] | None" = None,
+) -> Callable[[Callable], TaskCheck]:
+    """Register a check for the graded task ``name`` (task ids are unique across the course).
+
+    ``references`` lists the library's own implementations of what the task asks the
+    learner to write (e.g. ``[backprop_lib.gradcheck.central_difference]``). A learner's
+    function that calls one of them while it is checked, under any alias, scores 0 with a
+    message saying so; the check itself may call them freely to compute expected values.
+    """
     if not name.isidentifier():
         raise ValueError(f"task name must be a Python identifier, got {name!r}")
+    refs = tuple(references or ())
+    for ref in refs:
+        if not _reference_codes(ref):
+            raise TypeError(f"references must be Python functions, methods or classes, got {_describe(ref)}")
 
     def register(body: Callable) -> TaskCheck:
         if name in _REGISTRY:
             raise ValueError(f"task {name!r} is registered twice")
         check = TaskCheck(name, points, body, timeout)
+        check.references = refs
         _REGISTRY[name] = check
         return check
 
@@ -324,6 +355,118 @@ def _learner_line(exc: BaseException) -> str:
     text = (frame.line or "").strip()
     where = f"line {frame.lineno} of your code" if frame.filename.startswith("<") else f"{frame.filename}:{frame.lineno}"
     return f" ({where}: `{text}`)" if text else f" ({where})"
+
+
+# --------------------------------------------------------------------------- reference calls
+
+
+_LIBRARY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _code_key(code) -> tuple:
+    """Identify a function's code by where it is defined (survives re-importing the module)."""
+    return (os.path.abspath(code.co_filename), code.co_firstlineno, code.co_name)
+
+
+def _reference_codes(ref: Any) -> set:
+    """The code keys of a reference: a function, a method, or every method of a class."""
+    if isinstance(ref, type):
+        keys: set = set()
+        for value in vars(ref).values():
+            if isinstance(value, property):
+                parts = [value.fget, value.fset, value.fdel]
+            else:
+                parts = [getattr(value, "__func__", value)]
+            for part in parts:
+                if part is not None and not isinstance(part, type) and hasattr(part, "__code__"):
+                    keys |= _reference_codes(part)
+        return keys
+    func = getattr(ref, "__func__", ref)
+    while hasattr(func, "__wrapped__"):
+        func = func.__wrapped__
+    code = getattr(func, "__code__", None)
+    return {_code_key(code)} if code is not None else set()
+
+
+def _defined_in(func: Any) -> str | None:
+    code = getattr(func, "__code__", None)
+    return None if code is None or code.co_filename.startswith("<") else code.co_filename
+
+
+def _is_learner_frame(filename: str) -> bool:
+    """Code the learner wrote: notebook cells and files outside the library and installed packages."""
+    if filename.startswith("<"):
+        return not filename.startswith("<frozen")
+    path = os.path.abspath(filename)
+    if path.startswith(_LIBRARY_DIR + os.sep):
+        return False
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return not any(path.startswith(os.path.abspath(p) + os.sep) for p in prefixes)
+
+
+class _ReferenceWatch:
+    """Notice, with ``sys.setprofile``, a call to a reference made by the learner's code.
+
+    A call counts as the learner's when, walking up the stack from the reference, a frame of
+    the learner's code comes before any frame of a check (frames of numpy, the standard library
+    and the rest of backprop_lib are looked through). Matching is by code location, so an alias
+    (``from backprop_lib.gradcheck import central_difference as cd``) or a copy of the module
+    made before a re-import is caught too.
+    """
+
+    def __init__(self, references: Iterable[Callable], check_file: str | None = None):
+        self.references = tuple(references)
+        self.check_dirs = (_CHECKS_DIR + os.sep,)
+        self.check_file = os.path.abspath(check_file) if check_file else None
+        self.codes: dict[tuple, Any] = {}
+        for ref in self.references:
+            for key in _reference_codes(ref):
+                self.codes[key] = ref
+        self.used: Any = None
+        self._seen: dict[Any, bool] = {}
+
+    def _profile(self, frame, event, arg):
+        if event != "call" or self.used is not None:
+            return
+        code = frame.f_code
+        hit = self._seen.get(code)
+        if hit is None:
+            hit = self._seen[code] = _code_key(code) in self.codes
+        if not hit:
+            return
+        caller = frame.f_back
+        while caller is not None:
+            filename = caller.f_code.co_filename
+            path = os.path.abspath(filename)
+            if path.startswith(self.check_dirs) or path == self.check_file:
+                return
+            if _is_learner_frame(filename):
+                self.used = self.codes[_code_key(code)]
+                return
+            caller = caller.f_back
+
+    def __enter__(self):
+        self._previous = sys.getprofile()
+        self._hook = self._profile  # one bound method, so `is` below compares like with like
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        if sys.getprofile() is not self._hook and self.used is None:
+            self.used = "sys.setprofile"
+        sys.setprofile(self._previous)
+        return False
+
+    def message(self, func: Any) -> str:
+        if self.used == "sys.setprofile":
+            return (f"your function `{_name(func)}` changed sys.setprofile while it was checked; "
+                    "the check cannot verify it, so it scores 0.")
+        ref = self.used
+        where = f"{getattr(ref, '__module__', '?')}.{getattr(ref, '__qualname__', _name(ref))}"
+        return (f"your function `{_name(func)}` calls the library's reference implementation `{where}`, "
+                "which is what this task asks you to write yourself: it scores 0. "
+                "Write the computation in your own code.")
 
 
 # --------------------------------------------------------------------------- describing values

@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from ..gradcheck import central_difference, forward_difference, numerical_gradient, rel_error
+from ..activations import sigmoid_grad
 from ..widgets import DERIVATIVE_EXAMPLES
 from ._core import Mistake, call, expect_array, expect_close, expect_scalar, fail, task
 
@@ -54,7 +55,7 @@ def _dsquare(x):
 # --------------------------------------------------------------------------- central_diff
 
 
-@task("central_diff", points=1)
+@task("central_diff", points=1, references=[central_difference])
 def check_central_diff(fn):
     """Check ``central_diff(f, x, h)`` against ``gradcheck.central_difference``."""
     cases = [(np.sin, 0.3, 1e-3), (np.exp, 1.0, 0.05), (_cube, -0.7, 0.1), (np.tanh, 2.0, 0.2)]
@@ -169,7 +170,7 @@ _OVERFLOW = (
 )
 
 
-@task("stable_sigmoid_derivative", points=1)
+@task("stable_sigmoid_derivative", points=1, references=[sigmoid_grad])
 def check_stable_sigmoid_derivative(fn):
     """Check sigma'(x) elementwise, on a grid up to |x| = 1000, without NaN or warnings."""
     sigmoid, dsigmoid, _ = DERIVATIVE_EXAMPLES["sigmoid"]
