@@ -439,7 +439,8 @@ def check_widget(page, cell: int, index: int, res: Result, shots: Path, stem: st
     # 2. each control: act, see whether the output changes
     controls = root.evaluate(JS_CONTROLS, f"w{index}")[:MAX_CONTROLS_PER_WIDGET]
     if not controls:
-        res.notes.append(f"widget {index} has no slider/button/dropdown to move")
+        res.notes.append(f"widget {index} has no slider/button/dropdown to move (rendered: {text.strip()[:60]!r})")
+        outputs.screenshot(path=str(shots / f"{stem}__widget{index}.png"))
         return
     changed_any = False
     for control in controls:
