@@ -446,6 +446,7 @@ def check_widget(page, cell: int, index: int, res: Result, shots: Path, stem: st
     for control in controls:
         wait_idle(page, WIDGET_CHANGE_TIMEOUT_S)
         before = signature(outputs)
+        errors_before = outputs.evaluate(JS_STDERR_IN_WIDGET)
         try:
             what = act(page, control)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on
@@ -454,7 +455,7 @@ def check_widget(page, cell: int, index: int, res: Result, shots: Path, stem: st
         t0 = time.monotonic()
         changed = wait_change(page, outputs, before, WIDGET_CHANGE_TIMEOUT_S)
         dt = time.monotonic() - t0
-        errors = outputs.evaluate(JS_STDERR_IN_WIDGET)
+        errors = [e for e in outputs.evaluate(JS_STDERR_IN_WIDGET) if e not in errors_before]
         if errors:
             last = [line for line in errors[0].splitlines() if line.strip()][-1:] or [errors[0]]
             res.fail(f"widget {index}: after {what} the output shows an error: {last[0].strip()!r}")
