@@ -1,0 +1,641 @@
+r"""Gradient checkpointing: trade memory for recomputation in the backward pass.
+
+Backprop needs every layer's input :math:`a_{l-1}` and pre-activation :math:`z_l` when it
+reaches layer :math:`l` on the way back. Storing them all ("store_all") costs memory
+proportional to depth x batch x width. Checkpointing keeps only some layer inputs and
+re-runs the forward pass from the nearest one when the backward pass needs the rest:
+
+- ``"store_all"``: one forward pass, every layer's cache kept (n layer forwards).
+- ``"sqrt"``: segments of :math:`k = \lceil\sqrt n\rceil` layers; the forward pass keeps
+  only the segment inputs; the backward pass re-runs each segment once, caching it, then
+  backprops through it. About :math:`2\sqrt n` stored activations for :math:`2n` forwards.
+- ``"revolve"``: Griewank's binomial checkpointing with ``slots`` snapshot slots (the input
+  takes one). Its optimal number of forward advances is :func:`revolve_cost`.
+
+Every strategy runs exactly the same floating-point operations as
+:meth:`MLP.loss_and_grads` (they are built from :meth:`MLP.layer_forward` and
+:meth:`MLP.layer_backward`), so the gradients are identical, bit for bit::
+
+    >>> from backprop_lib import MLP
+    >>> net = MLP([4] + [8] * 9 + [3], activation="tanh", init="xavier", seed=0)
+    >>> X = np.random.default_rng(0).standard_normal((5, 4)); y = np.array([0, 1, 2, 0, 1])
+    >>> loss, grads, stats = grads_with_checkpoints(net, X, y, strategy="revolve", slots=3)
+    >>> stats.layer_forwards == revolve_cost(10, 3) + 10
+    True
+
+Memory accounting (``stats.peak_activations``/``peak_bytes``) counts what a strategy
+stores for later: checkpointed layer inputs (``X`` included) and recorded layer caches
+:math:`(z_l, a_l)`. The one activation being pushed forward and the gradient flowing back
+exist in every strategy and are not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+import numpy as np
+
+from .mlp import MLP
+
+__all__ = [
+    "segment_backward",
+    "STRATEGIES",
+    "Action",
+    "Schedule",
+    "CheckpointStats",
+    "grads_with_checkpoints",
+    "revolve_cost",
+    "revolve_cost_dp",
+    "revolve_schedule",
+    "sqrt_segments",
+    "store_all_bytes",
+    "measure_memory",
+    "fp16_roundtrip",
+    "underflow_fraction",
+]
+
+STRATEGIES = ("store_all", "sqrt", "revolve")
+ACTIONS = ("advance", "snapshot", "restore", "reverse")
+
+
+# =============================================================================
+# the cost model
+# =============================================================================
+
+
+def _check_n(n: Any, name: str = "n") -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive integer (number of layers), got {n!r}")
+    return int(n)
+
+
+def _check_slots(slots: Any, n: int) -> int:
+    if isinstance(slots, bool) or not isinstance(slots, (int, np.integer)):
+        raise ValueError(f"slots must be an integer between 1 and n={n}, got {slots!r}")
+    if slots < 1:
+        raise ValueError(f"slots must be at least 1 (the input X occupies one slot), got {slots}")
+    if slots > n:
+        raise ValueError(f"slots must be at most n={n}: with n slots every layer input is already "
+                         f"stored, more cannot be used; got slots={slots}")
+    return int(slots)
+
+
+def revolve_cost(n: int, slots: int) -> int:
+    r"""Minimal number of forward advances to reverse ``n`` layers with ``slots`` snapshot slots.
+
+    Griewank's model: a snapshot holds one layer input (``X`` takes one slot); reversing
+    layer :math:`l` re-runs its forward once while recording and then backprops it (that
+    re-run is not counted here). With :math:`r` the smallest integer such that
+    :math:`\binom{s+r}{s} \ge n`,
+
+    .. math::  \mathrm{cost}(n, s) = r\,n - \binom{s+r}{s+1}.
+
+    E.g. ``revolve_cost(10, 3) == 15``, ``revolve_cost(n, 1) == n*(n-1)//2``,
+    ``revolve_cost(n, n) == n - 1``.
+    """
+    n = _check_n(n)
+    s = _check_slots(slots, n)
+    r = 0
+    while math.comb(s + r, s) < n:
+        r += 1
+    return r * n - math.comb(s + r, s + 1)
+
+
+def revolve_cost_dp(n: int, slots: int) -> int:
+    r"""The same minimum by dynamic programming over the first snapshot position :math:`m`:
+
+    .. math::  F(1, s) = 0,\quad F(n, 1) = \tfrac{n(n-1)}{2},\quad
+               F(n, s) = \min_{1 \le m < n}\; m + F(n - m, s - 1) + F(m, s)
+
+    (advance m layers, snapshot, reverse the last n - m with one slot fewer, restore the
+    start and reverse the first m). :math:`O(n^2 s)`: for tests and small n.
+    """
+    n = _check_n(n)
+    s = _check_slots(slots, n)
+    return _dp(n, s)
+
+
+@lru_cache(maxsize=None)
+def _dp(n: int, s: int) -> int:
+    if n == 1:
+        return 0
+    if s == 1:
+        return n * (n - 1) // 2
+    return min(m + _dp(n - m, s - 1) + _dp(m, s) for m in range(1, n))
+
+
+@lru_cache(maxsize=None)
+def _cost(n: int, s: int) -> int:
+    s = min(s, n)  # extra slots cannot help (the recursion may hand out more than n)
+    return revolve_cost(n, s)
+
+
+# =============================================================================
+# schedules
+# =============================================================================
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a checkpointing schedule.
+
+    - ``advance``: run layers ``start+1 .. end`` forward, keeping nothing (state ``start`` -> ``end``);
+    - ``snapshot``: store the current state (layer input ``start``) in slot ``slot``;
+    - ``restore``: make the state held in slot ``slot`` (state ``start``) the current one;
+    - ``reverse``: re-run layer ``end`` from state ``start = end - 1`` while recording it,
+      then backprop through it.
+    """
+
+    kind: str
+    start: int
+    end: int
+    slot: int | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "advance":
+            return f"advance {self.start}->{self.end}"
+        if self.kind == "reverse":
+            return f"reverse layer {self.end}"
+        return f"{self.kind} state {self.start} {'to' if self.kind == 'snapshot' else 'from'} slot {self.slot}"
+
+
+@dataclass
+class Schedule:
+    """A list of :class:`Action` that reverses ``n`` layers using at most ``slots`` slots."""
+
+    n: int
+    slots: int
+    actions: list[Action]
+
+    @property
+    def advances(self) -> int:
+        """Layer forwards spent in ``advance`` actions (the recording re-runs not included)."""
+        return sum(a.end - a.start for a in self.actions if a.kind == "advance")
+
+    @property
+    def layer_forwards(self) -> int:
+        """All layer forwards of the backward sweep: advances plus one recording re-run per layer."""
+        return self.advances + sum(1 for a in self.actions if a.kind == "reverse")
+
+    @property
+    def peak_snapshots(self) -> int:
+        """Most slots occupied at once (slot 0 holds the input from the start)."""
+        return max(len(s) for s in self.occupancy())
+
+    def occupancy(self) -> list[dict[int, int]]:
+        """After each action: ``{slot: state}`` of the occupied slots.
+
+        A slot is released once the state it holds can no longer be needed (after the
+        layer above that state is reversed) or when it is overwritten.
+        """
+        held = {0: 0}
+        out = []
+        for a in self.actions:
+            if a.kind == "snapshot":
+                held[a.slot] = a.start
+            elif a.kind == "reverse":
+                held = {k: v for k, v in held.items() if v < a.start or v == 0}
+            out.append(dict(held))
+        return out
+
+    def timeline(self) -> list[tuple[int, Action]]:
+        """(time, action) pairs where time counts layer steps (an advance over m layers takes m)."""
+        t, out = 0, []
+        for a in self.actions:
+            out.append((t, a))
+            if a.kind == "advance":
+                t += a.end - a.start
+            elif a.kind == "reverse":
+                t += 1
+        return out
+
+    def validate(self) -> None:
+        """Raise ValueError unless the schedule is feasible and reverses layers n, n-1, ..., 1."""
+        cur, slots, next_rev = 0, {0: 0}, self.n
+        for i, a in enumerate(self.actions):
+            where = f"action {i} ({a})"
+            if a.kind not in ACTIONS:
+                raise ValueError(f"{where}: unknown kind, expected one of {ACTIONS}")
+            if a.kind == "advance":
+                if a.start != cur or not a.start < a.end <= next_rev - 1:
+                    raise ValueError(f"{where}: current state is {cur}, layer {next_rev} is next to reverse")
+                cur = a.end
+            elif a.kind == "snapshot":
+                if a.start != cur or a.slot is None or not 0 <= a.slot < self.slots:
+                    raise ValueError(f"{where}: must store the current state {cur} in a slot 0..{self.slots - 1}")
+                slots[a.slot] = cur
+            elif a.kind == "restore":
+                if slots.get(a.slot) != a.start:
+                    raise ValueError(f"{where}: slot {a.slot} holds {slots.get(a.slot)}")
+                cur = a.start
+            else:
+                if a.end != next_rev or a.start != cur or cur != a.end - 1:
+                    raise ValueError(f"{where}: expected to reverse layer {next_rev} from state {next_rev - 1}, "
+                                     f"current state is {cur}")
+                next_rev -= 1
+        if next_rev != 0:
+            raise ValueError(f"the schedule stops before reversing layer {next_rev}")
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def __iter__(self):
+        return iter(self.actions)
+
+
+def revolve_schedule(n: int, slots: int) -> Schedule:
+    """An optimal binomial schedule: ``advances == revolve_cost(n, slots)``, at most ``slots`` slots.
+
+    Built recursively: with the state ``start`` held and ``s`` slots, advance ``m`` layers to
+    an optimal split point (one where ``m + cost(n-m, s-1) + cost(m, s) == cost(n, s)``),
+    snapshot, reverse the upper part with ``s-1`` slots, restore ``start``, reverse the lower
+    part with ``s`` slots. With one slot, every layer is reached again from ``start``.
+    """
+    n = _check_n(n)
+    s = _check_slots(slots, n)
+    actions: list[Action] = []
+    cur = [0]
+
+    def restore(state: int, slot: int) -> None:
+        if cur[0] != state:
+            actions.append(Action("restore", state, state, slot))
+            cur[0] = state
+
+    def advance(to: int) -> None:
+        if to > cur[0]:
+            actions.append(Action("advance", cur[0], to))
+            cur[0] = to
+
+    def reverse(layer: int) -> None:
+        actions.append(Action("reverse", layer - 1, layer))
+        cur[0] = layer - 1
+
+    # explicit stack instead of recursion: (start, end, slots available, slot index of start)
+    stack: list[tuple[int, int, int, int]] = [(0, n, s, 0)]
+    while stack:
+        start, end, k, base = stack.pop()
+        length = end - start
+        restore(start, base)
+        if length == 1:
+            reverse(end)
+            continue
+        if k == 1:
+            for layer in range(end, start, -1):
+                restore(start, base)
+                advance(layer - 1)
+                reverse(layer)
+            continue
+        best = _cost(length, k)
+        m = next(m for m in range(1, length)
+                 if m + _cost(length - m, k - 1) + _cost(m, k) == best)
+        advance(start + m)
+        actions.append(Action("snapshot", start + m, start + m, base + 1))
+        stack.append((start, start + m, k, base))          # second: the lower part
+        stack.append((start + m, end, k - 1, base + 1))     # first: the upper part
+    return Schedule(n, s, actions)
+
+
+def sqrt_segments(n: int, length: int | None = None) -> list[int]:
+    r"""Segment boundaries ``[0, k, 2k, ..., n]`` with :math:`k = \lceil\sqrt n\rceil` (or ``length``).
+
+    Segment ``i`` is layers ``bounds[i]+1 .. bounds[i+1]``; its input state ``bounds[i]`` is
+    the checkpoint kept by the forward pass. ``sqrt_segments(10) == [0, 4, 8, 10]``.
+    """
+    n = _check_n(n)
+    k = math.isqrt(n - 1) + 1 if length is None else _check_n(length, "length")
+    if k > n:
+        raise ValueError(f"length must be at most n={n}, got {k}")
+    return list(range(0, n, k)) + [n]
+
+
+def segment_backward(net: MLP, a_start: np.ndarray, start: int, end: int, da_end: np.ndarray):
+    r"""Recompute layers ``start+1..end`` from their checkpoint ``a_start``, then backprop through them.
+
+    ``da_end`` is :math:`\partial L/\partial a_{end}`. Returns ``(da_start, grads)`` with
+    ``grads = {"W<l>": ..., "b<l>": ...}`` for the segment's layers: one step of the
+    backward pass of :math:`\sqrt n` checkpointing (bitwise what store-all computes).
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
+    if not (0 <= start < end <= net.n_layers):
+        raise ValueError(f"need 0 <= start < end <= {net.n_layers}, got start={start}, end={end}")
+    inputs, zs = {}, {}
+    a = a_start
+    for l in range(start + 1, end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads: dict[str, np.ndarray] = {}
+    da = da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l], need_input_grad=True)
+    return da, grads
+
+
+def store_all_bytes(sizes, batch: int, itemsize: int = 8) -> int:
+    r"""Bytes store-all backprop keeps: :math:`N\,b\,(n_0 + 2\sum_{l=1}^{L} n_l)`.
+
+    ``X`` (N, n_0) plus :math:`z_l` and :math:`a_l` (N, n_l) for every layer, with ``itemsize``
+    bytes per number (8 for float64, 4 for float32, 2 for float16). The library's MLP shares
+    :math:`a_L = z_L` for a linear output layer, so it holds :math:`N n_L b` bytes less.
+    """
+    sizes = [_check_n(v, f"sizes[{i}]") for i, v in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least two layer widths, got {sizes}")
+    batch = _check_n(batch, "batch")
+    itemsize = _check_n(itemsize, "itemsize")
+    return batch * itemsize * (sizes[0] + 2 * sum(sizes[1:]))
+
+
+# =============================================================================
+# the executor
+# =============================================================================
+
+
+@dataclass
+class CheckpointStats:
+    """What one checkpointed gradient computation did.
+
+    ``layer_forwards``: every layer forward evaluation, first pass included.
+    ``peak_activations``: most stored activations held at once: a checkpointed layer input
+    counts 1, a recorded layer cache :math:`(z_l, a_l)` counts 1, ``X`` included.
+    ``peak_bytes``: the largest total size of the stored arrays at any moment (each array
+    counted once).
+    ``peak_snapshots``: most checkpointed layer inputs held at once (``X`` included).
+    """
+
+    strategy: str
+    n_layers: int
+    layer_forwards: int = 0
+    layer_backwards: int = 0
+    peak_activations: int = 0
+    peak_bytes: int = 0
+    peak_snapshots: int = 0
+    slots: int | None = None
+    schedule: Schedule | None = None
+    segments: list[int] | None = None
+
+    @property
+    def extra_forwards(self) -> int:
+        """Forwards beyond the n of a plain forward pass."""
+        return self.layer_forwards - self.n_layers
+
+
+class _Held:
+    """The stored arrays: checkpoints ("state", i) and layer caches ("tape", l).
+
+    Keeps running totals (an array stored under two keys, e.g. a linear output's
+    ``a_L`` that is ``z_L``, is counted once), so bookkeeping costs O(1) per operation.
+    """
+
+    def __init__(self, stats: CheckpointStats):
+        self.items: dict[tuple[str, int], tuple[np.ndarray, ...]] = {}
+        self.refs: dict[int, list[int]] = {}  # id(array) -> [references, nbytes]
+        self.bytes = 0
+        self.states = 0
+        self.stats = stats
+
+    def put(self, key: tuple[str, int], *arrays: np.ndarray) -> None:
+        self.drop(key)
+        self.items[key] = arrays
+        self.states += key[0] == "state"
+        for a in arrays:
+            entry = self.refs.setdefault(id(a), [0, a.nbytes])
+            if entry[0] == 0:
+                self.bytes += a.nbytes
+            entry[0] += 1
+        st = self.stats
+        st.peak_activations = max(st.peak_activations, len(self.items))
+        st.peak_bytes = max(st.peak_bytes, self.bytes)
+        st.peak_snapshots = max(st.peak_snapshots, self.states)
+
+    def drop(self, key: tuple[str, int]) -> None:
+        arrays = self.items.pop(key, None)
+        if arrays is None:
+            return
+        self.states -= key[0] == "state"
+        for a in arrays:
+            entry = self.refs[id(a)]
+            entry[0] -= 1
+            if entry[0] == 0:
+                self.bytes -= entry[1]
+                del self.refs[id(a)]
+
+    def get(self, key):
+        return self.items[key]
+
+
+def _validate_out(out, net: MLP):
+    if out is None:
+        return None
+    if not isinstance(out, dict) or set(out) != set(net.params):
+        raise ValueError(f"out must be a dict with the keys {list(net.params)}, got "
+                         f"{sorted(out) if isinstance(out, dict) else type(out).__name__}")
+    for k, p in net.params.items():
+        o = out[k]
+        if not isinstance(o, np.ndarray) or o.shape != p.shape or o.dtype != p.dtype:
+            raise ValueError(f"out[{k!r}] must be an array of shape {p.shape} and dtype {p.dtype}, got "
+                             f"{getattr(o, 'shape', type(o).__name__)} {getattr(o, 'dtype', '')}")
+    return out
+
+
+def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | None = None, *,
+                           loss: str = "cross_entropy", segment_length: int | None = None,
+                           out: dict[str, np.ndarray] | None = None):
+    """Loss and gradients of ``net`` on ``(X, y)``, computed under a checkpointing strategy.
+
+    Parameters
+    ----------
+    net : MLP
+    X : (N, n_0) array;  y : as for :meth:`MLP.loss_and_grads` with the same ``loss``.
+    strategy : "store_all" | "sqrt" | "revolve"
+    slots : int, required for "revolve" only: snapshot slots in 1..n (``X`` takes one).
+    segment_length : int, "sqrt" only: layers per segment (default :math:`\\lceil\\sqrt n\\rceil`).
+    out : dict of preallocated gradient arrays (keys and shapes of ``net.params``), optional.
+        The gradients are written into them (like a framework's ``.grad`` buffers), so a
+        memory measurement of the call sees the activations, not the new gradient arrays.
+
+    Returns
+    -------
+    (loss, grads, stats): ``loss`` and ``grads`` equal ``net.loss_and_grads(X, y, loss)``
+    bit for bit; ``stats`` is a :class:`CheckpointStats`.
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; expected one of {list(STRATEGIES)}")
+    n = net.n_layers
+    if strategy == "revolve":
+        if slots is None:
+            raise ValueError(f"strategy='revolve' needs slots (an integer between 1 and n={n})")
+        slots = _check_slots(slots, n)
+    elif slots is not None:
+        raise ValueError(f"slots is only used by strategy='revolve', got slots={slots!r} with strategy={strategy!r}")
+    if segment_length is not None and strategy != "sqrt":
+        raise ValueError(f"segment_length is only used by strategy='sqrt', got strategy={strategy!r}")
+    loss_name = net._loss_name(loss)
+    X = net._check_X(X)
+    y = net._check_y(y, X.shape[0], loss_name)
+    out = _validate_out(out, net)
+
+    stats = CheckpointStats(strategy, n, slots=slots)
+    held = _Held(stats)
+    grads: dict[str, np.ndarray] = {}
+
+    def store_grads(l: int, dW: np.ndarray, db: np.ndarray) -> None:
+        if out is None:
+            grads[f"W{l}"], grads[f"b{l}"] = dW, db
+        else:
+            out[f"W{l}"][...] = dW
+            out[f"b{l}"][...] = db
+
+    def forward(l: int, a_prev: np.ndarray):
+        stats.layer_forwards += 1
+        return net.layer_forward(l, a_prev)
+
+    def backward(l: int, da: np.ndarray, a_prev: np.ndarray, z: np.ndarray):
+        stats.layer_backwards += 1
+        da_prev, dW, db, _ = net.layer_backward(l, da, a_prev, z, need_input_grad=l > 1)
+        store_grads(l, dW, db)
+        return da_prev
+
+    held.put(("state", 0), X)
+    if strategy == "store_all":
+        a = X
+        for l in range(1, n + 1):
+            z, a = forward(l, a)
+            held.put(("tape", l), z, a)
+        value, da = net._output_grad(a, y, loss_name)
+        del z, a
+        for l in range(n, 0, -1):
+            a_prev = held.get(("tape", l - 1))[1] if l > 1 else X
+            da = backward(l, da, a_prev, held.get(("tape", l))[0])
+            held.drop(("tape", l))
+    elif strategy == "sqrt":
+        bounds = sqrt_segments(n, segment_length)
+        stats.segments = bounds
+        a = X
+        for start, end in zip(bounds[:-1], bounds[1:]):
+            if start > 0:
+                held.put(("state", start), a)
+            for l in range(start + 1, end + 1):
+                _, a = forward(l, a)
+        value, da = net._output_grad(a, y, loss_name)
+        del a, _
+        for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):
+            a = held.get(("state", start))[0]
+            for l in range(start + 1, end + 1):          # recompute the segment, recording it
+                z, a = forward(l, a)
+                held.put(("tape", l), z, a)
+            del z, a
+            for l in range(end, start, -1):              # backprop through it
+                a_prev = held.get(("tape", l - 1))[1] if l > start + 1 else held.get(("state", start))[0]
+                da = backward(l, da, a_prev, held.get(("tape", l))[0])
+                held.drop(("tape", l))
+            if start > 0:
+                held.drop(("state", start))
+            del a_prev
+    else:
+        schedule = revolve_schedule(n, slots)
+        stats.schedule = schedule
+        slot_state: dict[int, int] = {0: 0}
+        cur, value, da = X, None, None
+        for act in schedule:
+            if act.kind == "advance":
+                for l in range(act.start + 1, act.end + 1):
+                    _, cur = forward(l, cur)
+                del _
+            elif act.kind == "snapshot":
+                old = slot_state.get(act.slot)
+                if old is not None and old != act.start:
+                    held.drop(("state", old))
+                slot_state[act.slot] = act.start
+                held.put(("state", act.start), cur)
+            elif act.kind == "restore":
+                cur = held.get(("state", act.start))[0]
+            else:
+                l = act.end
+                z, a = forward(l, cur)
+                held.put(("tape", l), z, a)
+                if l == n:
+                    value, da = net._output_grad(a, y, loss_name)
+                da = backward(l, da, cur, z)
+                held.drop(("tape", l))
+                del z, a
+                for k, st in list(slot_state.items()):   # states >= l-1 are never needed again
+                    if st >= l - 1 and st > 0:
+                        held.drop(("state", st))
+                        del slot_state[k]
+    for key in list(held.items):
+        held.drop(key)
+    result = out if out is not None else {k: grads[k] for k in net.params}
+    return value, result, stats
+
+
+# =============================================================================
+# measuring
+# =============================================================================
+
+
+def measure_memory(fn: Callable[..., Any], *args: Any, repeat: int = 1, **kwargs: Any):
+    """Run ``fn(*args, **kwargs)`` under ``tracemalloc``: ``(result, peak_bytes, seconds)``.
+
+    ``peak_bytes`` is the peak of Python and numpy allocations made during the call above
+    what was allocated before it. ``seconds`` is the best of ``repeat`` untraced runs
+    (tracing slows Python down, so time is measured separately), in CPU time of this process
+    (:func:`time.process_time`): other programs on a shared machine do not inflate it. Limit
+    BLAS to one thread (``threadpoolctl.threadpool_limits(1)``) so that it equals wall time.
+    """
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        result = fn(*args, **kwargs)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    best = math.inf
+    for _ in range(max(1, repeat)):
+        t0 = time.process_time()
+        fn(*args, **kwargs)
+        best = min(best, time.process_time() - t0)
+    return result, int(peak), best
+
+
+# =============================================================================
+# mixed precision: the other memory lever
+# =============================================================================
+
+
+def fp16_roundtrip(x, loss_scale: float = 1.0) -> np.ndarray:
+    r"""Store ``x`` in float16 with loss scaling and read it back in float64.
+
+    .. math::  \hat x = \mathrm{fp16}(S\,x) / S
+
+    With ``loss_scale`` :math:`S = 1`, values below about :math:`6 \times 10^{-8}` (the
+    smallest float16 subnormal) become 0 (underflow). Scaling the loss by :math:`S` scales
+    every gradient by :math:`S` (backprop is linear in the upstream gradient), lifting
+    small gradients into float16's range; dividing by :math:`S` in float64 undoes it.
+    Values whose scaled size exceeds 65504 overflow to inf.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if not (isinstance(loss_scale, (int, float, np.floating)) and loss_scale > 0 and np.isfinite(loss_scale)):
+        raise ValueError(f"loss_scale must be a positive finite number, got {loss_scale!r}")
+    with np.errstate(over="ignore"):
+        return (x * loss_scale).astype(np.float16).astype(np.float64) / loss_scale
+
+
+def underflow_fraction(x, loss_scale: float = 1.0) -> float:
+    """Fraction of the nonzero entries of ``x`` that become 0 in :func:`fp16_roundtrip`."""
+    x = np.asarray(x, dtype=np.float64)
+    nz = x != 0
+    if not nz.any():
+        return 0.0
+    return float(np.mean(fp16_roundtrip(x[nz], loss_scale) == 0))

@@ -1,0 +1,384 @@
+r"""Notebook 03's experiments: layerwise deltas as functions that return plain numbers.
+
+The backward pass of :class:`backprop_lib.mlp.MLP` computes the error terms
+:math:`\delta_l = \partial L/\partial z_l`. This module holds the small experiments built
+on it (each a pure function the notebook plots and the tests call):
+
+- :func:`array_shapes`: the shape of every cached and backward array of a net;
+- :func:`two_layer_forward` / :func:`two_layer_backward`: the four equations written out
+  for one sigmoid hidden layer and a softmax output (the exercises' reference);
+- :func:`single_neuron_curve`: Nielsen's saturated neuron under MSE and cross-entropy;
+- :func:`symmetry_experiment`: zero initialisation keeps hidden units identical;
+- :func:`gradient_cost`: backprop vs finite differences, timed, on the same net;
+- :func:`confusion_matrix`, :func:`quick_digits_run`, :func:`example_deltas`.
+
+Conventions: rows are examples. With the textbook's column vectors
+:math:`\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \sigma'(z_l)` and
+:math:`\partial L/\partial W_l = \delta_l a_{l-1}^\top`; with a batch stored as rows
+(N, n_l) the same equations read ``delta_l = (delta_next @ W_next) * f'(z_l)`` and
+``dW_l = delta_l.T @ a_prev``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import sigmoid, sigmoid_grad
+from .gradcheck import numerical_gradient, rel_error
+from .losses import one_hot, sigmoid_cross_entropy, softmax
+from .mlp import MLP, History, train
+
+__all__ = [
+    "single_thread_blas",
+    "library_line",
+    "compare_gradients",
+    "array_shapes",
+    "two_layer_init",
+    "two_layer_forward",
+    "two_layer_backward",
+    "single_neuron_curve",
+    "symmetry_experiment",
+    "gradient_cost",
+    "GradientCost",
+    "confusion_matrix",
+    "quick_digits_run",
+    "QuickRun",
+    "example_deltas",
+]
+
+
+def single_thread_blas():
+    """Context manager limiting BLAS to one thread (via threadpoolctl, a scikit-learn dependency).
+
+    Small matrix products (a 64-32-10 net on a batch of 32) are faster on one thread, and
+    much faster when other processes share the cores; without threadpoolctl it does nothing.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def library_line(obj, *needles: str) -> str:
+    """The first source line of ``obj`` (function, class or module) containing one of ``needles``.
+
+    Returns ``"<name>:  <line>"`` so a notebook can show the very line of the library that
+    implements an equation. Several needles allow for rewordings of that line (the first
+    needle that matches wins); ``ValueError`` when none is found.
+    """
+    import inspect
+
+    if not needles:
+        raise ValueError("give at least one text to look for")
+    name = getattr(obj, "__qualname__", obj.__name__)
+    module = getattr(obj, "__module__", None)
+    where = f"{module}.{name}" if module and module != name else name
+    lines = inspect.getsource(obj).splitlines()
+    for needle in needles:
+        for line in lines:
+            if needle in line:
+                return f"{where}:  {line.strip()}"
+    raise ValueError(f"no line containing any of {list(needles)} in {where}")
+
+
+def compare_gradients(analytic, numeric, tol: float = 1e-7) -> str:
+    """One stable line for a notebook: ``"relative error below 1e-07: match"`` or the error and MISMATCH."""
+    err = rel_error(analytic, numeric)
+    if err < tol:
+        return f"relative error below {tol:.0e}: match"
+    return f"relative error {err:.1e} (>= {tol:.0e}): MISMATCH"
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def array_shapes(net: MLP, X: np.ndarray, y) -> list[tuple[str, tuple[int, ...], str]]:
+    """``(name, shape, meaning)`` of every array of one forward and backward pass on ``X``.
+
+    The shapes are read from the real arrays that :meth:`MLP.backprop` returns, in the
+    order the passes create them (forward: a_0, z_1, a_1, ...; backward: delta_L, dW_L, ...).
+    """
+    bp = net.backprop(X, y)
+    rows: list[tuple[str, tuple[int, ...], str]] = [("a0 = X", bp.trace.activations[0].shape, "input batch")]
+    L = net.n_layers
+    for l in range(1, L + 1):
+        rows.append((f"W{l}", net.params[f"W{l}"].shape, "weights (n_out, n_in)"))
+        rows.append((f"b{l}", net.params[f"b{l}"].shape, "bias"))
+        rows.append((f"z{l}", bp.trace.zs[l - 1].shape, "cached pre-activation"))
+        kind = "logits (output)" if l == L else "cached activation"
+        rows.append((f"a{l}", bp.trace.activations[l].shape, kind))
+    for l in range(L, 0, -1):
+        rows.append((f"delta{l}", bp.deltas[l - 1].shape, "dL/dz (one row per example)"))
+        rows.append((f"dW{l}", bp.grads[f"W{l}"].shape, "same shape as W"))
+        rows.append((f"db{l}", bp.grads[f"b{l}"].shape, "same shape as b"))
+    return rows
+
+
+# --------------------------------------------------------------------------- the two-layer reference
+
+
+def _check_params(params: dict) -> None:
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict with W1, b1, W2, b2, got {type(params).__name__}")
+    missing = {"W1", "b1", "W2", "b2"} - set(params)
+    if missing:
+        raise ValueError(f"params is missing {sorted(missing)}")
+    W1, b1, W2, b2 = (np.asarray(params[k]) for k in ("W1", "b1", "W2", "b2"))
+    if W1.ndim != 2 or W2.ndim != 2 or W2.shape[1] != W1.shape[0]:
+        raise ValueError(f"W1 (h, d) and W2 (c, h) must chain, got W1 {W1.shape} and W2 {W2.shape}")
+    if b1.shape != (W1.shape[0],) or b2.shape != (W2.shape[0],):
+        raise ValueError(f"b1 must be {(W1.shape[0],)} and b2 {(W2.shape[0],)}, got {b1.shape} and {b2.shape}")
+
+
+def two_layer_init(n_in: int, n_hidden: int, n_out: int, seed: int = 0, scale: float | None = None) -> dict[str, np.ndarray]:
+    r"""Parameters of a ``n_in``-``n_hidden``-``n_out`` net: Xavier-normal weights, zero biases.
+
+    ``scale`` overrides the weight std (``0.0`` gives the all-zero initialisation).
+    """
+    net = MLP([n_in, n_hidden, n_out], activation="sigmoid",
+              init="xavier" if scale is None else "normal", init_scale=scale, seed=seed)
+    return {k: v.copy() for k, v in net.params.items()}
+
+
+def two_layer_forward(params: dict, X: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    r"""Forward pass of a sigmoid hidden layer and a linear (logit) output, with its cache.
+
+    .. math:: z_1 = X W_1^\top + b_1,\quad a_1 = \sigma(z_1),\quad z_2 = a_1 W_2^\top + b_2
+
+    X (N, d), W1 (h, d), b1 (h,), W2 (c, h), b2 (c,) -> logits z2 (N, c) and
+    ``cache = {"X", "z1", "a1", "z2"}`` (everything the backward pass reads).
+    """
+    _check_params(params)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != params["W1"].shape[1]:
+        raise ValueError(f"X must be (N, {params['W1'].shape[1]}), got {X.shape}")
+    z1 = X @ params["W1"].T + params["b1"]
+    a1 = sigmoid(z1)
+    z2 = a1 @ params["W2"].T + params["b2"]
+    return z2, {"X": X, "z1": z1, "a1": a1, "z2": z2}
+
+
+def two_layer_backward(params: dict, cache: dict, labels) -> dict[str, np.ndarray]:
+    r"""Gradients of the mean softmax cross-entropy for :func:`two_layer_forward`.
+
+    The four equations, rows = examples, per-example deltas (the 1/N enters at the end):
+
+    .. math::
+        \delta_2 = p - Y, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
+        \frac{\partial L}{\partial W_l} = \tfrac1N \delta_l^\top a_{l-1}, \qquad
+        \frac{\partial L}{\partial b_l} = \tfrac1N \textstyle\sum_n \delta_{l,n}
+
+    Returns ``{"W1", "b1", "W2", "b2"}`` shaped like ``params``; the cache is not modified.
+    """
+    _check_params(params)
+    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    Y = one_hot(np.asarray(labels), C)
+    d2 = softmax(z2) - Y
+    d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
+    return {"W1": d1.T @ X / N, "b1": d1.sum(axis=0) / N, "W2": d2.T @ a1 / N, "b2": d2.sum(axis=0) / N}
+
+
+# --------------------------------------------------------------------------- learning speed
+
+
+def single_neuron_curve(loss: str, w: float = 2.0, b: float = 2.0, x: float = 1.0, target: float = 0.0,
+                        lr: float = 0.15, epochs: int = 300) -> dict[str, np.ndarray]:
+    r"""Gradient descent on one sigmoid neuron :math:`a = \sigma(wx + b)` (Nielsen, ch. 3).
+
+    ``loss="mse"``: :math:`C = \tfrac12 (a - t)^2`, so :math:`\partial C/\partial z = (a - t)\,\sigma'(z)`:
+    a saturated neuron (:math:`\sigma'(z) \approx 0`) learns slowly although it is badly wrong.
+    ``loss="cross_entropy"``: :math:`C = -t\log a - (1-t)\log(1-a)`, so
+    :math:`\partial C/\partial z = a - t`: the :math:`\sigma'` cancels.
+
+    Returns ``{"epoch", "cost", "output", "w", "b", "dz"}``, arrays of length ``epochs + 1``
+    (entry 0 is the start).
+    """
+    if loss not in ("mse", "cross_entropy"):
+        raise ValueError(f"loss must be 'mse' or 'cross_entropy', got {loss!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if not (lr > 0):
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    n = int(epochs) + 1
+    out = {k: np.empty(n) for k in ("cost", "output", "w", "b", "dz")}
+    for i in range(n):
+        z = w * x + b
+        a = float(sigmoid(np.float64(z)))
+        if loss == "mse":
+            cost = 0.5 * (a - target) ** 2
+            dz = (a - target) * float(sigmoid_grad(np.float64(z)))
+        else:
+            value, grad = sigmoid_cross_entropy(np.array([z]), np.array([float(target)]))
+            cost, dz = value, float(grad[0])
+        for k, v in (("cost", cost), ("output", a), ("w", w), ("b", b), ("dz", dz)):
+            out[k][i] = v
+        w, b = w - lr * dz * x, b - lr * dz
+    out["epoch"] = np.arange(n)
+    return out
+
+
+# --------------------------------------------------------------------------- symmetry
+
+
+def symmetry_experiment(X: np.ndarray, y: np.ndarray, init: str = "zeros", hidden: int = 16, epochs: int = 5,
+                        lr: float = 0.5, seed: int = 0, init_scale: float | None = None) -> dict:
+    r"""Train a sigmoid ``d``-``hidden``-``c`` net from ``init`` and measure how alike its hidden units are.
+
+    With all-zero weights every hidden unit computes the same function, receives the same
+    :math:`\delta` and gets the same update: the rows of :math:`W_1` stay equal forever.
+
+    Returns ``{"net", "history", "W1", "row_spread", "distinct_rows"}`` where
+    ``row_spread`` is :math:`\max_{i,j} |W_1[i,j] - W_1[0,j]|` (exactly 0 for identical units)
+    and ``distinct_rows`` counts the different rows of :math:`W_1` (rounded to 12 digits).
+    """
+    n_classes = int(np.max(y)) + 1
+    net = MLP([X.shape[1], hidden, n_classes], activation="sigmoid", init=init, init_scale=init_scale, seed=seed)
+    with single_thread_blas():
+        history = train(net, X, y, epochs=epochs, lr=lr, batch_size=32, seed=seed)
+    W1 = net.params["W1"].copy()
+    spread = float(np.max(np.abs(W1 - W1[0])))
+    distinct = int(np.unique(np.round(W1, 12), axis=0).shape[0])
+    return {"net": net, "history": history, "W1": W1, "row_spread": spread, "distinct_rows": distinct}
+
+
+# --------------------------------------------------------------------------- cost of backprop vs FD
+
+
+@dataclass
+class GradientCost:
+    """Timings of one full gradient by backprop and by central differences on the same net."""
+
+    num_params: int
+    backprop_seconds: float
+    fd_seconds: float
+    forward_seconds: float
+    fd_forward_passes: int
+    max_rel_error: float
+    rel_errors: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        """How many times slower finite differences are."""
+        return self.fd_seconds / self.backprop_seconds
+
+    @property
+    def backprop_over_forward(self) -> float:
+        """Cost of forward+backward in units of one forward pass (about 2-3 for dense nets)."""
+        return self.backprop_seconds / self.forward_seconds
+
+
+def _best_time(fn, repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return float(best)
+
+
+def gradient_cost(net: MLP, X: np.ndarray, y, h: float = 1e-5, repeat: int = 20) -> GradientCost:
+    r"""Time the gradient of every parameter by backprop and by central differences.
+
+    Finite differences need :math:`2W` forward passes (W = number of parameters); backprop
+    one forward and one backward pass. Both run on ``net``'s own arrays (restored after
+    each perturbation), so the two gradients are of the very same function.
+    """
+    with single_thread_blas():
+        return _gradient_cost(net, X, y, h, repeat)
+
+
+def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> GradientCost:
+    grads = None
+
+    def by_backprop():
+        nonlocal grads
+        _, grads = net.loss_and_grads(X, y)
+
+    t_bp = _best_time(by_backprop, repeat)
+    t_fwd = _best_time(lambda: net.loss(X, y), repeat)
+    t0 = time.perf_counter()
+    numeric = {k: numerical_gradient(lambda _p: net.loss(X, y), p, h=h) for k, p in net.params.items()}
+    t_fd = time.perf_counter() - t0
+    errors = {k: rel_error(grads[k], numeric[k]) for k in net.params}
+    return GradientCost(net.num_params, t_bp, t_fd, t_fwd, 2 * net.num_params, max(errors.values()), errors)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def confusion_matrix(pred, labels, num_classes: int | None = None) -> np.ndarray:
+    """``M[i, j]`` = number of examples of true class ``i`` predicted as ``j`` (int64)."""
+    pred = np.asarray(pred)
+    labels = np.asarray(labels)
+    if pred.ndim == 2:
+        pred = pred.argmax(axis=1)
+    if pred.shape != labels.shape or labels.ndim != 1:
+        raise ValueError(f"pred and labels must be 1-D of the same length, got {pred.shape} and {labels.shape}")
+    if pred.dtype.kind not in "iu" or labels.dtype.kind not in "iu":
+        raise TypeError(f"pred and labels must be integer class ids, got {pred.dtype} and {labels.dtype}")
+    k = int(max(pred.max(initial=0), labels.max(initial=0)) + 1) if num_classes is None else int(num_classes)
+    M = np.zeros((k, k), dtype=np.int64)
+    np.add.at(M, (labels, pred), 1)
+    return M
+
+
+@dataclass
+class QuickRun:
+    """Per-epoch curves of :func:`quick_digits_run`; ``diverged`` when the loss blew up (NaN/inf)."""
+
+    loss: list[float]
+    val_loss: list[float]
+    val_accuracy: list[float]
+    diverged: bool
+
+
+def quick_digits_run(lr: float = 0.1, hidden: int = 32, init: str = "he", batch_size: int = 32, epochs: int = 6,
+                     n_train: int = 400, seed: int = 0, split=None) -> QuickRun:
+    r"""A short training run on the digits for the notebook's widget (well under a second).
+
+    ReLU hidden layer of ``hidden`` units, the first ``n_train`` training digits, the test set
+    for validation. ``diverged`` is set when the loss exceeds ten times that of a uniform
+    guess (:math:`10 \ln 10`) or overflows; an overflow stops the run early.
+    """
+    from .data import digits
+
+    split = digits() if split is None else split
+    X, y = split.X_train[:n_train], split.y_train[:n_train]
+    net = MLP([X.shape[1], int(hidden), 10], activation="relu", init=init, seed=seed)
+    seen: list[History] = []
+
+    def keep(epoch, history):
+        if not seen:
+            seen.append(history)
+        return bool(np.isfinite(history.loss[-1]))
+
+    diverged = False
+    with np.errstate(over="ignore", invalid="ignore"), single_thread_blas():
+        try:
+            history = train(net, X, y, epochs=epochs, lr=float(lr), batch_size=int(batch_size), seed=seed,
+                            X_val=split.X_test, y_val=split.y_test, callback=keep)
+        except ValueError as exc:  # the loss refuses NaN/inf logits: the run diverged
+            if "NaN or inf" not in str(exc):
+                raise
+            history = seen[0] if seen else History()
+            diverged = True
+    blown_up = 10 * np.log(10)  # ten times the loss of a uniform guess
+    diverged = diverged or not all(np.isfinite(v) and v < blown_up for v in history.loss)
+    return QuickRun(list(history.loss), list(history.val_loss), list(history.val_accuracy), diverged)
+
+
+def example_deltas(net: MLP, x: np.ndarray, label: int) -> list[np.ndarray]:
+    r"""The error terms :math:`\delta_l` (one vector per layer) for a single example.
+
+    These are per-example deltas :math:`\partial \ell/\partial z_l` (a batch of one, so the
+    1/N of the mean is 1). ``x`` is (d,) or (1, d); returns ``[delta_1, ..., delta_L]``.
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(1, -1)
+    bp = net.backprop(x, np.array([int(label)]))
+    return [d[0].copy() for d in bp.deltas]

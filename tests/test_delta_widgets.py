@@ -1,0 +1,254 @@
+"""Notebook 03's experiment functions, plot helpers and widgets (backprop_lib.delta, sections of plotting/widgets)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from backprop_lib import delta as D  # noqa: E402
+from backprop_lib import plotting, widgets  # noqa: E402
+from backprop_lib.activations import sigmoid, sigmoid_grad  # noqa: E402
+from backprop_lib.data import digits  # noqa: E402
+from backprop_lib.gradcheck import numerical_gradient, rel_error  # noqa: E402
+from backprop_lib.losses import one_hot, softmax, softmax_cross_entropy  # noqa: E402
+from backprop_lib.mlp import MLP  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def split():
+    return digits()
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def test_array_shapes_of_a_784_128_10_net_follow_the_row_convention():
+    net = MLP([784, 128, 10], activation="relu", init="he", seed=0)
+    X = np.random.default_rng(0).random((5, 784))
+    shapes = {name: shape for name, shape, _ in D.array_shapes(net, X, np.arange(5))}
+    assert shapes["W1"] == (128, 784) and shapes["b1"] == (128,)
+    assert shapes["z1"] == shapes["a1"] == shapes["delta1"] == (5, 128)
+    assert shapes["z2"] == shapes["delta2"] == (5, 10)
+    assert shapes["dW1"] == (128, 784) and shapes["db2"] == (10,)
+
+
+# ---------------------------------------------------------------- two-layer reference
+
+
+def _mean_ce(params, X, labels):
+    logits, _ = D.two_layer_forward(params, X)
+    return softmax_cross_entropy(logits, labels)[0]
+
+
+def test_two_layer_backward_matches_central_differences():
+    rng = np.random.default_rng(1)
+    params = D.two_layer_init(5, 4, 3, seed=1)
+    params["b1"] = rng.normal(size=4)
+    X, labels = rng.normal(size=(7, 5)), rng.integers(0, 3, 7)
+    _, cache = D.two_layer_forward(params, X)
+    grads = D.two_layer_backward(params, cache, labels)
+    for k in params:
+        numeric = numerical_gradient(lambda _p: _mean_ce(params, X, labels), params[k])
+        assert rel_error(grads[k], numeric) < 1e-7, k
+
+
+def test_two_layer_backward_agrees_with_mlp_backprop_and_leaves_the_cache_alone():
+    net = MLP([6, 5, 4], activation="sigmoid", init="xavier", seed=3, bias_std=0.3)
+    rng = np.random.default_rng(3)
+    X, labels = rng.normal(size=(8, 6)), rng.integers(0, 4, 8)
+    logits, cache = D.two_layer_forward(net.params, X)
+    before = {k: v.copy() for k, v in cache.items()}
+    grads = D.two_layer_backward(net.params, cache, labels)
+    ref = net.backprop(X, labels)
+    np.testing.assert_allclose(logits, ref.trace.output, rtol=1e-12)
+    for k in net.params:
+        np.testing.assert_allclose(grads[k], ref.grads[k], rtol=1e-10, atol=1e-14)
+    for k in cache:
+        np.testing.assert_array_equal(cache[k], before[k])
+
+
+def test_two_layer_forward_rejects_mismatched_shapes():
+    params = D.two_layer_init(4, 3, 2)
+    with pytest.raises(ValueError, match="X must be"):
+        D.two_layer_forward(params, np.zeros((2, 5)))
+    bad = dict(params, W2=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="W1"):
+        D.two_layer_forward(bad, np.zeros((2, 4)))
+
+
+def test_two_layer_init_scale_zero_gives_all_zero_weights():
+    params = D.two_layer_init(4, 3, 2, scale=0.0)
+    assert not np.any(params["W1"]) and not np.any(params["W2"])
+
+
+# ---------------------------------------------------------------- learning speed
+
+
+def test_single_neuron_deltas_follow_the_closed_forms():
+    ce = D.single_neuron_curve("cross_entropy", epochs=3)
+    mse = D.single_neuron_curve("mse", epochs=3)
+    z0 = 2.0 * 1.0 + 2.0
+    assert ce["dz"][0] == pytest.approx(sigmoid(z0) - 0.0)
+    assert mse["dz"][0] == pytest.approx(sigmoid(z0) * sigmoid_grad(z0))
+    # the first update: w <- w - lr * dz * x
+    assert ce["w"][1] == pytest.approx(2.0 - 0.15 * ce["dz"][0])
+
+
+def test_single_neuron_dz_is_the_derivative_of_the_cost():
+    for loss in ("mse", "cross_entropy"):
+        curve = D.single_neuron_curve(loss, w=1.3, b=-0.4, x=1.0, target=0.0, epochs=0)
+        cost = lambda b: D.single_neuron_curve(loss, w=1.3, b=b, epochs=0)["cost"][0]  # noqa: E731
+        h = 1e-5
+        assert curve["dz"][0] == pytest.approx((cost(-0.4 + h) - cost(-0.4 - h)) / (2 * h), rel=1e-7)
+
+
+def test_saturated_neuron_learns_faster_with_cross_entropy():
+    ce = D.single_neuron_curve("cross_entropy")
+    mse = D.single_neuron_curve("mse")
+    assert ce["output"][0] == mse["output"][0] > 0.98
+    assert ce["output"][50] < 0.2 < mse["output"][50]
+
+
+def test_single_neuron_rejects_unknown_loss():
+    with pytest.raises(ValueError, match="loss"):
+        D.single_neuron_curve("hinge")
+
+
+# ---------------------------------------------------------------- symmetry
+
+
+def test_zero_initialisation_keeps_hidden_units_identical(split):
+    X, y = split.X_train[:300], split.y_train[:300]
+    zeros = D.symmetry_experiment(X, y, init="zeros", hidden=8, epochs=2)
+    assert zeros["row_spread"] == 0.0 and zeros["distinct_rows"] == 1
+    assert np.any(zeros["W1"])  # the weights did move, all together
+    random = D.symmetry_experiment(X, y, init="normal", init_scale=0.1, hidden=8, epochs=2)
+    assert random["distinct_rows"] == 8
+
+
+# ---------------------------------------------------------------- cost of FD
+
+
+def test_gradient_cost_counts_forward_passes_and_agrees_to_1e_7():
+    net = MLP([5, 4, 3], activation="tanh", init="xavier", seed=0)
+    rng = np.random.default_rng(0)
+    cost = D.gradient_cost(net, rng.normal(size=(6, 5)), rng.integers(0, 3, 6), repeat=2)
+    assert cost.num_params == net.num_params == 39
+    assert cost.fd_forward_passes == 78
+    assert cost.max_rel_error < 1e-7
+    assert cost.ratio > 0 and cost.backprop_over_forward > 0
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def test_confusion_matrix_counts_every_pair():
+    y = np.array([0, 0, 1, 2, 2, 2])
+    pred = np.array([0, 1, 1, 2, 0, 2])
+    M = D.confusion_matrix(pred, y, 3)
+    expected = np.zeros((3, 3), int)
+    for t, p in zip(y, pred):
+        expected[t, p] += 1
+    np.testing.assert_array_equal(M, expected)
+    assert M.sum() == len(y) and np.trace(M) == 4
+
+
+def test_confusion_matrix_accepts_scores_and_rejects_floats():
+    y = np.array([1, 0])
+    np.testing.assert_array_equal(D.confusion_matrix(np.array([[0.1, 0.9], [0.8, 0.2]]), y), [[1, 0], [0, 1]])
+    with pytest.raises(TypeError):
+        D.confusion_matrix(np.array([0.0, 1.0]), y)
+
+
+def test_quick_digits_run_returns_one_point_per_epoch(split):
+    run = D.quick_digits_run(epochs=3, n_train=200, split=split)
+    assert len(run.loss) == len(run.val_loss) == len(run.val_accuracy) == 3
+    assert not run.diverged and run.loss[-1] < run.loss[0]
+
+
+def test_quick_digits_run_zero_init_is_stuck_near_log_10(split):
+    run = D.quick_digits_run(init="zeros", epochs=3, n_train=200, split=split)
+    assert run.loss[-1] == pytest.approx(np.log(10), abs=0.01)
+
+
+def test_quick_digits_run_reports_divergence_instead_of_raising(split):
+    run = D.quick_digits_run(lr=1e4, init="normal", epochs=3, n_train=200, split=split)
+    assert run.diverged
+
+
+def test_example_deltas_are_the_per_example_backprop_deltas(split):
+    net = MLP([64, 16, 10], activation="relu", init="he", seed=0)
+    x, label = split.X_test[3], int(split.y_test[3])
+    deltas = D.example_deltas(net, x, label)
+    assert [d.shape for d in deltas] == [(16,), (10,)]
+    p = softmax(net.forward(x[None]))[0]
+    np.testing.assert_allclose(deltas[-1], p - one_hot(np.array([label]), 10)[0], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- plots and widgets
+
+
+def test_plot_helpers_return_their_axes(split):
+    curves = {k: D.single_neuron_curve(k, epochs=20) for k in ("mse", "cross_entropy")}
+    assert plotting.plot_learning_speed(curves).get_yscale() == "log"
+    assert plotting.plot_weight_rows(np.eye(3)) is not None
+    run = D.quick_digits_run(epochs=2, n_train=100, split=split)
+    hist = type("H", (), {"loss": run.loss, "val_loss": run.val_loss, "accuracy": run.val_accuracy,
+                          "val_accuracy": run.val_accuracy})()
+    assert len(plotting.plot_training_history(hist)) == 2
+    assert plotting.plot_confusion_matrix(np.eye(3, dtype=int)) is not None
+    axes = plotting.plot_digit_grid(split.X_test[:5], split.y_test[:5], split.y_test[:5], ncols=4)
+    assert axes.size == 8
+    ax = plotting.plot_delta_heatmap([np.ones(4), -np.ones(2)])
+    assert len(ax.get_yticklabels()) == 2
+    net = MLP([3, 2, 2], seed=0)
+    cost = D.gradient_cost(net, np.ones((2, 3)), np.array([0, 1]), repeat=1)
+    assert plotting.plot_gradient_cost(cost).get_yscale() == "log"
+
+
+def test_training_widget_reruns_on_every_control(split):
+    pytest.importorskip("ipywidgets")
+    box = widgets.delta_training_widget(split=split, n_train=100, epochs=2)
+    controls = [c for row in box.children[:2] for c in row.children]
+    assert [c.description for c in controls] == ["learning rate", "hidden units", "init", "batch size"]
+    controls[1].value = 8
+    controls[2].value = "zeros"
+    controls[0].value = 1.0
+
+
+def test_delta_heatmap_widget_moves_between_examples(split):
+    pytest.importorskip("ipywidgets")
+    net = MLP([64, 8, 10], seed=0)
+    box = widgets.delta_heatmap_widget(net, split.X_test[:10], split.y_test[:10])
+    slider = box.children[0]
+    assert slider.max == 9
+    slider.value = 4
+
+
+def test_library_line_finds_the_weight_gradient_line_and_fails_loudly():
+    line = D.library_line(MLP.layer_backward, "dW =")
+    assert line.startswith("backprop_lib.mlp.MLP.layer_backward:") and "delta.T @ a_prev" in line
+    with pytest.raises(ValueError, match="no line"):
+        D.library_line(MLP.layer_backward, "this text is not there")
+
+
+def test_compare_gradients_reports_match_and_mismatch():
+    a = np.array([1.0, 2.0])
+    assert D.compare_gradients(a, a + 1e-12).endswith("match")
+    assert "MISMATCH" in D.compare_gradients(a, a + 0.1)
+
+
+def test_library_line_searches_modules_and_tries_each_needle_in_turn():
+    from backprop_lib import losses
+
+    line = D.library_line(losses, "this is not there", "[rows, y] -= 1.0")
+    assert line.startswith("backprop_lib.losses:") and line.endswith("[rows, y] -= 1.0")
