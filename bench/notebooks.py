@@ -11,6 +11,7 @@ and the totals against the course's target (the whole course under 3 minutes).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from datetime import datetime
@@ -60,7 +61,7 @@ def run(path: Path, timeout: float) -> dict:
     try:
         client.execute()
     except CellExecutionError as exc:
-        error = str(exc).strip().splitlines()[-1][:120]
+        error = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()[-1][:120]
     except Exception as exc:  # noqa: BLE001 - a timeout or a dead kernel is a result too
         error = f"{type(exc).__name__}: {str(exc)[:100]}"
     seconds = time.perf_counter() - start
