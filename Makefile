@@ -13,6 +13,9 @@ PORT ?= 8888
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Notebooks run one per worker (--dist loadfile keeps every notebook's cells together).
 XDIST_FLAGS := -n 2 --dist loadfile
+# Two test workers already fill two cores: one BLAS thread each avoids oversubscription
+# (and is how the committed notebook outputs are produced by `make execute-notebooks`).
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: help venv lab test test-lib test-notebooks exercises check-exercises execute-notebooks bench browser-test clean
 
@@ -38,13 +41,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) notebooks/01_chain_rule.ipynb
 
 test: $(STAMP)
-	$(PY) -m pytest $(XDIST_FLAGS) tests notebooks solutions $(NBVAL_FLAGS)
+	$(ONE_THREAD) $(PY) -m pytest $(XDIST_FLAGS) tests notebooks solutions $(NBVAL_FLAGS)
 
 test-lib: $(STAMP)
-	$(PY) -m pytest $(XDIST_FLAGS) tests
+	$(ONE_THREAD) $(PY) -m pytest $(XDIST_FLAGS) tests
 
 test-notebooks: $(STAMP)
-	$(PY) -m pytest $(XDIST_FLAGS) notebooks solutions $(NBVAL_FLAGS)
+	$(ONE_THREAD) $(PY) -m pytest $(XDIST_FLAGS) notebooks solutions $(NBVAL_FLAGS)
 
 exercises: $(STAMP)
 	$(PY) -m backprop_lib.exercises
@@ -53,7 +56,7 @@ check-exercises: $(STAMP)
 	$(PY) -m backprop_lib.exercises --check
 
 execute-notebooks: $(STAMP)
-	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	$(ONE_THREAD) $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb solutions/*.ipynb
 	$(PY) -m backprop_lib.exercises
 

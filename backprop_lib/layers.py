@@ -56,23 +56,34 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     The sums over the batch are already in ``dout`` if the loss is a mean.
     """
     x, W = cache
+    if not isinstance(dout, np.ndarray) or dout.dtype.kind != "f":
+        raise TypeError(f"dout must be a floating-point numpy array, got "
+                        f"{getattr(dout, 'dtype', type(dout).__name__)}")
     if dout.shape != (x.shape[0], W.shape[0]):
         raise ValueError(f"dout must be {(x.shape[0], W.shape[0])}, got {dout.shape}")
     return dout @ W, dout.T @ x, dout.sum(axis=0)
 
 
 def activation_forward(z: np.ndarray, activation: str | Activation) -> tuple[np.ndarray, tuple]:
-    """Elementwise ``a = f(z)``; cache = (z, activation)."""
+    """Elementwise ``a = f(z)``, any shape; cache = (z, activation)."""
     act = get_activation(activation)
+    z = np.asarray(z)
+    if z.dtype.kind not in "fiu":
+        raise TypeError(f"z must be a numeric array, got dtype {z.dtype}")
     return act.f(z), (z, act)
 
 
 def activation_backward(da: np.ndarray, cache: tuple) -> np.ndarray:
     r"""Elementwise :math:`\frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z)`."""
     z, act = cache
+    da = np.asarray(da)
+    if da.dtype.kind not in "fiu":
+        raise TypeError(f"da must be a numeric array, got dtype {da.dtype}")
+    if da.dtype.kind != "f":
+        da = da.astype(np.float64)
     if da.shape != z.shape:
         raise ValueError(f"da must have the shape of z {z.shape}, got {da.shape}")
-    return da * act.df(z)
+    return act.backward(da, z)
 
 
 def residual_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str | Activation = "relu",

@@ -475,7 +475,7 @@ def plot_delta_heatmap(deltas, ax=None, title: str = r"per-layer error terms $\d
     return ax
 
 
-def plot_gradient_cost(cost, ax=None):
+def plot_backprop_vs_fd_cost(cost, ax=None):
     """Bar chart (log scale) of the time for one full gradient: backprop vs finite differences."""
     ax = get_ax(ax, figsize=(7.5, 3.4))
     names = ["one forward\npass", "backprop\n(forward + backward)", f"finite differences\n({cost.fd_forward_passes} forwards)"]
@@ -489,7 +489,7 @@ def plot_gradient_cost(cost, ax=None):
 
 
 __all__ += ["plot_learning_speed", "plot_weight_rows", "plot_training_history", "plot_confusion_matrix",
-            "plot_digit_grid", "plot_delta_heatmap", "plot_gradient_cost"]
+            "plot_digit_grid", "plot_delta_heatmap", "plot_backprop_vs_fd_cost"]
 
 
 

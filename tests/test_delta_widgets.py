@@ -212,7 +212,7 @@ def test_plot_helpers_return_their_axes(split):
     assert len(ax.get_yticklabels()) == 2
     net = MLP([3, 2, 2], seed=0)
     cost = D.gradient_cost(net, np.ones((2, 3)), np.array([0, 1]), repeat=1)
-    assert plotting.plot_gradient_cost(cost).get_yscale() == "log"
+    assert plotting.plot_backprop_vs_fd_cost(cost).get_yscale() == "log"
 
 
 def test_training_widget_reruns_on_every_control(split):
