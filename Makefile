@@ -17,7 +17,7 @@ XDIST_FLAGS := -n 2 --dist loadfile
 # (and is how the committed notebook outputs are produced by `make execute-notebooks`).
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help venv lab test test-lib test-notebooks exercises check-exercises execute-notebooks bench clean
+.PHONY: help venv lab test test-lib test-notebooks exercises check-exercises execute-notebooks bench browser-test clean
 
 help:
 	@echo "make lab               install into $(VENV) (first time) and start JupyterLab at notebooks/01"
@@ -26,7 +26,8 @@ help:
 	@echo "make test-notebooks    only nbval on notebooks/ and solutions/"
 	@echo "make exercises         regenerate exercises/ from solutions/"
 	@echo "make execute-notebooks re-execute notebooks/ and solutions/ in place (maintainers)"
-	@echo "make bench             run the benchmarks under bench/"
+	@echo "make bench             run the benchmarks under bench/ and write bench/RESULTS.md"
+	@echo "make browser-test      run every notebook in JupyterLab in headless chromium (screenshots in build/browser/)"
 
 venv: $(STAMP)
 
@@ -59,8 +60,31 @@ execute-notebooks: $(STAMP)
 		--ExecutePreprocessor.timeout=600 notebooks/*.ipynb solutions/*.ipynb
 	$(PY) -m backprop_lib.exercises
 
-bench: $(STAMP)
-	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+# The benchmarks' references: PyTorch (exactly the 2.13.0 CPU build: a plain `torch`
+# pulls a multi-GB CUDA build) and micrograd. Installed once, before the extras, so the
+# `parity` extra's range is already satisfied.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install $(PIP_QUIET) "torch==2.13.0"
+	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS),bench,parity]"
+	@touch $(BENCH_STAMP)
+
+# Runs every script in bench/ (each with a time limit) and writes bench/RESULTS.md.
+bench: $(BENCH_STAMP)
+	$(PY) bench/report.py
+
+# Every notebook in notebooks/ and solutions/ run in JupyterLab, driven in Debian's
+# chromium by Playwright (the `browser` extra; Playwright's browser downloads are not used).
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS),browser]"
+	@touch $(BROWSER_STAMP)
+
+browser-test: $(BROWSER_STAMP)
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; }
+	$(PY) tests/browser/run_in_browser.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
