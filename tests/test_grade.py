@@ -21,7 +21,7 @@ from backprop_lib import grade
 import backprop_lib.checks  # noqa: F401  (registers the course's checks)
 from backprop_lib.checks import _core
 from backprop_lib.checks._core import _ReferenceWatch, task
-from backprop_lib.exercises import generate_notebook, render
+from backprop_lib.exercises import generate_notebook, render, task_cells
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grading_fixtures import classroom  # noqa: E402
@@ -147,6 +147,12 @@ def test_notebook_01_reference_untouched_and_wrong_answers_match_the_fixed_table
     assert actual == table
     for s, t, _, _, hint in NOTEBOOK_01:
         assert hint in got[s, t]["feedback"]
+
+
+def test_every_graded_task_has_a_realistic_wrong_answer_with_its_hint():
+    tasks = [t["task"] for path in classroom.solution_paths() for t in task_cells(json.loads(path.read_text()))]
+    assert [t for t in tasks if t not in classroom.WRONG] == []
+    assert all(hint for _, hint in classroom.WRONG.values())
 
 
 def test_submissions_are_never_modified(graded):

@@ -27,8 +27,12 @@ DEMO_SOLUTION = HERE / "solutions" / "90_grading_demo.ipynb"
 DEMO_CHECKS = HERE / "demo_checks.py"
 
 # Realistic wrong answers by task: (body, the hint the check should give). A body unpacks the
-# arguments with `locals()` so it does not depend on the parameter names the notebook chose.
+# arguments with `locals()` so it does not depend on the parameter names the notebook chose
+# (`locals()` at the top of the body holds every parameter in signature order, defaults and
+# keyword-only ones included). Each body stands alone: it uses the notebook's setup imports and
+# the library, never another task's function.
 WRONG = {
+    # 01_chain_rule
     "central_diff": ("f, x, h = list(locals().values())\nreturn (f(x + h) - f(x)) / h",
                      "you used the forward difference"),
     "chain_rule_derivative": ("f, df, g, dg, x = list(locals().values())\nreturn df(g(x))",
@@ -43,6 +47,145 @@ WRONG = {
                             "n = np.array([(f(t + h) - f(t - h)) / (2 * h) for t in xs])\n"
                             "return float(np.mean(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))",
                             "return the MAX over the points"),
+    # 02_computational_graph
+    "graph_mul_backward": ("a, b, out_grad = list(locals().values())\nreturn a * out_grad, b * out_grad",
+                           "the gradients are swapped"),
+    "graph_pow_backward": ("a, n, out_grad = list(locals().values())\nreturn n * a ** n * out_grad",
+                           "the exponent should drop by one"),
+    "graph_tanh_backward": ("a, out_grad = list(locals().values())\nreturn (1.0 - a * a) * out_grad",
+                            "use the OUTPUT t = tanh(a) in the derivative"),
+    "graph_add_accumulate": ("(out,) = list(locals().values())\na, b = out.inputs\n"
+                             "a.grad = out.grad\nb.grad = out.grad",
+                             "you used `=` instead of `+=`"),
+    "graph_topological_sort": ("(root,) = list(locals().values())\n"
+                               "order = []\nstack = [(root, iter(root.inputs))]\n"
+                               "while stack:\n    node, children = stack[-1]\n"
+                               "    for child in children:\n        stack.append((child, iter(child.inputs)))\n"
+                               "        break\n    else:\n        stack.pop()\n        order.append(node)\n"
+                               "return order",
+                               "visits a shared node twice"),
+    "graph_grads_by_hand": ("x, y, z = list(locals().values())\nreturn x * y, x * x, x",
+                            "add the gradients of BOTH paths; you kept only the path through x*y"),
+    "graph_xor_training": ("model, X, y, lr, steps = list(locals().values())\nlosses = []\n"
+                           "for _ in range(steps):\n    preds = [model(x) for x in X]\n"
+                           "    loss = sum((p - t) ** 2 for p, t in zip(preds, y)) / len(X)\n"
+                           "    loss.backward()\n    for p in model.parameters():\n        p.data -= lr * p.grad\n"
+                           "    losses.append(loss.data)\nreturn losses",
+                           "the gradients were not reset between steps"),
+    # 03_layerwise_delta
+    "delta_output_softmax_ce": ("logits, labels = list(locals().values())\n"
+                                "return one_hot(labels, logits.shape[1]) - softmax(logits)",
+                                "the sign is flipped: the output delta is p - y"),
+    "delta_hidden_bp2": ("delta_next, W_next, z = list(locals().values())\n"
+                         "return (delta_next @ W_next) * z * (1 - z)",
+                         "you used z * (1 - z)"),
+    "delta_param_grads": ("delta, a_prev = list(locals().values())\n"
+                          "return delta.T @ a_prev / delta.shape[0], delta.sum(axis=0)",
+                          "db is missing the 1/N of the mean"),
+    "delta_two_layer_backward": ("params, cache, labels = list(locals().values())\n"
+                                 "X, a1, z2 = cache['X'], cache['a1'], cache['z2']\nN = X.shape[0]\n"
+                                 "d2 = softmax(z2) - one_hot(labels, z2.shape[1])\n"
+                                 "d1 = (d2 @ params['W2']) * sigmoid_grad(a1)\n"
+                                 "return {'W1': d1.T @ X / N, 'b1': d1.sum(axis=0) / N,\n"
+                                 "        'W2': d2.T @ a1 / N, 'b2': d2.sum(axis=0) / N}",
+                                 "you applied sigma' to the activation a1 instead of to z1"),
+    "delta_sgd_step": ("params, grads, lr = list(locals().values())\n"
+                       "return {k: params[k] + lr * grads[k] for k in params}",
+                       "sign error in the update"),
+    "delta_train_digits": ("X_train, y_train, hidden, epochs, lr, batch_size, seed = list(locals().values())\n"
+                           "rng = np.random.default_rng(seed)\n"
+                           "params = {'W1': np.zeros((hidden, X_train.shape[1])), 'b1': np.zeros(hidden),\n"
+                           "          'W2': np.zeros((10, hidden)), 'b2': np.zeros(10)}\n"
+                           "N = X_train.shape[0]\n"
+                           "for epoch in range(epochs):\n    order = rng.permutation(N)\n"
+                           "    for start in range(0, N, batch_size):\n"
+                           "        idx = order[start:start + batch_size]\n"
+                           "        _, cache = two_layer_forward(params, X_train[idx])\n        n = len(idx)\n"
+                           "        d2 = softmax(cache['z2']) - one_hot(y_train[idx], 10)\n"
+                           "        d1 = (d2 @ params['W2']) * sigmoid_grad(cache['z1'])\n"
+                           "        grads = {'W1': d1.T @ cache['X'] / n, 'b1': d1.sum(axis=0) / n,\n"
+                           "                 'W2': d2.T @ cache['a1'] / n, 'b2': d2.sum(axis=0) / n}\n"
+                           "        params = {k: params[k] - lr * grads[k] for k in params}\n"
+                           "return params",
+                           "all hidden units are identical"),
+    # 04_vanishing_gradients
+    "sigmoid_chain_bound": ("weights, activation = list(locals().values())\n"
+                            "max_slope = 0.5 if activation == 'sigmoid' else 1.0\n"
+                            "return float(np.prod(np.abs(weights)) * max_slope ** len(weights))",
+                            "1/2 is sigma(0), the value, not the slope"),
+    "scaled_init": ("kind, n_in, n_out, rng = list(locals().values())\n"
+                    "var = 2.0 / (n_in + n_out) if kind == 'xavier' else 2.0 / n_in\n"
+                    "return var * rng.standard_normal((n_out, n_in))",
+                    "you used the variance where the standard deviation is needed"),
+    "per_layer_grad_norms": ("weights, zs, activations, delta_out, act_grad = list(locals().values())\n"
+                             "L = len(weights)\nnorms = np.zeros(L)\ndelta = delta_out\n"
+                             "for l in range(L, 0, -1):\n"
+                             "    norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])\n"
+                             "    delta = delta @ weights[l - 1]\nreturn norms",
+                             "each layer's delta needs the activation's derivative"),
+    "clip_by_global_norm": ("grads, max_norm = list(locals().values())\n"
+                            "return {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}",
+                            "you clipped each tensor separately"),
+    "residual_block_backward": ("dout, x, W, b, scale = list(locals().values())\nz = x @ W.T + b\n"
+                                "delta = scale * dout * (1.0 - np.tanh(z) ** 2)\n"
+                                "return delta @ W, delta.T @ x, delta.sum(axis=0)",
+                                "dx is missing the identity path"),
+    # 05_checkpointing
+    "ckpt_store_all_bytes": ("sizes, batch, itemsize = list(locals().values())\n"
+                             "return batch * itemsize * 2 * sum(sizes[1:])",
+                             "you forgot the input X"),
+    "ckpt_segment_bounds": ("(n,) = list(locals().values())\nk = math.ceil(math.sqrt(n))\n"
+                            "return list(range(0, n, k))",
+                            "misses the end"),
+    "ckpt_segment_backward": ("net, a_start, start, end, da_end = list(locals().values())\n"
+                              "outputs, zs = {}, {}\na = a_start\n"
+                              "for l in range(start + 1, end + 1):\n"
+                              "    zs[l], a = net.layer_forward(l, a)\n    outputs[l] = a\n"
+                              "grads = {}\nda = da_end\n"
+                              "for l in range(end, start, -1):\n"
+                              "    da, grads[f'W{l}'], grads[f'b{l}'], _ = net.layer_backward(\n"
+                              "        l, da, outputs[l], zs[l], need_input_grad=True)\n"
+                              "return da, grads",
+                              "needs the layer's INPUT a_{l-1}; you passed its output a_l"),
+    "ckpt_checkpointed_grads": ("net, X, y, segment_backward = list(locals().values())\n"
+                                "bounds = sqrt_segments(net.n_layers)\ncheckpoints = {}\na = X\n"
+                                "for start, end in zip(bounds[:-1], bounds[1:]):\n"
+                                "    checkpoints[start] = a\n"
+                                "    for l in range(start + 1, end + 1):\n"
+                                "        _, a = net.layer_forward(l, a)\n"
+                                "loss, da = net.output_loss(a, y)\ngrads = {}\n"
+                                "pairs = list(zip(bounds[:-1], bounds[1:]))\n"
+                                "for start, end in reversed(pairs[:-1]):  # the top segment is forgotten\n"
+                                "    da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)\n"
+                                "    grads.update(seg_grads)\n"
+                                "return loss, grads",
+                                "did you forget to recompute the last segment?"),
+    "ckpt_binomial_cost": ("n, slots = list(locals().values())\nr = 0\n"
+                           "while math.comb(slots + r + 1, slots) < n:\n    r += 1\n"
+                           "return r * n - math.comb(slots + r, slots + 1)",
+                           "yours is one too small"),
+    "ckpt_fewest_slots": ("n, budget = list(locals().values())\n"
+                          "for s in range(1, n + 1):\n    if revolve_cost(n, s) < budget:\n        return s\n"
+                          "return None",
+                          "the budget is inclusive"),
+    # 06_beyond_sgd
+    "opt_momentum_step": ("w, grad, velocity, lr, momentum = list(locals().values())\n"
+                          "velocity_new = momentum * velocity + grad\nreturn w - lr * grad, velocity_new",
+                          "the update used the raw gradient, not the velocity"),
+    "opt_adam_step": ("w, grad, m, v, t, lr, beta1, beta2, eps = list(locals().values())\n"
+                      "m_new = beta1 * m + (1 - beta1) * grad\nv_new = beta2 * v + (1 - beta2) * grad**2\n"
+                      "return w - lr * m_new / (np.sqrt(v_new) + eps), m_new, v_new",
+                      "missing bias correction"),
+    "opt_cosine_lr": ("lr0, epoch, t_max, eta_min = list(locals().values())\n"
+                      "return eta_min + (lr0 - eta_min) * (1 + np.cos(np.pi * epoch / t_max))",
+                      "forgot the factor 1/2"),
+    "opt_weight_decay_grads": ("params, grads, weight_decay = list(locals().values())\n"
+                               "return {k: g + weight_decay * params[k] for k, g in grads.items()}",
+                               "weight decay was applied to a bias"),
+    "pipe_stage_backward": ("da, a_received, z, W, act_grad = list(locals().values())\n"
+                            "delta = da * act_grad(z)\nreturn delta @ W, delta.T @ a_received, delta.mean(axis=0)",
+                            "db is the SUM of delta over the batch, not the mean"),
+    # the test-only demo exercise
     "grading_demo_slope": ("f, x, h = list(locals().values())\nreturn (f(x + h) - f(x)) / h",
                            "forward difference"),
     "grading_demo_row_means": ("(X,) = list(locals().values())\nreturn X.sum(axis=1)", "you summed"),
