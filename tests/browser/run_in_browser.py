@@ -656,6 +656,16 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"browser: JupyterLab page loaded in {time.monotonic() - t_page:.1f} s", flush=True)
                     for rel in rels:
                         res = test_notebook(page, lab, rel, args.out)
+                        if not res.ok:
+                            # One retry in a fresh kernel: matplotlib rendering inside widget callbacks
+                            # has failed intermittently here ("failed to load glyph", a mathtext
+                            # ParseException) without a reproducible cause. A notebook that fails
+                            # twice fails; one that passes on retry is reported as flaky.
+                            first = res
+                            print(f"RETRY {rel}: " + "; ".join(first.failures)[:300], flush=True)
+                            res = test_notebook(page, lab, rel, args.out)
+                            if res.ok:
+                                res.notes.append("FLAKY: passed on retry; first attempt: " + "; ".join(first.failures)[:300])
                         results.append(res)
                         status = "PASS" if res.ok else "FAIL"
                         print(
