@@ -464,8 +464,10 @@ def clipping_experiment(clip_norm: float | None, *, steps: int = 150, depth: int
 
 
 def train_curves(configs: dict[str, dict], *, epochs: int = 20, lr: float = 0.1, batch_size: int = 32,
-                 seed: int = 0, X=None, y=None, X_val=None, y_val=None) -> dict[str, History]:
+                 seed: int = 0, X=None, y=None, X_val=None, y_val=None, progress: bool = False) -> dict[str, History]:
     """Train one net per entry of ``configs`` (keyword arguments of :func:`deep_net`) with the same budget.
+
+    ``progress=True`` shows a progress bar per net in a notebook.
 
     Returns ``{name: History}``; the data default to the digits training/test split.
     """
@@ -478,5 +480,5 @@ def train_curves(configs: dict[str, dict], *, epochs: int = 20, lr: float = 0.1,
     for name, cfg in configs.items():
         net = deep_net(n_in=X.shape[1], **cfg)
         out[name] = train(net, X, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                          X_val=X_val, y_val=y_val)
+                          X_val=X_val, y_val=y_val, progress=progress)
     return out

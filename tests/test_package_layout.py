@@ -43,3 +43,10 @@ def test_every_public_helper_is_exported(path):
     public = [n for n in top_level_names(path) if not n.startswith("_")]
     missing = [n for n in public if n not in mod.__all__]
     assert not missing, f"{mod.__name__}.__all__ lacks {missing}"
+
+
+def test_progress_yields_every_item_in_order():
+    from backprop_lib.widgets import progress
+
+    assert list(progress(range(5), description="x")) == [0, 1, 2, 3, 4]
+    assert list(progress(iter("ab"), total=2)) == ["a", "b"]
