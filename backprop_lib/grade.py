@@ -828,7 +828,7 @@ def _worker(job_path: str) -> None:
         for name in [n for n in sys.modules if n == "backprop_lib.checks" or n.startswith("backprop_lib.checks.")
                      or n.startswith("_backprop_grade_extra_")]:
             del sys.modules[name]
-        checks = importlib.import_module("backprop_lib.checks")
+        importlib.import_module("backprop_lib.checks")
         for path in job["check_files"]:
             _import_check_file(path)
         core = sys.modules["backprop_lib.checks._core"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..activations import sigmoid, sigmoid_grad
 from ..data import digits
-from ..delta import two_layer_backward, two_layer_forward, two_layer_init
+from ..delta import two_layer_backward, two_layer_forward
 from ..losses import one_hot, softmax, softmax_cross_entropy
 from ..mlp import accuracy
 from ._core import Mistake, call, expect_array, fail, task
