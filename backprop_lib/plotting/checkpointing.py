@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from matplotlib.ticker import FuncFormatter
+
 from .style import COLORS, get_ax
 
 __all__ = [
@@ -119,6 +121,10 @@ def plot_revolve_tradeoff(n: int, slots: int | None = None, ax=None):
         ax.plot([slots + 1], [revolve_cost(n, slots) + n], "o", color=COLORS["error"], ms=9,
                 label=f"revolve slots={slots}: {slots + 1} stored, {revolve_cost(n, slots) + n} extra")
     ax.set_yscale("symlog", linthresh=1)
+    # Counts read best as plain integers (0, 1, 10, 100), and plain labels keep matplotlib's
+    # mathtext parser out of the widget's redraw: in JupyterLab that parser has intermittently
+    # failed on "$\\mathdefault{10^{2}}$" during this callback (see the browser test).
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("memory: arrays stored at the peak")
     ax.set_ylabel("extra layer forwards")
     ax.set_title(f"Memory vs recomputation, n={n}")
