@@ -34,6 +34,7 @@ import numpy as np
 from .activations import ACTIVATIONS, get_activation
 from .init import init_weights
 from .losses import _mse, _softmax_cross_entropy
+from .optim import clip_grad_norm, sgd_update
 
 __all__ = ["MLP", "Trace", "Backprop", "History", "train", "accuracy", "LOSSES"]
 
@@ -338,7 +339,6 @@ class MLP:
             return self._train_step_buffered(X, y, loss, lr)
         value, grads = self._loss_and_grads(X, y, loss)
         if clip_norm is not None:
-            from .optim import clip_grad_norm
             grads, _ = clip_grad_norm(grads, clip_norm)
         if optimizer is not None:  # e.g. backprop_lib.optim.Adam(): its own learning rate
             optimizer.step(self.params, grads)
@@ -440,12 +440,7 @@ class MLP:
         r"""Plain gradient descent in place: :math:`\theta \leftarrow \theta - \eta\,\partial L/\partial\theta`."""
         if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
             raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if set(grads) != set(self.params):
-            raise ValueError(f"grads must have the keys {sorted(self.params)}, got {sorted(grads)}")
-        for k, p in self.params.items():
-            if grads[k].shape != p.shape:
-                raise ValueError(f"grads[{k!r}] must have shape {p.shape}, got {grads[k].shape}")
-            p -= lr * grads[k]
+        sgd_update(self.params, grads, lr)
 
     def predict(self, X) -> np.ndarray:
         """Predicted class ids (N,): the argmax of the output."""

@@ -199,21 +199,21 @@ class Adam(Optimizer):
 # =============================================================================
 
 
-def step_decay(lr0: float, epoch: int, step_size: int, gamma: float = 0.1) -> float:
-    r""":math:`\eta_e = \eta_0\,\gamma^{\lfloor e / \text{step\_size} \rfloor}`."""
+def _check_schedule(lr0, epoch, period_name: str, period) -> None:
     _positive("lr0", lr0)
-    if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) or step_size < 1:
-        raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)) or period < 1:
+        raise ValueError(f"{period_name} must be a positive integer, got {period!r}")
     if epoch < 0:
         raise ValueError(f"epoch must be >= 0, got {epoch!r}")
+
+
+def step_decay(lr0: float, epoch: int, step_size: int, gamma: float = 0.1) -> float:
+    r""":math:`\eta_e = \eta_0\,\gamma^{\lfloor e / \text{step\_size} \rfloor}`."""
+    _check_schedule(lr0, epoch, "step_size", step_size)
     return float(lr0 * gamma ** (epoch // step_size))
 
 
 def cosine_schedule(lr0: float, epoch: int, t_max: int, eta_min: float = 0.0) -> float:
     r""":math:`\eta_e = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})(1 + \cos(\pi e / T_{max}))`."""
-    _positive("lr0", lr0)
-    if isinstance(t_max, bool) or not isinstance(t_max, (int, np.integer)) or t_max < 1:
-        raise ValueError(f"t_max must be a positive integer, got {t_max!r}")
-    if epoch < 0:
-        raise ValueError(f"epoch must be >= 0, got {epoch!r}")
+    _check_schedule(lr0, epoch, "t_max", t_max)
     return float(eta_min + 0.5 * (lr0 - eta_min) * (1 + np.cos(np.pi * epoch / t_max)))
