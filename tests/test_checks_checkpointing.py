@@ -154,7 +154,8 @@ def test_segment_backward_returning_delta_gets_hint():
 # ----------------------------------------------------------------------------- 4. the whole scheme
 
 
-def checkpointed_ok(net, X, y, segment_backward):
+def checkpointed_forward(net, X, y):
+    """The forward half every variant below shares: keep only the segment inputs."""
     bounds = sqrt_segments(net.n_layers)
     ckpt, a = {}, X
     for s, e in zip(bounds[:-1], bounds[1:]):
@@ -162,6 +163,11 @@ def checkpointed_ok(net, X, y, segment_backward):
         for l in range(s + 1, e + 1):
             _, a = net.layer_forward(l, a)
     loss, da = net.output_loss(a, y)
+    return bounds, ckpt, loss, da
+
+
+def checkpointed_ok(net, X, y, segment_backward):
+    bounds, ckpt, loss, da = checkpointed_forward(net, X, y)
     grads = {}
     for s, e in reversed(list(zip(bounds[:-1], bounds[1:]))):
         da, g = segment_backward(net, ckpt[s], s, e, da)
@@ -176,13 +182,7 @@ def test_checkpointed_grads_reference_passes():
 
 def test_checkpointed_grads_skipping_last_segment_gets_hint():
     def skips_last(net, X, y, segment_backward):
-        bounds = sqrt_segments(net.n_layers)
-        ckpt, a = {}, X
-        for s, e in zip(bounds[:-1], bounds[1:]):
-            ckpt[s] = a
-            for l in range(s + 1, e + 1):
-                _, a = net.layer_forward(l, a)
-        loss, da = net.output_loss(a, y)
+        bounds, ckpt, loss, da = checkpointed_forward(net, X, y)
         grads = {}
         pairs = list(zip(bounds[:-1], bounds[1:]))
         for s, e in reversed(pairs[:-1]):  # forgot the top segment
@@ -196,13 +196,7 @@ def test_checkpointed_grads_skipping_last_segment_gets_hint():
 
 def test_checkpointed_grads_crash_from_wrong_segment_order_gets_hint():
     def wrong_pairing(net, X, y, segment_backward):
-        bounds = sqrt_segments(net.n_layers)
-        ckpt, a = {}, X
-        for s, e in zip(bounds[:-1], bounds[1:]):
-            ckpt[s] = a
-            for l in range(s + 1, e + 1):
-                _, a = net.layer_forward(l, a)
-        loss, da = net.output_loss(a, y)
+        bounds, ckpt, loss, da = checkpointed_forward(net, X, y)
         grads = {}
         for s, e in zip(bounds[:-1], bounds[1:]):  # first segment first: wrong order
             da, g = segment_backward_ok(net, ckpt[s], s, e, np.zeros((X.shape[0], net.sizes[e] + 1)))
