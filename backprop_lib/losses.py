@@ -29,6 +29,17 @@ def _float_array(x, name: str) -> np.ndarray:
     return arr
 
 
+def _same_shape_pair(a, a_name: str, b, b_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a prediction and its target: finite numbers, the same shape (no broadcasting), not empty."""
+    a = _float_array(a, a_name)
+    b = _float_array(b, b_name)
+    if a.shape != b.shape:
+        raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a_name} {a.shape} and {b_name} {b.shape}")
+    if a.size == 0:
+        raise ValueError(f"{a_name} is empty: need at least one example")
+    return a, b
+
+
 def logsumexp(z, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     r"""Stable :math:`\log\sum_j e^{z_j} = m + \log\sum_j e^{z_j - m}` with :math:`m = \max_j z_j`."""
     z = np.asarray(z, dtype=np.result_type(z, np.float32))
@@ -69,12 +80,7 @@ def mse(pred, target) -> tuple[float, np.ndarray]:
     .. math:: L = \frac{1}{NC}\sum_{n,c}(p_{nc} - t_{nc})^2, \qquad
               \frac{\partial L}{\partial p} = \frac{2}{NC}(p - t)
     """
-    pred = _float_array(pred, "pred")
-    target = _float_array(target, "target")
-    if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape, got pred {pred.shape} and target {target.shape}")
-    if pred.size == 0:
-        raise ValueError("pred is empty: need at least one example")
+    pred, target = _same_shape_pair(pred, "pred", target, "target")
     return _mse(pred, target)
 
 
@@ -148,11 +154,6 @@ def sigmoid_cross_entropy(logits, targets) -> tuple[float, np.ndarray]:
     .. math:: L = \mathrm{mean}\big(\max(z,0) - z t + \log(1 + e^{-|z|})\big), \qquad
               \frac{\partial L}{\partial z} = \frac{\sigma(z) - t}{\text{size}}
     """
-    z = _float_array(logits, "logits")
-    t = _float_array(targets, "targets")
-    if z.shape != t.shape:
-        raise ValueError(f"logits and targets must have the same shape, got {z.shape} and {t.shape}")
-    if z.size == 0:
-        raise ValueError("logits is empty: need at least one example")
+    z, t = _same_shape_pair(logits, "logits", targets, "targets")
     loss = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
     return float(np.mean(loss)), (sigmoid(z) - t) / z.size
