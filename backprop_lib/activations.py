@@ -66,9 +66,13 @@ def tanh(z) -> np.ndarray:
 
 
 def tanh_grad(z) -> np.ndarray:
-    r""":math:`\tanh'(z) = 1 - \tanh^2 z`."""
-    t = np.tanh(_float(z))
-    return 1.0 - t * t
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z = 4e^{-2|z|} / (1 + e^{-2|z|})^2`, at most 1 (at z = 0).
+
+    The second form keeps full relative precision for large :math:`|z|` (``1 - t*t`` cancels to 0).
+    """
+    z = _float(z)
+    e = np.exp(-2.0 * np.abs(z))
+    return (4.0 * e / ((1.0 + e) * (1.0 + e))).astype(z.dtype, copy=False)
 
 
 def relu(z) -> np.ndarray:

@@ -8,8 +8,15 @@ has truncation error :math:`O(h^2)` (the forward difference only :math:`O(h)`) a
 round-off error of about :math:`\varepsilon |f| / h`, so the total error is smallest
 near :math:`h \approx \varepsilon^{1/3} \approx 6\cdot10^{-6}` in float64.
 
-Rule of thumb for ``rel_error`` (CS231n, autograd's ``check_grads``):
-below ``1e-7`` the gradient is right, above ``1e-4`` it is wrong.
+The relative error of two arrays is the largest relative error of any element,
+
+.. math:: \mathrm{rel\_error}(a, b) = \max_i \frac{|a_i - b_i|}{\max(10^{-8}, |a_i| + |b_i|)},
+
+the definition of CS231n's gradient checks, for which their rule of thumb was made:
+below ``1e-7`` the gradient is right, above ``1e-4`` it is almost certainly wrong (in
+between, look closer: kinks such as ReLU's at 0, or entries so small that round-off
+matters). Every element counts on its own, so a wrong small entry cannot hide behind
+a large one.
 """
 
 from __future__ import annotations
@@ -97,9 +104,10 @@ def _scalar(value) -> float:
 
 
 def rel_error(a, b) -> float:
-    """Relative error ``max|a - b| / max(1e-8, max(|a| + |b|))`` between two arrays.
+    r"""Largest per-element relative error :math:`\max_i |a_i - b_i| / \max(10^{-8}, |a_i| + |b_i|)`.
 
     Shapes must match exactly (no broadcasting). Returns 0.0 for two empty arrays.
+    The floor :math:`10^{-8}` keeps entries that are both (almost) zero from dividing by zero.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
@@ -107,7 +115,7 @@ def rel_error(a, b) -> float:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
 
 
 def difference_errors(f: Callable, df: Callable, x: float, hs) -> dict[str, np.ndarray]:

@@ -4,7 +4,7 @@ Definitions match PyTorch's defaults so results can be compared directly:
 
 - :func:`mse`: :math:`L = \frac{1}{NC}\sum (p - t)^2` (``F.mse_loss``, mean over all elements, no 1/2);
 - :func:`softmax_cross_entropy`: :math:`L = -\frac1N \sum_n \log \mathrm{softmax}(z_n)_{y_n}`
-  (``F.cross_entropy``); its gradient is :math:`(p - y)/N`;
+  (``F.cross_entropy``); its gradient is :math:`(p - y)/N` for one-hot (or probability) targets;
 - :func:`sigmoid_cross_entropy`: binary cross-entropy on logits (``F.binary_cross_entropy_with_logits``).
 """
 
@@ -108,10 +108,15 @@ def _targets(labels, n: int, c: int, name: str = "labels") -> np.ndarray:
 def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     r"""Softmax cross-entropy, mean over the batch, and its gradient.
 
-    logits : (N, C) scores; labels : (N,) int class ids or (N, C) one-hot / probabilities.
+    logits : (N, C) scores; labels : (N,) int class ids or (N, C) target rows (one-hot,
+    probabilities, or any finite weights, as ``F.cross_entropy`` accepts).
 
     .. math:: L = -\frac1N\sum_n \sum_c y_{nc}\log p_{nc}, \quad p = \mathrm{softmax}(z), \qquad
-              \frac{\partial L}{\partial z} = \frac{1}{N}(p - y)
+              \frac{\partial L}{\partial z_{nj}} = \frac{1}{N}\Big(p_{nj} \sum_c y_{nc} - y_{nj}\Big)
+
+    which is the familiar :math:`(p - y)/N` when every row of ``y`` sums to 1 (class ids,
+    one-hot rows, probabilities). Rows that do not (multi-hot, all-zero, partial) get the
+    general formula, the gradient that PyTorch and finite differences give.
     """
     z = _float_array(logits, "logits")
     if z.ndim != 2:
@@ -143,6 +148,7 @@ def _softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndar
         s -= np.log(total)  # s is now log p
         loss = -float((y * s).sum()) / n
         e /= total
+        e *= y.sum(axis=1, keepdims=True)  # d/dz of -sum_c y_c log p_c is p sum_c y_c - y (x1.0 for one-hot)
         e -= y
     e /= n
     return loss, e

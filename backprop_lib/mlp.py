@@ -103,7 +103,7 @@ class MLP:
         Make every hidden layer whose input and output widths match a residual block
         ``a = a_prev + residual_scale * f(z)``.
     leaky_slope : float
-        Negative slope of "leaky_relu".
+        Negative slope of "leaky_relu", in hidden layers and (if chosen) at the output.
     dtype : numpy float dtype
         float64 by default; float32 for speed comparisons.
     """
@@ -126,7 +126,8 @@ class MLP:
         self.sizes = [int(n) for n in sizes]
         self.activation = get_activation(activation, slope=leaky_slope if activation == "leaky_relu" else None)
         self.output_activation = (None if output_activation is None or output_activation == "identity"
-                                  else get_activation(output_activation, arg="output_activation"))
+                                  else get_activation(output_activation, arg="output_activation",
+                                                      slope=leaky_slope if output_activation == "leaky_relu" else None))
         self.init, self.init_scale, self.seed = init, init_scale, seed
         self.leaky_slope = float(leaky_slope)
         self.residual_scale = float(residual_scale)

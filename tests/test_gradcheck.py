@@ -66,7 +66,8 @@ def test_numerical_gradient_matches_closed_form_gradients(shape, which):
         f, grad = _mse_linear(rng.standard_normal((7, n)), rng.standard_normal(7))
     num = numerical_gradient(f, x)
     assert num.shape == x.shape and num.dtype == np.float64
-    assert rel_error(num, grad(x)) <= 1e-8
+    # central differences with h = 1e-5: truncation ~1e-10 and round-off ~1e-11 per entry
+    np.testing.assert_allclose(num, grad(x), rtol=1e-8, atol=1e-9)
 
 
 def test_numerical_gradient_returns_a_0d_array_for_a_0d_input():
@@ -89,7 +90,7 @@ def test_numerical_gradient_handles_non_contiguous_views_and_restores_the_base(m
     f, grad = _sum_sin_times_square()
     num = numerical_gradient(f, view)
     assert num.shape == view.shape
-    assert rel_error(num, grad(view)) <= 1e-8
+    np.testing.assert_allclose(num, grad(view), rtol=1e-8, atol=1e-9)
     np.testing.assert_array_equal(base, before)
 
 
@@ -214,10 +215,18 @@ def test_optimal_h_is_the_balancing_power_of_eps():
 
 def test_rel_error_formula_and_guard():
     assert rel_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 4.2)
+    assert rel_error([5.0, 1.0, 2.0], [5.0, 1.1, 2.2]) == pytest.approx(0.1 / 2.1)  # the worst element
     assert rel_error(3.0, 3.0) == 0.0
     assert rel_error(np.zeros((2, 2)), np.zeros((2, 2))) == 0.0
     assert rel_error(0.0, 1e-12) == pytest.approx(1e-12 / 1e-8)  # tiny values: guarded denominator
     assert rel_error(np.empty(0), np.empty(0)) == 0.0
+
+
+def test_rel_error_is_per_element_so_a_wrong_small_entry_cannot_hide_behind_a_large_one():
+    right, wrong = np.array([1000.0, 1e-3]), np.array([1000.0, 2e-3])  # the small entry is off by 2x
+    assert rel_error(right, wrong) == pytest.approx(1e-3 / 3e-3)
+    normwise = np.max(np.abs(right - wrong)) / np.max(np.abs(right) + np.abs(wrong))
+    assert normwise < 1e-6  # one ratio of two maxima would call this gradient right
 
 
 def test_rel_error_is_symmetric_and_scale_invariant():

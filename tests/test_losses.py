@@ -61,6 +61,26 @@ def test_cross_entropy_gradient_matches_finite_differences(one_hot_labels):
     assert rel_error(softmax_cross_entropy(z, labels)[1], num) <= 1e-7
 
 
+# Target rows that do not sum to 1: the gradient is (p * sum_c y_c - y) / N, not (p - y) / N.
+TARGETS_NOT_SUMMING_TO_ONE = {
+    "multi-hot": np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 1.0, 1.0]]),
+    "all-zero row": np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]),
+    "partial": np.array([[0.5, 0.0, 0.0, 0.0], [0.0, 0.2, 0.3, 0.0], [0.1, 0.1, 0.1, 0.1]]),
+    "negative": np.array([[-1.0, 2.0, 0.0, 0.0], [0.0, -0.5, 0.0, 0.0], [1.0, 0.0, 0.0, -3.0]]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TARGETS_NOT_SUMMING_TO_ONE))
+def test_cross_entropy_gradient_is_right_for_target_rows_that_do_not_sum_to_one(kind):
+    y = TARGETS_NOT_SUMMING_TO_ONE[kind]
+    z = rng.standard_normal(y.shape)
+    num = numerical_gradient(lambda q: softmax_cross_entropy(q, y)[0], z.copy())
+    grad = softmax_cross_entropy(z, y)[1]
+    np.testing.assert_allclose(grad, num, rtol=1e-7, atol=1e-10)
+    p = softmax(z)
+    np.testing.assert_allclose(grad, (p * y.sum(axis=1, keepdims=True) - y) / len(z), rtol=1e-12, atol=1e-15)
+
+
 def test_cross_entropy_is_finite_for_logits_of_1e4():
     z = np.array([[1e4, -1e4, 0.0], [0.0, 1e4, 1e4]])
     with warnings.catch_warnings():
