@@ -31,10 +31,18 @@ help:
 
 venv: $(STAMP)
 
+# JupyterLab >= 4.4 sends widget messages to kernel subshells, which ipykernel >= 7 runs on
+# threads of their own, so widget callbacks would draw concurrently with running cells
+# (matplotlib is not thread-safe). The course's JupyterLab keeps them on the main shell; the
+# widgets also serialise their drawing (backprop_lib/plotting/threadsafe.py) for every other setup.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/backprop-course.json
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
 	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS)]"
+	@mkdir -p $(dir $(LAB_OVERRIDES))
+	@echo '{"@jupyterlab/apputils-extension:kernels-settings": {"commsOverSubshells": "disabled"}}' > $(LAB_OVERRIDES)
 	@touch $(STAMP)
 
 lab: $(STAMP)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .style import COLORS, get_ax
 
-__all__ = ["draw_graph", "plot_decision_regions", "plot_hidden_space"]
+__all__ = ["draw_graph", "graph_figsize", "plot_decision_regions", "plot_hidden_space"]
 
 
 def _graph_layout(root):
@@ -44,6 +44,13 @@ def _graph_layout(root):
     return order, col, y, max(len(v) for v in columns.values())
 
 
+def graph_figsize(root) -> tuple[float, float]:
+    """The figure size (inches) at which :func:`draw_graph` draws ``root``'s graph readably."""
+    _, col, _, height = _graph_layout(root)
+    width = max(col.values()) + 1
+    return (max(4.0, 1.25 * width + 1), max(2.0, 1.0 * height + 0.6))
+
+
 def draw_graph(root, ax=None, highlight=None, show_grad=True, grads=None):
     """Draw the computational graph that ends at ``root`` (a ``Value``), left to right.
 
@@ -56,7 +63,7 @@ def draw_graph(root, ax=None, highlight=None, show_grad=True, grads=None):
     order, col, y, height = _graph_layout(root)
     width = max(col.values()) + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(4.0, 1.25 * width + 1), max(2.0, 1.0 * height + 0.6)))
+        _, ax = plt.subplots(figsize=graph_figsize(root))
     marked = set() if highlight is None else set(highlight if isinstance(highlight, (list, tuple, set)) else [highlight])
     fs = 9 if len(order) <= 20 else 7.5
     boxes = {}

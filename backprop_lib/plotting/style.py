@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
+from .threadsafe import serialize_matplotlib
+
 __all__ = ["COLORS", "get_ax", "setup_style"]
 
 #: One colour per concept, used by every notebook.
@@ -33,7 +35,12 @@ COLORS = {
 
 
 def setup_style() -> None:
-    """Course-wide matplotlib defaults: readable at the default notebook width."""
+    """Course-wide matplotlib defaults, readable at the default notebook width.
+
+    Also makes matplotlib's text parsing and rendering thread-safe for the course's widgets
+    (:func:`backprop_lib.plotting.threadsafe.serialize_matplotlib`).
+    """
+    serialize_matplotlib()
     plt.rcParams.update(
         {
             "figure.figsize": (7.0, 4.0),

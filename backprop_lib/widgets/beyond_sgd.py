@@ -67,10 +67,10 @@ def optimizer_race_widget(surface: str = "ravine"):
     (left) and the loss along each path on a log scale (right). Returns the widget to display.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from IPython.display import display
 
     from ..landscape import SURFACES
-    from ..plotting import OPTIMIZER_COLORS, plot_surface_paths
+    from ..plotting import OPTIMIZER_COLORS, new_figure, plot_surface_paths, redraw_into
 
     d = RACE_DEFAULTS[surface]
     s = SURFACES[surface]
@@ -103,11 +103,11 @@ def optimizer_race_widget(surface: str = "ravine"):
     def redraw(*_):
         if busy["on"]:
             return
-        with out:
-            out.clear_output(wait=True)
+        with redraw_into(out):
             race = optimizer_race(choose.value, 10 ** log_lr.value, 10 ** log_alr.value, momentum=mom.value,
                                   beta1=b1.value, beta2=b2.value, start=(x0.value, y0.value), steps=n.value)
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+            fig = new_figure(figsize=(11, 4.2))
+            ax1, ax2 = fig.subplots(1, 2)
             plot_surface_paths(race["surface"], race["paths"], ax=ax1)
             for name, loss in race["losses"].items():
                 ax2.plot(loss - race["surface"](race["surface"].minimum) + 1e-16, color=OPTIMIZER_COLORS[name],
@@ -117,8 +117,8 @@ def optimizer_race_widget(surface: str = "ravine"):
             ax2.set_ylabel("loss - loss at the minimum")
             ax2.set_title("Distance to the minimum's loss")
             ax2.legend(fontsize=8)
-            plt.tight_layout()
-            plt.show()
+            fig.tight_layout()
+            display(fig)
 
     choose.observe(on_surface, names="value")
     for control in (log_lr, log_alr, mom, b1, b2, x0, y0, n):

@@ -99,9 +99,9 @@ def secant_tangent_widget(name: str = "sin", x: float = 1.0, log10_h: float = -0
     Returns the ipywidgets container to display.
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from IPython.display import display
 
-    from ..plotting import plot_secant_tangent
+    from ..plotting import new_figure, plot_secant_tangent, redraw_into
 
     choose = widgets.Dropdown(options=list(DERIVATIVE_EXAMPLES), value=name, description="f")
     point = widgets.FloatSlider(value=x, min=-2.0, max=2.0, step=0.05, description="x")
@@ -109,12 +109,11 @@ def secant_tangent_widget(name: str = "sin", x: float = 1.0, log10_h: float = -0
     out = widgets.Output()
 
     def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
+        with redraw_into(out):
             data = secant_tangent(choose.value, point.value, 10.0**step.value)
-            fig, ax = plt.subplots(figsize=(7, 4))
-            plot_secant_tangent(data, ax=ax)
-            plt.show()
+            fig = new_figure(figsize=(7, 4))
+            plot_secant_tangent(data, ax=fig.subplots())
+            display(fig)
 
     for control in (choose, point, step):
         control.observe(redraw, names="value")

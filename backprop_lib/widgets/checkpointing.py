@@ -43,10 +43,9 @@ def checkpoint_text(n: int, slots: int) -> str:
 def checkpoint_widget(n: int = 10, slots: int = 3, max_n: int = 64):
     """Sliders for layers and slots -> schedule diagram, counts and the trade-off curve."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from ..plotting import plot_revolve_tradeoff, plot_schedule
+    from ..plotting import new_figure, plot_revolve_tradeoff, plot_schedule, redraw_into
 
     n_slider = widgets.IntSlider(value=n, min=1, max=max_n, description="layers n")
     s_slider = widgets.IntSlider(value=min(slots, n), min=1, max=n, description="slots")
@@ -54,19 +53,17 @@ def checkpoint_widget(n: int = 10, slots: int = 3, max_n: int = 64):
 
     def redraw(*_):
         s_slider.max = n_slider.value
-        with out:
-            out.clear_output(wait=True)
+        with redraw_into(out):
             info = checkpoint_summary(n_slider.value, s_slider.value)
             print(checkpoint_text(n_slider.value, s_slider.value))
-            fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [3, 2]})
+            fig = new_figure(figsize=(12, 4))
+            ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
             plot_schedule(info["schedule"], ax=ax1)
             plot_revolve_tradeoff(n_slider.value, s_slider.value, ax=ax2)
-            plt.tight_layout()
-            plt.show()
+            fig.tight_layout()
+            display(fig)
 
     n_slider.observe(redraw, names="value")
     s_slider.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([n_slider, s_slider]), out])
-    display(box)
-    return box
+    return widgets.VBox([widgets.HBox([n_slider, s_slider]), out])

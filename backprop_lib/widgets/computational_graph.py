@@ -27,9 +27,10 @@ def show_backward_step(root, step: int, steps=None, ax=None):
 def backward_stepper(root):
     """A slider plus previous/next buttons that walk the backward pass of ``root`` one node at a time."""
     import ipywidgets as w
-    import matplotlib.pyplot as plt
+    from IPython.display import display
 
     from ..engine import backward_steps
+    from ..plotting import graph_figsize, new_figure, redraw_into
 
     steps = backward_steps(root)
     slider = w.IntSlider(value=0, min=0, max=len(steps) - 1, description="step", continuous_update=False)
@@ -37,10 +38,10 @@ def backward_stepper(root):
     out = w.Output()
 
     def render(*_):
-        with out:
-            out.clear_output(wait=True)
-            ax, text = show_backward_step(root, slider.value, steps)
-            plt.show()
+        with redraw_into(out):
+            fig = new_figure(figsize=graph_figsize(root))
+            _, text = show_backward_step(root, slider.value, steps, ax=fig.subplots())
+            display(fig)
             print(text)
 
     prev.on_click(lambda _: setattr(slider, "value", max(slider.min, slider.value - 1)))

@@ -12,12 +12,11 @@ def delta_training_widget(split=None, n_train: int = 400, epochs: int = 6):
     digits, well under a second) and redraws the train and test loss.
     """
     import ipywidgets as W
-    import matplotlib.pyplot as plt
     from IPython.display import display
 
     from ..data import digits
     from ..delta import quick_digits_run
-    from ..plotting import COLORS
+    from ..plotting import COLORS, new_figure, redraw_into
 
     split = digits() if split is None else split
     lr = W.FloatLogSlider(value=0.1, base=10, min=-3, max=0.5, step=0.25, description="learning rate",
@@ -30,9 +29,9 @@ def delta_training_widget(split=None, n_train: int = 400, epochs: int = 6):
     def update(*_):
         history = quick_digits_run(lr=lr.value, hidden=hidden.value, init=init.value, batch_size=batch.value,
                                    epochs=epochs, n_train=n_train, split=split)
-        with out:
-            out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6.5, 3.4))
+        with redraw_into(out):
+            fig = new_figure(figsize=(6.5, 3.4))
+            ax = fig.subplots()
             x = list(range(1, len(history.loss) + 1))
             ax.plot(x, history.loss, color=COLORS["forward"], lw=2, marker="o", label="train loss")
             ax.plot(x, history.val_loss, color=COLORS["reference"], lw=2, ls="--", marker="o", label="test loss")
@@ -45,25 +44,23 @@ def delta_training_widget(split=None, n_train: int = 400, epochs: int = 6):
             else:
                 ax.set_title(f"{n_train} digits, {epochs} epochs: test accuracy {history.val_accuracy[-1]:.3f}")
             ax.legend()
-            plt.show()
+            fig.tight_layout()
+            display(fig)
 
     for w in (lr, hidden, init, batch):
         w.observe(update, names="value")
     update()
-    box = W.VBox([W.HBox([lr, hidden]), W.HBox([init, batch]), out])
-    display(box)
-    return box
+    return W.VBox([W.HBox([lr, hidden]), W.HBox([init, batch]), out])
 
 
 def delta_heatmap_widget(net, X, y):
     """Choose an example -> its image and the per-layer deltas (:func:`backprop_lib.delta.example_deltas`)."""
     import ipywidgets as W
-    import matplotlib.pyplot as plt
     import numpy as np
     from IPython.display import display
 
     from ..delta import example_deltas
-    from ..plotting import plot_delta_heatmap
+    from ..plotting import new_figure, plot_delta_heatmap, redraw_into
 
     index = W.IntSlider(value=0, min=0, max=len(X) - 1, description="example", continuous_update=False)
     out = W.Output()
@@ -72,18 +69,16 @@ def delta_heatmap_widget(net, X, y):
         i = index.value
         deltas = example_deltas(net, X[i], int(y[i]))
         pred = int(net.predict(X[i:i + 1])[0])
-        with out:
-            out.clear_output(wait=True)
-            fig, (ax_img, ax_heat) = plt.subplots(1, 2, figsize=(10, 2.6), gridspec_kw={"width_ratios": [1, 5]})
+        with redraw_into(out):
+            fig = new_figure(figsize=(10, 2.6))
+            ax_img, ax_heat = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 5]})
             side = int(round(np.sqrt(X.shape[1])))
             ax_img.imshow(X[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
             ax_img.set_title(f"true {int(y[i])}, predicted {pred}")
             ax_img.axis("off")
             plot_delta_heatmap(deltas, ax=ax_heat)
-            plt.show()
+            display(fig)
 
     index.observe(update, names="value")
     update()
-    box = W.VBox([index, out])
-    display(box)
-    return box
+    return W.VBox([index, out])

@@ -35,8 +35,9 @@ def gradient_flow_view(depth: int = 10, activation: str = "sigmoid", init: str =
 def gradient_flow_widget():
     """Depth, activation, init, residual on/off and clipping -> per-layer gradient norms and histograms."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     from IPython.display import display
+
+    from ..plotting import new_figure, redraw_into
 
     style = {"description_width": "90px"}
     depth = widgets.IntSlider(value=10, min=2, max=50, step=1, description="depth", style=style)
@@ -50,16 +51,15 @@ def gradient_flow_widget():
     out = widgets.Output()
 
     def update(*_):
-        with out:
-            out.clear_output(wait=True)
-            _, axes, text = gradient_flow_view(depth.value, activation.value, init.value, residual.value, clip.value)
-            axes[0].figure.tight_layout()
-            plt.show()
+        with redraw_into(out):
+            fig = new_figure(figsize=(11, 3.8))
+            _, axes, text = gradient_flow_view(depth.value, activation.value, init.value, residual.value, clip.value,
+                                               axes=fig.subplots(1, 2))
+            fig.tight_layout()
+            display(fig)
             print(text)
 
     for w in (depth, activation, init, residual, clip):
         w.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox([depth, activation, init]), widgets.HBox([residual, clip]), out])
-    display(box)
-    return box
+    return widgets.VBox([widgets.HBox([depth, activation, init]), widgets.HBox([residual, clip]), out])

@@ -1,0 +1,91 @@
+"""Drawing from widget callbacks without races.
+
+JupyterLab 4.4 and later send widget messages to kernel *subshells*, and ipykernel 7
+serves every subshell on a thread of its own: a slider's callback can then draw while
+the main thread runs a cell, or while another callback draws. matplotlib is not
+thread-safe (the mathtext parser is one object per process; pyplot keeps one "current
+figure" for everybody), and the symptoms are a ``ParseException`` from mathtext, "failed
+to load glyph", and half-drawn or blank figures.
+
+Every widget of the course therefore
+
+* draws on a figure of its own, made by :func:`new_figure` without pyplot, so a cell that
+  is building a pyplot figure at the same moment is not disturbed (and not shown twice);
+* does all its figure work inside :func:`redraw_into`, which holds :data:`DRAW_LOCK`;
+* and :func:`serialize_matplotlib` makes matplotlib's text parsing and rendering take
+  the same lock wherever they run, so a cell's ``plt.show()`` or ``tight_layout()`` waits
+  for a widget that is drawing, and the other way round.
+
+``make lab`` and the browser test also keep widget messages off subshells (JupyterLab's
+``commsOverSubshells`` setting, written by ``make venv``), so callbacks run on the main
+thread as they did before JupyterLab 4.4; the lock is what keeps the course safe in a
+JupyterLab the course does not configure.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+__all__ = ["DRAW_LOCK", "serialize_matplotlib", "new_figure", "redraw_into"]
+
+#: One process-wide lock around figure work (re-entrant: a locked redraw may render).
+DRAW_LOCK = threading.RLock()
+
+_LOCKED_METHODS = (
+    ("matplotlib.mathtext", "MathTextParser", "parse"),          # the parser singleton's state
+    ("matplotlib.backends.backend_agg", "FigureCanvasAgg", "draw"),   # rendering a figure
+    ("matplotlib.backend_bases", "FigureCanvasBase", "print_figure"),  # saving / inline display
+)
+
+
+def _locked(method):
+    @functools.wraps(method)
+    def locked(*args, **kwargs):
+        with DRAW_LOCK:
+            return method(*args, **kwargs)
+
+    locked._draw_lock = True  # type: ignore[attr-defined]
+    return locked
+
+
+def serialize_matplotlib() -> None:
+    """Make matplotlib's mathtext parsing and rendering hold :data:`DRAW_LOCK` (idempotent)."""
+    import importlib
+
+    with DRAW_LOCK:
+        for module_name, class_name, method_name in _LOCKED_METHODS:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            method = cls.__dict__[method_name]
+            if not getattr(method, "_draw_lock", False):
+                setattr(cls, method_name, _locked(method))
+
+
+def new_figure(**kwargs):
+    """A :class:`matplotlib.figure.Figure` that pyplot does not know about (no shared state).
+
+    Takes :class:`~matplotlib.figure.Figure`'s arguments (``figsize=...``); add axes with
+    ``fig.subplots(...)`` and show it with ``IPython.display.display(fig)``.
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
+@contextmanager
+def redraw_into(out) -> Iterator[None]:
+    """Replace what the ``ipywidgets.Output`` ``out`` shows, holding :data:`DRAW_LOCK`.
+
+    Use it for the whole of a widget's redraw (computing, drawing and displaying)::
+
+        with redraw_into(out):
+            fig = new_figure(figsize=(7, 4))
+            plot_something(data, ax=fig.subplots())
+            display(fig)
+    """
+    serialize_matplotlib()
+    with DRAW_LOCK, out:
+        out.clear_output(wait=True)
+        yield
