@@ -201,8 +201,7 @@ def check_ckpt_checkpointed_grads(fn):
         if kept < counting.forwards < 2 * n:
             fail(f"{what} ran {counting.forwards} layer forwards for n={n}: expected {2 * n} (every segment "
                  f"recomputed) or {kept} (the last segment's caches kept from the forward pass).")
-    return ("same loss and gradients as store-all, 2n layer forwards (or 2n - k_last with the last segment "
-            "kept) (4 nets)")
+    return "same loss and gradients as store-all with 2n layer forwards, or 2n - k_last keeping the last segment (4 nets)"
 
 
 # ----------------------------------------------------------------------------- 5. the cost of revolve
@@ -218,7 +217,8 @@ def check_ckpt_binomial_cost(fn):
         while math.comb(s + r, s) < n:
             r += 1
         mistakes = {
-            "that counts the n recording re-runs too: revolve_cost counts only the advances": ref + n,
+            "that counts every layer forward, the n recording re-runs too: F counts only the advances, which "
+            "are the extra forwards beyond one forward pass": ref + n,
             "the subtracted term is C(s + r, s + 1), not C(s + r, s)": r * n - math.comb(s + r, s),
         }
         if r > 0:

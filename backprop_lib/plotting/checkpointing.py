@@ -161,9 +161,15 @@ def plot_loss_scaling(grads, scales, ax=None):
         ax.axvspan(lo, hi, color=COLORS["neutral"], alpha=0.15,
                    label=f"usable: S = 2^{math.log2(lo):g} .. 2^{math.log2(hi):g}")
     ax.set_xscale("log", base=2)
+    lo_exp, hi_exp = math.floor(math.log2(min(scales))), math.ceil(math.log2(max(scales)))
+    step = max(1, (hi_exp - lo_exp) // 8)
+    ax.set_xticks([2.0 ** k for k in range(lo_exp, hi_exp + 1, step)])
+    # plain "2^k" labels, no mathtext (see plot_revolve_tradeoff)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"2^{math.log2(v):g}" if v > 0 else ""))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_xlim(2.0 ** (lo_exp - 0.5), 2.0 ** (hi_exp + 0.5))
     ax.set_xlabel("loss scale S")
     ax.set_ylabel("entries lost in float16 (%)")
     ax.set_title("float16 gradients: underflow, overflow and loss scaling")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
