@@ -79,6 +79,7 @@ __all__ = [
     "sqrt_segments",
     "store_all_bytes",
     "measure_memory",
+    "measure_strategies",
     "fp16_roundtrip",
     "underflow_fraction",
     "overflow_fraction",
@@ -726,6 +727,38 @@ def measure_memory(fn: Callable[..., Any], *args: Any, repeat: int = 1, **kwargs
         fn(*args, **kwargs)
         best = min(best, time.process_time() - t0)
     return result, int(peak), best
+
+
+def measure_strategies(depths, *, width: int = 32, batch: int = 256, classes: int = 10, slots: int = 4,
+                       seed: int = 0, repeat: int = 5) -> dict:
+    """Memory and time of store_all, sqrt and revolve(``slots``) for ReLU nets of each depth.
+
+    For each depth ``n`` in ``depths``: an ``MLP([width] * n + [classes], activation="relu",
+    seed=seed)`` on a batch of ``batch`` standard-normal rows with random labels (both from
+    ``seed``), gradients written into preallocated buffers (``out=``, like a framework's
+    ``.grad``), so the memory is the activations and temporaries. Returns
+    ``{"depths": [...], "traced": {name: [bytes]}, "counted": {...}, "seconds": {...},
+    "forwards": {...}}`` with names "store_all", "sqrt", "revolve": ``traced`` is the
+    :func:`measure_memory` peak, ``counted`` the executor's ``peak_bytes``, ``seconds`` the
+    best of ``repeat`` untraced runs. Run it under ``threadpool_limits(1)`` for fair timings.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, width))
+    y = rng.integers(0, classes, batch)
+    runs = {"store_all": None, "sqrt": None, "revolve": slots}
+    result: dict = {"depths": list(depths), "slots": slots}
+    for key in ("traced", "counted", "seconds", "forwards"):
+        result[key] = {name: [] for name in runs}
+    for n in depths:
+        net = MLP([width] * n + [classes], activation="relu", seed=seed)
+        out = {k: np.empty_like(v) for k, v in net.params.items()}
+        for name, s in runs.items():
+            (_, _, st), peak, sec = measure_memory(grads_with_checkpoints, net, X, y, name, s, out=out, repeat=repeat)
+            result["traced"][name].append(peak)
+            result["counted"][name].append(st.peak_bytes)
+            result["seconds"][name].append(sec)
+            result["forwards"][name].append(st.layer_forwards)
+    return result
 
 
 # =============================================================================
