@@ -92,7 +92,7 @@ def _problem(n: int, activation: str, seed: int, classes: int = 4):
 
 
 def _upstream(net: MLP, X, y):
-    """Store-all reference: the trace, dL/da_l for every l, and the grads (library functions only)."""
+    """Store-all reference: the forward cache (net.forward_trace), dL/da_l for every l (library functions only)."""
     trace = net.forward_trace(X)
     _, da = net.output_loss(trace.output, y)
     das = {net.n_layers: da}
