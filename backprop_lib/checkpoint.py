@@ -12,13 +12,13 @@ One cost model for all strategies (:func:`strategy_cost`), for ``n`` layers of e
   included) is 1 array, a layer's cache :math:`(z_l, a_l)` is 2;
 - extra forwards = layer forward evaluations beyond the ``n`` of one plain forward pass.
 
-============  =====================================  =================================
-strategy      arrays at the peak                     extra forwards
-============  =====================================  =================================
-store_all     :math:`2n + 1`                         0
-sqrt          about :math:`3\sqrt n` (k = ceil(sqrt n))  n (or n - k_last, last segment kept)
-revolve(s)    :math:`s + 2`                          :func:`revolve_cost` (n, s)
-============  =====================================  =================================
+The three strategies in that model:
+
+- store_all: :math:`2n + 1` arrays, 0 extra forwards;
+- sqrt (k = ceil(sqrt n)): about :math:`3\sqrt n` arrays, n extra (n - k_last with the last segment kept);
+- revolve(s): :math:`s + 2` arrays, :func:`revolve_cost` (n, s) extra.
+
+What each does:
 
 - ``"store_all"``: one forward pass, every layer's cache kept.
 - ``"sqrt"``: segments of :math:`k = \lceil\sqrt n\rceil` layers; the forward pass keeps
