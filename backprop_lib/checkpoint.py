@@ -1,16 +1,35 @@
 r"""Gradient checkpointing: trade memory for recomputation in the backward pass.
 
 Backprop needs every layer's input :math:`a_{l-1}` and pre-activation :math:`z_l` when it
-reaches layer :math:`l` on the way back. Storing them all ("store_all") costs memory
-proportional to depth x batch x width. Checkpointing keeps only some layer inputs and
-re-runs the forward pass from the nearest one when the backward pass needs the rest:
+reaches layer :math:`l` on the way back: the layer's *cache*. Storing every cache
+("store_all") costs memory proportional to depth x batch x width. Checkpointing keeps only
+some layer inputs (checkpoints) and re-runs the forward pass from the nearest one when the
+backward pass needs the rest.
 
-- ``"store_all"``: one forward pass, every layer's cache kept (n layer forwards).
+One cost model for all strategies (:func:`strategy_cost`), for ``n`` layers of equal width:
+
+- memory = arrays of shape (N, width) held at the peak: a checkpoint (a layer input, ``X``
+  included) is 1 array, a layer's cache :math:`(z_l, a_l)` is 2;
+- extra forwards = layer forward evaluations beyond the ``n`` of one plain forward pass.
+
+The three strategies in that model:
+
+- store_all: :math:`2n + 1` arrays, 0 extra forwards;
+- sqrt (k = ceil(sqrt n)): about :math:`3\sqrt n` arrays, n extra (n - k_last with the last segment kept);
+- revolve(s): :math:`s + 2` arrays, :func:`revolve_cost` (n, s) extra.
+
+What each does:
+
+- ``"store_all"``: one forward pass, every layer's cache kept.
 - ``"sqrt"``: segments of :math:`k = \lceil\sqrt n\rceil` layers; the forward pass keeps
   only the segment inputs; the backward pass re-runs each segment once, caching it, then
-  backprops through it. About :math:`2\sqrt n` stored activations for :math:`2n` forwards.
+  backprops through it (Chen et al. 2016). Keeping the last segment's caches in the forward
+  pass instead (``keep_last_segment=True``, what PyTorch's ``checkpoint_sequential`` does)
+  saves its re-run at the same peak memory: a design choice.
 - ``"revolve"``: Griewank's binomial checkpointing with ``slots`` snapshot slots (the input
-  takes one). Its optimal number of forward advances is :func:`revolve_cost`.
+  takes one). A slot holds a layer input only; a layer's cache is recorded by re-running the
+  layer just before its backward, one layer at a time. Its extra forwards are exactly its
+  advances, :func:`revolve_cost` (Griewank & Walther 2000).
 
 Every strategy runs exactly the same floating-point operations as
 :meth:`MLP.loss_and_grads` (they are built from :meth:`MLP.layer_forward` and
@@ -20,13 +39,15 @@ Every strategy runs exactly the same floating-point operations as
     >>> net = MLP([4] + [8] * 9 + [3], activation="tanh", init="xavier", seed=0)
     >>> X = np.random.default_rng(0).standard_normal((5, 4)); y = np.array([0, 1, 2, 0, 1])
     >>> loss, grads, stats = grads_with_checkpoints(net, X, y, strategy="revolve", slots=3)
-    >>> stats.layer_forwards == revolve_cost(10, 3) + 10
+    >>> stats.extra_forwards == revolve_cost(10, 3) == strategy_cost("revolve", 10, 3).extra_forwards
     True
 
-Memory accounting (``stats.peak_activations``/``peak_bytes``) counts what a strategy
-stores for later: checkpointed layer inputs (``X`` included) and recorded layer caches
-:math:`(z_l, a_l)`. The one activation being pushed forward and the gradient flowing back
-exist in every strategy and are not counted.
+The executor's accounting (``stats.peak_arrays``/``peak_bytes``) counts what a strategy
+stores for later: checkpointed layer inputs (``X`` included) and recorded caches
+:math:`(z_l, a_l)`, each distinct array once (a linear output layer's :math:`a_L` is
+:math:`z_L` itself, so the executor may hold one array fewer than the model). The one
+activation being pushed forward and the gradient flowing back exist in every strategy and
+are not counted.
 """
 
 from __future__ import annotations
@@ -48,15 +69,23 @@ __all__ = [
     "Action",
     "Schedule",
     "CheckpointStats",
+    "StrategyCost",
+    "strategy_cost",
     "grads_with_checkpoints",
     "revolve_cost",
+    "revolve_repetitions",
     "revolve_cost_dp",
     "revolve_schedule",
     "sqrt_segments",
     "store_all_bytes",
     "measure_memory",
+    "measure_strategies",
     "fp16_roundtrip",
     "underflow_fraction",
+    "overflow_fraction",
+    "loss_scale_window",
+    "FP16_MAX",
+    "FP16_SMALLEST",
 ]
 
 STRATEGIES = ("store_all", "sqrt", "revolve")
@@ -85,24 +114,42 @@ def _check_slots(slots: Any, n: int) -> int:
     return int(slots)
 
 
-def revolve_cost(n: int, slots: int) -> int:
-    r"""Minimal number of forward advances to reverse ``n`` layers with ``slots`` snapshot slots.
+def revolve_repetitions(n: int, slots: int) -> int:
+    r"""The repetition number :math:`r`: the smallest integer with :math:`\binom{s+r}{s} \ge n`.
 
-    Griewank's model: a snapshot holds one layer input (``X`` takes one slot); reversing
-    layer :math:`l` re-runs its forward once while recording and then backprops it (that
-    re-run is not counted here). With :math:`r` the smallest integer such that
-    :math:`\binom{s+r}{s} \ge n`,
-
-    .. math::  \mathrm{cost}(n, s) = r\,n - \binom{s+r}{s+1}.
-
-    E.g. ``revolve_cost(10, 3) == 15``, ``revolve_cost(n, 1) == n*(n-1)//2``,
-    ``revolve_cost(n, n) == n - 1``.
+    With ``slots`` :math:`s` and at most :math:`r` advances of any one layer, an optimal
+    schedule can reverse up to :math:`\binom{s+r}{s}` layers (Griewank 1992). For fixed
+    :math:`s`, :math:`\binom{s+r}{s} \approx (r + \tfrac{s+1}{2})^s / s!`, so :math:`r` grows like
+    :math:`(s!\,n)^{1/s}`: the s-th root of the depth.
     """
     n = _check_n(n)
     s = _check_slots(slots, n)
     r = 0
     while math.comb(s + r, s) < n:
         r += 1
+    return r
+
+
+def revolve_cost(n: int, slots: int) -> int:
+    r"""Minimal number of forward advances to reverse ``n`` layers with ``slots`` snapshot slots.
+
+    Griewank's model: a snapshot holds one layer input (``X`` takes one slot); reversing
+    layer :math:`l` re-runs its forward once while recording its cache and then backprops it.
+    Those ``n`` recording re-runs add up to one plain forward pass, so the advances are
+    exactly the *extra* forwards of the schedule. With :math:`r` =
+    :func:`revolve_repetitions` (the smallest integer such that :math:`\binom{s+r}{s} \ge n`),
+
+    .. math::  \mathrm{cost}(n, s) = r\,n - \binom{s+r}{s+1}
+
+    (Griewank & Walther 2000). E.g. ``revolve_cost(10, 3) == 15``,
+    ``revolve_cost(n, 1) == n*(n-1)//2``, ``revolve_cost(n, n) == n - 1``: even with a slot
+    for every layer input, the :math:`z_l` are not kept, so each layer below the top is run
+    twice (store_all keeps them: 0 extra forwards for :math:`2n + 1` arrays instead of
+    :math:`n + 2`).
+    """
+    n = _check_n(n)
+    s = _check_slots(slots, n)
+    r = revolve_repetitions(n, s)
     return r * n - math.comb(s + r, s + 1)
 
 
@@ -179,8 +226,13 @@ class Schedule:
 
     @property
     def layer_forwards(self) -> int:
-        """All layer forwards of the backward sweep: advances plus one recording re-run per layer."""
+        """All layer forwards of the schedule: advances plus one recording re-run per layer."""
         return self.advances + sum(1 for a in self.actions if a.kind == "reverse")
+
+    @property
+    def extra_forwards(self) -> int:
+        """Layer forwards beyond the n of one plain forward pass (equal to ``advances``)."""
+        return self.layer_forwards - self.n
 
     @property
     def peak_snapshots(self) -> int:
@@ -351,6 +403,55 @@ def store_all_bytes(sizes, batch: int, itemsize: int = 8) -> int:
     return batch * itemsize * (sizes[0] + 2 * sum(sizes[1:]))
 
 
+@dataclass(frozen=True)
+class StrategyCost:
+    """The cost model of one strategy: ``arrays`` held at the peak, ``extra_forwards``."""
+
+    strategy: str
+    n: int
+    arrays: int
+    extra_forwards: int
+
+
+def strategy_cost(strategy: str, n: int, slots: int | None = None, *, keep_last_segment: bool = False,
+                  segment_length: int | None = None) -> StrategyCost:
+    r"""Memory and recomputation of a strategy on ``n`` layers of equal width: one model for all.
+
+    ``arrays``: arrays of shape (N, width) held at the peak, a checkpoint (layer input, ``X``
+    included) counting 1 and a layer's cache :math:`(z_l, a_l)` counting 2.
+    ``extra_forwards``: layer forwards beyond the ``n`` of one plain forward pass.
+
+    - store_all: :math:`2n + 1` arrays, 0 extra;
+    - sqrt: segment ``i`` (from the bottom) is backpropagated while checkpoints ``0..i`` and its
+      own caches are held, so arrays = :math:`\max_i\,(i + 1 + 2 k_i)`, about :math:`3\sqrt n`;
+      every segment is re-run once: n extra (``n - k_last`` with ``keep_last_segment``, same peak);
+    - revolve: ``slots`` checkpoints plus the one cache being reversed, :math:`s + 2` arrays;
+      :func:`revolve_cost` extra (its advances).
+
+    ``strategy_cost("revolve", 64, 64)`` is 66 arrays and 63 extra forwards, not store_all's
+    129 arrays and 0: revolve's slots hold layer inputs, not the :math:`z_l`.
+    """
+    n = _check_n(n)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; expected one of {list(STRATEGIES)}")
+    if strategy != "revolve" and slots is not None:
+        raise ValueError(f"slots is only used by strategy='revolve', got slots={slots!r} with strategy={strategy!r}")
+    if strategy != "sqrt" and (keep_last_segment or segment_length is not None):
+        raise ValueError(f"keep_last_segment and segment_length are only used by strategy='sqrt', "
+                         f"got strategy={strategy!r}")
+    if strategy == "store_all":
+        return StrategyCost(strategy, n, 2 * n + 1, 0)
+    if strategy == "sqrt":
+        bounds = sqrt_segments(n, segment_length)
+        lengths = [e - b for b, e in zip(bounds[:-1], bounds[1:])]
+        arrays = max(i + 1 + 2 * k for i, k in enumerate(lengths))
+        return StrategyCost(strategy, n, arrays, n - (lengths[-1] if keep_last_segment else 0))
+    if slots is None:
+        raise ValueError(f"strategy='revolve' needs slots (an integer between 1 and n={n})")
+    s = _check_slots(slots, n)
+    return StrategyCost(strategy, n, s + 2, revolve_cost(n, s))
+
+
 # =============================================================================
 # the executor
 # =============================================================================
@@ -360,9 +461,11 @@ def store_all_bytes(sizes, batch: int, itemsize: int = 8) -> int:
 class CheckpointStats:
     """What one checkpointed gradient computation did.
 
-    ``layer_forwards``: every layer forward evaluation, first pass included.
-    ``peak_activations``: most stored activations held at once: a checkpointed layer input
-    counts 1, a recorded layer cache :math:`(z_l, a_l)` counts 1, ``X`` included.
+    ``layer_forwards``: every layer forward evaluation, first pass included
+    (``extra_forwards`` = ``layer_forwards - n_layers``).
+    ``peak_arrays``: most stored arrays held at once, each distinct array counted once: a
+    checkpointed layer input (``X`` included) is 1, a recorded cache :math:`(z_l, a_l)` is 2
+    (1 for a linear output layer, whose :math:`a_L` is :math:`z_L`).
     ``peak_bytes``: the largest total size of the stored arrays at any moment (each array
     counted once).
     ``peak_snapshots``: most checkpointed layer inputs held at once (``X`` included).
@@ -372,16 +475,17 @@ class CheckpointStats:
     n_layers: int
     layer_forwards: int = 0
     layer_backwards: int = 0
-    peak_activations: int = 0
+    peak_arrays: int = 0
     peak_bytes: int = 0
     peak_snapshots: int = 0
     slots: int | None = None
     schedule: Schedule | None = None
     segments: list[int] | None = None
+    keep_last_segment: bool = False
 
     @property
     def extra_forwards(self) -> int:
-        """Forwards beyond the n of a plain forward pass."""
+        """Layer forwards beyond the n of one plain forward pass."""
         return self.layer_forwards - self.n_layers
 
 
@@ -409,7 +513,7 @@ class _Held:
                 self.bytes += a.nbytes
             entry[0] += 1
         st = self.stats
-        st.peak_activations = max(st.peak_activations, len(self.items))
+        st.peak_arrays = max(st.peak_arrays, len(self.refs))
         st.peak_bytes = max(st.peak_bytes, self.bytes)
         st.peak_snapshots = max(st.peak_snapshots, self.states)
 
@@ -445,7 +549,7 @@ def _validate_out(out, net: MLP):
 
 def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | None = None, *,
                            loss: str = "cross_entropy", segment_length: int | None = None,
-                           out: dict[str, np.ndarray] | None = None):
+                           keep_last_segment: bool = False, out: dict[str, np.ndarray] | None = None):
     """Loss and gradients of ``net`` on ``(X, y)``, computed under a checkpointing strategy.
 
     Parameters
@@ -455,6 +559,11 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
     strategy : "store_all" | "sqrt" | "revolve"
     slots : int, required for "revolve" only: snapshot slots in 1..n (``X`` takes one).
     segment_length : int, "sqrt" only: layers per segment (default :math:`\\lceil\\sqrt n\\rceil`).
+    keep_last_segment : bool, "sqrt" only. False (default): the forward pass keeps only the
+        segment inputs and the backward pass re-runs every segment, the last one too (2n layer
+        forwards). True: the forward pass records the last segment's caches, which the backward
+        pass uses at once (2n - k_last forwards, the same peak memory), as PyTorch's
+        ``checkpoint_sequential`` does.
     out : dict of preallocated gradient arrays (keys and shapes of ``net.params``), optional.
         The gradients are written into them (like a framework's ``.grad`` buffers), so a
         memory measurement of the call sees the activations, not the new gradient arrays.
@@ -477,12 +586,16 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
         raise ValueError(f"slots is only used by strategy='revolve', got slots={slots!r} with strategy={strategy!r}")
     if segment_length is not None and strategy != "sqrt":
         raise ValueError(f"segment_length is only used by strategy='sqrt', got strategy={strategy!r}")
+    if not isinstance(keep_last_segment, (bool, np.bool_)):
+        raise ValueError(f"keep_last_segment must be True or False, got {keep_last_segment!r}")
+    if keep_last_segment and strategy != "sqrt":
+        raise ValueError(f"keep_last_segment is only used by strategy='sqrt', got strategy={strategy!r}")
     loss_name = net._loss_name(loss)
     X = net._check_X(X)
     y = net._check_y(y, X.shape[0], loss_name)
     out = _validate_out(out, net)
 
-    stats = CheckpointStats(strategy, n, slots=slots)
+    stats = CheckpointStats(strategy, n, slots=slots, keep_last_segment=bool(keep_last_segment))
     held = _Held(stats)
     grads: dict[str, np.ndarray] = {}
 
@@ -518,20 +631,27 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
     elif strategy == "sqrt":
         bounds = sqrt_segments(n, segment_length)
         stats.segments = bounds
+        segments = list(zip(bounds[:-1], bounds[1:]))
+        top = len(segments) - 1
         a = X
-        for start, end in zip(bounds[:-1], bounds[1:]):
+        for i, (start, end) in enumerate(segments):
             if start > 0:
                 held.put(("state", start), a)
             for l in range(start + 1, end + 1):
-                _, a = forward(l, a)
-        value, da = net._output_grad(a, y, loss_name)
-        del a, _
-        for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):
-            a = held.get(("state", start))[0]
-            for l in range(start + 1, end + 1):          # recompute the segment, recording it
                 z, a = forward(l, a)
-                held.put(("tape", l), z, a)
-            del z, a
+                if keep_last_segment and i == top:   # record the top segment right away
+                    held.put(("tape", l), z, a)
+            del z
+        value, da = net._output_grad(a, y, loss_name)
+        del a
+        for i in range(top, -1, -1):
+            start, end = segments[i]
+            if not (keep_last_segment and i == top):
+                a = held.get(("state", start))[0]
+                for l in range(start + 1, end + 1):      # recompute the segment, recording it
+                    z, a = forward(l, a)
+                    held.put(("tape", l), z, a)
+                del z, a
             for l in range(end, start, -1):              # backprop through it
                 a_prev = held.get(("tape", l - 1))[1] if l > start + 1 else held.get(("state", start))[0]
                 da = backward(l, da, a_prev, held.get(("tape", l))[0])
@@ -609,9 +729,52 @@ def measure_memory(fn: Callable[..., Any], *args: Any, repeat: int = 1, **kwargs
     return result, int(peak), best
 
 
+def measure_strategies(depths, *, width: int = 32, batch: int = 256, classes: int = 10, slots: int = 4,
+                       seed: int = 0, repeat: int = 5) -> dict:
+    """Memory and time of store_all, sqrt and revolve(``slots``) for ReLU nets of each depth.
+
+    For each depth ``n`` in ``depths``: an ``MLP([width] * n + [classes], activation="relu",
+    seed=seed)`` on a batch of ``batch`` standard-normal rows with random labels (both from
+    ``seed``), gradients written into preallocated buffers (``out=``, like a framework's
+    ``.grad``), so the memory is the activations and temporaries. Returns
+    ``{"depths": [...], "traced": {name: [bytes]}, "counted": {...}, "seconds": {...},
+    "forwards": {...}}`` with names "store_all", "sqrt", "revolve": ``traced`` is the
+    :func:`measure_memory` peak, ``counted`` the executor's ``peak_bytes``, ``seconds`` the
+    best of ``repeat`` untraced runs. Run it under ``threadpool_limits(1)`` for fair timings.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, width))
+    y = rng.integers(0, classes, batch)
+    runs = {"store_all": None, "sqrt": None, "revolve": slots}
+    result: dict = {"depths": list(depths), "slots": slots}
+    for key in ("traced", "counted", "seconds", "forwards"):
+        result[key] = {name: [] for name in runs}
+    for n in depths:
+        net = MLP([width] * n + [classes], activation="relu", seed=seed)
+        out = {k: np.empty_like(v) for k, v in net.params.items()}
+        for name, s in runs.items():
+            (_, _, st), peak, sec = measure_memory(grads_with_checkpoints, net, X, y, name, s, out=out, repeat=repeat)
+            result["traced"][name].append(peak)
+            result["counted"][name].append(st.peak_bytes)
+            result["seconds"][name].append(sec)
+            result["forwards"][name].append(st.layer_forwards)
+    return result
+
+
 # =============================================================================
 # mixed precision: the other memory lever
 # =============================================================================
+
+
+FP16_MAX = float(np.finfo(np.float16).max)  # 65504
+FP16_SMALLEST = 2.0 ** -24                     # smallest positive subnormal, about 5.96e-8
+
+
+def _check_scale(loss_scale: Any) -> float:
+    if isinstance(loss_scale, bool) or not (isinstance(loss_scale, (int, float, np.integer, np.floating))
+                                            and loss_scale > 0 and np.isfinite(loss_scale)):
+        raise ValueError(f"loss_scale must be a positive finite number, got {loss_scale!r}")
+    return float(loss_scale)
 
 
 def fp16_roundtrip(x, loss_scale: float = 1.0) -> np.ndarray:
@@ -619,15 +782,15 @@ def fp16_roundtrip(x, loss_scale: float = 1.0) -> np.ndarray:
 
     .. math::  \hat x = \mathrm{fp16}(S\,x) / S
 
-    With ``loss_scale`` :math:`S = 1`, values below about :math:`6 \times 10^{-8}` (the
-    smallest float16 subnormal) become 0 (underflow). Scaling the loss by :math:`S` scales
-    every gradient by :math:`S` (backprop is linear in the upstream gradient), lifting
-    small gradients into float16's range; dividing by :math:`S` in float64 undoes it.
-    Values whose scaled size exceeds 65504 overflow to inf.
+    With ``loss_scale`` :math:`S = 1`, magnitudes up to :math:`2^{-25} \approx 3 \times 10^{-8}`
+    (half the smallest float16 subnormal, :math:`2^{-24} \approx 6 \times 10^{-8}`) round to 0
+    (underflow). Scaling the loss by :math:`S` scales every gradient by :math:`S` (backprop is
+    linear in the upstream gradient), lifting small gradients into float16's range; dividing by
+    :math:`S` in float64 undoes it. Scaled magnitudes of 65520 and more (65504 is float16's
+    largest number) round to inf (overflow).
     """
     x = np.asarray(x, dtype=np.float64)
-    if not (isinstance(loss_scale, (int, float, np.floating)) and loss_scale > 0 and np.isfinite(loss_scale)):
-        raise ValueError(f"loss_scale must be a positive finite number, got {loss_scale!r}")
+    loss_scale = _check_scale(loss_scale)
     with np.errstate(over="ignore"):
         return (x * loss_scale).astype(np.float16).astype(np.float64) / loss_scale
 
@@ -639,3 +802,31 @@ def underflow_fraction(x, loss_scale: float = 1.0) -> float:
     if not nz.any():
         return 0.0
     return float(np.mean(fp16_roundtrip(x[nz], loss_scale) == 0))
+
+
+def overflow_fraction(x, loss_scale: float = 1.0) -> float:
+    """Fraction of the finite entries of ``x`` that become +-inf in :func:`fp16_roundtrip`."""
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x)
+    if not finite.any():
+        return 0.0
+    return float(np.mean(np.isinf(fp16_roundtrip(x[finite], loss_scale))))
+
+
+def loss_scale_window(arrays, scales) -> tuple[float, float] | None:
+    r"""The usable loss scales among ``scales``: ``(lowest, highest)`` or None.
+
+    A scale is usable when no nonzero entry of any array in ``arrays`` (a dict or a list of
+    gradient arrays) underflows to 0 and none overflows to inf in :func:`fp16_roundtrip`:
+    one loss scale serves the whole network, so every layer's gradients must fit. Both
+    fractions are measured (:func:`underflow_fraction`, :func:`overflow_fraction`), not
+    predicted; they agree with the bounds :math:`2^{-25}/\min|g| < S` and
+    :math:`S\,\max|g| < 65520`.
+    """
+    arrays = list(arrays.values()) if isinstance(arrays, dict) else list(arrays)
+    if not arrays:
+        raise ValueError("arrays must hold at least one gradient array")
+    scales = [_check_scale(S) for S in scales]
+    usable = [S for S in sorted(scales)
+              if all(underflow_fraction(g, S) == 0 and overflow_fraction(g, S) == 0 for g in arrays)]
+    return (usable[0], usable[-1]) if usable else None

@@ -10,12 +10,16 @@ from backprop_lib.checkpoint import (
     Schedule,
     fp16_roundtrip,
     grads_with_checkpoints,
+    loss_scale_window,
     measure_memory,
+    overflow_fraction,
     revolve_cost,
     revolve_cost_dp,
+    revolve_repetitions,
     revolve_schedule,
     sqrt_segments,
     store_all_bytes,
+    strategy_cost,
     underflow_fraction,
 )
 from backprop_lib.gradcheck import numerical_gradient
@@ -82,6 +86,7 @@ def test_revolve_schedule_is_feasible_optimal_and_within_slots(n):
         sch.validate()  # reverses layers n..1, advances only from the current state, restores held states
         assert sch.advances == revolve_cost(n, s)
         assert sch.layer_forwards == revolve_cost(n, s) + n
+        assert sch.extra_forwards == revolve_cost(n, s)
         assert sch.peak_snapshots <= s
         assert [a.end for a in sch if a.kind == "reverse"] == list(range(n, 0, -1))
 
@@ -190,8 +195,8 @@ def test_checkpointed_gradients_match_torch_autograd():
 def test_store_all_runs_one_forward_pass_and_keeps_every_layer():
     net, X, y = _problem(12)
     _, _, st = grads_with_checkpoints(net, X, y, "store_all")
-    assert st.layer_forwards == 12 and st.layer_backwards == 12
-    assert st.peak_activations == 13  # X and 12 layer caches
+    assert st.layer_forwards == 12 and st.layer_backwards == 12 and st.extra_forwards == 0
+    assert st.peak_arrays == 2 * 12  # X, z_l and a_l of 12 layers, a linear output's a_L is z_L
     # X, z_l and a_l for every layer, a linear output's a_L is z_L itself
     assert st.peak_bytes == store_all_bytes(net.sizes, 6) - 6 * 3 * 8
 
@@ -201,7 +206,7 @@ def test_sqrt_strategy_for_64_layers_meets_memory_and_recompute_bounds():
     _, _, full = grads_with_checkpoints(net, X, y, "store_all")
     _, _, st = grads_with_checkpoints(net, X, y, "sqrt")
     assert st.segments == list(range(0, 65, 8))
-    assert st.peak_activations <= 2 * 8 + 2
+    assert st.peak_arrays <= strategy_cost("sqrt", 64).arrays == 8 + 2 * 8  # 8 checkpoints, one segment's caches
     assert st.layer_forwards == 2 * 64  # every segment recomputed once, the last one too
     assert st.peak_bytes <= 0.35 * full.peak_bytes
 
@@ -221,7 +226,8 @@ def test_revolve_executor_follows_an_optimal_schedule(n, slots):
     assert st.layer_forwards <= revolve_cost(n, slots) + n
     assert st.layer_forwards == st.schedule.layer_forwards
     assert st.peak_snapshots <= slots
-    assert st.peak_activations <= slots + 1  # the snapshots and the one layer being reversed
+    assert st.peak_arrays <= slots + 2  # the snapshots and the cache (z_l, a_l) of the layer being reversed
+    assert st.extra_forwards == revolve_cost(n, slots)
 
 
 def test_revolve_memory_does_not_grow_with_depth():
@@ -283,6 +289,69 @@ def test_measure_memory_sees_sqrt_use_less_than_store_all():
     assert peaks["revolve"] < peaks["sqrt"] < 0.5 * peaks["store_all"]
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 16, 30])
+def test_strategy_cost_model_matches_what_the_executor_does(n):
+    # one model for all strategies: extra forwards exactly, arrays exactly for a nonlinear output
+    # (a linear output's a_L is z_L: one array fewer at most)
+    for loss, out_act in [("mse", "sigmoid"), ("cross_entropy", None)]:
+        extra = {"sigmoid_out": True} if out_act else {}
+        net, X, y = _problem(n, "tanh", loss=loss, width=4, batch=2, **extra)
+        runs = _cases(n) + [("sqrt", "keep")]
+        for strategy, slots in runs:
+            keep = slots == "keep"
+            slots = None if keep else slots
+            _, _, st = grads_with_checkpoints(net, X, y, strategy, slots, loss=loss, keep_last_segment=keep)
+            model = strategy_cost(strategy, n, slots, keep_last_segment=keep)
+            assert st.extra_forwards == model.extra_forwards, (strategy, slots, keep)
+            lo = model.arrays - (out_act is None)
+            assert lo <= st.peak_arrays <= model.arrays, (strategy, slots, keep, st.peak_arrays, model.arrays)
+
+
+def test_strategy_cost_of_the_three_strategies_at_64_layers():
+    assert strategy_cost("store_all", 64) == strategy_cost("store_all", 64)
+    assert (strategy_cost("store_all", 64).arrays, strategy_cost("store_all", 64).extra_forwards) == (129, 0)
+    assert (strategy_cost("sqrt", 64).arrays, strategy_cost("sqrt", 64).extra_forwards) == (24, 64)
+    assert strategy_cost("sqrt", 64, keep_last_segment=True).extra_forwards == 56
+    assert (strategy_cost("revolve", 64, 4).arrays, strategy_cost("revolve", 64, 4).extra_forwards) == (6, 200)
+    # a slot for every layer input still re-runs each layer below the top once: the z_l are not kept
+    assert (strategy_cost("revolve", 64, 64).arrays, strategy_cost("revolve", 64, 64).extra_forwards) == (66, 63)
+    with pytest.raises(ValueError, match="needs slots"):
+        strategy_cost("revolve", 8)
+    with pytest.raises(ValueError, match="only used by strategy='sqrt'"):
+        strategy_cost("store_all", 8, keep_last_segment=True)
+
+
+def test_keeping_the_last_segment_saves_its_recompute_at_the_same_peak():
+    net, X, y = _problem(10, "relu", width=6, batch=3)
+    ref_loss, ref = net.loss_and_grads(X, y)
+    _, _, again = grads_with_checkpoints(net, X, y, "sqrt")
+    loss, grads, kept = grads_with_checkpoints(net, X, y, "sqrt", keep_last_segment=True)
+    assert loss == ref_loss and all(np.array_equal(grads[k], ref[k]) for k in ref)
+    assert again.layer_forwards == 20 and kept.layer_forwards == 20 - 2  # segments [0, 4, 8, 10]
+    assert kept.peak_bytes == again.peak_bytes and kept.peak_arrays == again.peak_arrays
+    with pytest.raises(ValueError, match="keep_last_segment"):
+        grads_with_checkpoints(net, X, y, "revolve", 2, keep_last_segment=True)
+
+
+def test_revolve_repetitions_is_the_most_advances_of_any_layer():
+    for n, s in [(10, 3), (64, 4), (30, 1), (20, 20), (50, 2)]:
+        r = revolve_repetitions(n, s)
+        assert math.comb(s + r, s) >= n and (r == 0 or math.comb(s + r - 1, s) < n)
+        counts = [0] * (n + 1)
+        for a in revolve_schedule(n, s):
+            if a.kind == "advance":
+                for l in range(a.start + 1, a.end + 1):
+                    counts[l] += 1
+        assert max(counts) == r, (n, s, counts)
+
+
+def test_revolve_repetitions_grow_like_the_s_th_root_of_s_factorial_times_n():
+    for s in (1, 2, 3, 4):
+        for n in (10**3, 10**4, 10**5, 10**6):
+            approx = (math.factorial(s) * n) ** (1 / s) - (s + 1) / 2
+            assert abs(revolve_repetitions(n, s) - approx) <= 1, (n, s)
+
+
 # ----------------------------------------------------------------------------- mixed precision
 
 
@@ -298,18 +367,35 @@ def test_fp16_roundtrip_underflows_small_values_and_loss_scaling_saves_them():
         fp16_roundtrip(g, loss_scale=0)
 
 
+def test_overflow_fraction_and_the_usable_loss_scale_window():
+    g = np.array([1e-6, 1e-3, 0.5])
+    assert overflow_fraction(g) == 0.0
+    assert overflow_fraction(g, 2.0**17) == pytest.approx(1 / 3)  # 0.5 * 2^17 = 65536 > 65504
+    assert overflow_fraction(g, 2.0**27) == pytest.approx(2 / 3)
+    assert np.isinf(fp16_roundtrip(np.array([65519.0]))).sum() == 0
+    assert np.isinf(fp16_roundtrip(np.array([65520.0]))).all()
+    scales = [2.0**k for k in range(0, 31)]
+    # no underflow needs S * 1e-6 > 2^-25 (S >= 2^0 here), no overflow needs S * 0.5 < 65520 (S <= 2^16)
+    assert loss_scale_window({"g": g}, scales) == (1.0, 2.0**16)
+    assert loss_scale_window([g, np.array([1e-12])], scales) == (2.0**15, 2.0**16)
+    assert loss_scale_window([np.array([1e-13, 1.0])], scales) is None  # needs S > 2^18.2 and S < 2^16
+    with pytest.raises(ValueError, match="loss_scale"):
+        overflow_fraction(g, -1.0)
+
+
 # ----------------------------------------------------------------------------- widget logic and plots
 
 
-def test_checkpoint_summary_reports_the_schedule_counts_and_curve():
+def test_checkpoint_summary_reports_one_cost_model_for_all_strategies():
     from backprop_lib.widgets import checkpoint_summary, checkpoint_text
 
     info = checkpoint_summary(10, 3)
-    assert info["advances"] == 15 and info["extra_forwards"] == 25 and info["stored"] == 4
-    assert info["store_all"] == {"stored": 11, "extra_forwards": 0}
-    assert info["sqrt"] == {"stored": 3 + 4, "extra_forwards": 10}
-    assert info["curve"][0] == (1, 45 + 10) and info["curve"][-1] == (10, 9 + 10)
-    assert "15 advances" in checkpoint_text(10, 3)
+    assert info["revolve"] == {"arrays": 3 + 2, "extra_forwards": 15}
+    assert info["store_all"] == {"arrays": 21, "extra_forwards": 0}
+    assert info["sqrt"] == {"arrays": 2 + 2 * 4, "extra_forwards": 10}  # segment 4..8 with checkpoints 0, 4
+    assert info["curve"][0] == (1, 3, 45) and info["curve"][-1] == (10, 12, 9)
+    text = checkpoint_text(64, 64)
+    assert "129 arrays,     0 extra" in text and "66 arrays,    63 extra" in text and "24 arrays,    64 extra" in text
     with pytest.raises(ValueError, match="slots"):
         checkpoint_summary(5, 6)
 
@@ -334,13 +420,15 @@ def test_plot_helpers_draw_and_return_axes():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from backprop_lib.plotting import (plot_memory_vs_depth, plot_revolve_tradeoff, plot_schedule,
-                                       plot_time_overhead, plot_underflow)
+    from backprop_lib.plotting import (plot_loss_scaling, plot_memory_vs_depth, plot_revolve_tradeoff,
+                                       plot_schedule, plot_time_overhead)
 
     ax = plot_schedule(revolve_schedule(12, 3))
     assert "12 layers" in ax.get_title() and ax.get_xlabel().startswith("time")
     assert plot_revolve_tradeoff(20, 4).get_yscale() == "symlog"
     assert plot_memory_vs_depth([8, 16], {"store_all": [1e6, 2e6], "sqrt": [5e5, 7e5]}).get_xscale() == "log"
     assert plot_time_overhead([8, 16], {"store_all": [1.0, 2.0], "sqrt": [1.3, 2.6]}).lines
-    assert plot_underflow({"g": np.array([1e-9, 1e-3])}, [1.0, 2.0**10]).lines
+    ax = plot_loss_scaling({"g": np.array([1e-9, 1e-3])}, [2.0**k for k in range(0, 30, 2)])
+    assert len(ax.lines) == 2 and ax.patches  # underflow, overflow, the usable window
+    assert "2^6 .. 2^24" in ax.get_legend_handles_labels()[1][-1]
     plt.close("all")

@@ -191,7 +191,7 @@ def test_checkpointed_grads_skipping_last_segment_gets_hint():
         return loss, grads
 
     res = check_ckpt_checkpointed_grads.run(skips_last)
-    assert res.status == "fail" and "forget to recompute the last segment" in res.message
+    assert res.status == "fail" and "forget the last segment" in res.message
 
 
 def test_checkpointed_grads_crash_from_wrong_segment_order_gets_hint():
@@ -205,6 +205,44 @@ def test_checkpointed_grads_crash_from_wrong_segment_order_gets_hint():
 
     res = check_ckpt_checkpointed_grads.run(wrong_pairing)
     assert res.status == "fail" and "start with the LAST segment" in res.message
+
+
+def checkpointed_keeping_last(net, X, y, segment_backward):
+    """The other valid design (PyTorch's checkpoint_sequential): the last segment's caches are kept."""
+    bounds = sqrt_segments(net.n_layers)
+    ckpt, a, caches = {}, X, {}
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        ckpt[s] = a
+        for l in range(s + 1, e + 1):
+            z, a_next = net.layer_forward(l, a)
+            if s == bounds[-2]:
+                caches[l] = (a, z)  # the layer's input and pre-activation
+            a = a_next
+    loss, da = net.output_loss(a, y)
+    grads = {}
+    for l in range(net.n_layers, bounds[-2], -1):
+        a_prev, z = caches[l]
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, a_prev, z)
+    for s, e in reversed(list(zip(bounds[:-2], bounds[1:-1]))):
+        da, g = segment_backward(net, ckpt[s], s, e, da)
+        grads.update(g)
+    return loss, {k: grads[k] for k in net.params}
+
+
+def test_checkpointed_grads_keeping_the_last_segment_is_also_right():
+    res = check_ckpt_checkpointed_grads.run(checkpointed_keeping_last)
+    assert res.passed, res.message
+
+
+def test_checkpointed_grads_recomputing_a_segment_twice_gets_hint():
+    def twice(net, X, y, segment_backward):
+        loss, grads = checkpointed_ok(net, X, y, segment_backward)
+        if net.n_layers > 1:
+            net.layer_forward(1, X)  # one forward too many
+        return loss, grads
+
+    res = check_ckpt_checkpointed_grads.run(twice)
+    assert res.status == "fail" and "more than 2n" in res.message
 
 
 def test_checkpointed_grads_store_all_gets_hint():

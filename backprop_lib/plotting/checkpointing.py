@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from matplotlib.ticker import FuncFormatter
 
 from .style import COLORS, get_ax
@@ -11,7 +13,7 @@ __all__ = [
     "plot_memory_vs_depth",
     "plot_time_overhead",
     "plot_revolve_tradeoff",
-    "plot_underflow",
+    "plot_loss_scaling",
 ]
 
 
@@ -98,50 +100,76 @@ def plot_time_overhead(depths, seconds: dict, reference: str = "store_all", ax=N
 
 
 def plot_revolve_tradeoff(n: int, slots: int | None = None, ax=None):
-    """Extra forward layer evaluations vs number of slots (revolve), current ``slots`` marked.
+    """Extra forwards vs memory for the three strategies, one cost model, current ``slots`` marked.
 
-    Extra = the advances of the optimal schedule plus the n recording re-runs, i.e. the
-    layer forwards beyond the n of a plain forward pass. Memory = arrays stored at the
-    peak (revolve: its slots plus the one layer cache being reversed); store_all and the
-    sqrt strategy are marked for comparison.
+    Both axes come from :func:`~backprop_lib.checkpoint.strategy_cost`: memory = arrays of
+    shape (N, width) held at the peak (a checkpoint 1, a layer cache :math:`(z_l, a_l)` 2),
+    extra forwards = layer forwards beyond the n of one plain forward pass. Revolve is drawn
+    for slots = 1..n (its curve ends at n + 2 arrays and n - 1 extra: its slots never hold
+    the :math:`z_l`); store_all and sqrt are single points.
     """
-    import math
-
-    from ..checkpoint import revolve_cost, sqrt_segments
+    from ..checkpoint import strategy_cost
 
     ax = get_ax(ax)
-    s = list(range(1, n + 1))
-    extra = [revolve_cost(n, k) + n for k in s]
-    ax.plot([k + 1 for k in s], extra, "-", color=COLORS["revolve"], label="revolve, slots = 1..n (optimal)")
-    ax.plot([n + 1], [0], "s", color=COLORS["store_all"], label=f"store_all: {n + 1} stored, 0 extra")
-    k = math.isqrt(n - 1) + 1
-    stored_sqrt = len(sqrt_segments(n)) - 1 + k
-    ax.plot([stored_sqrt], [n], "D", color=COLORS["sqrt"], label=f"sqrt: {stored_sqrt} stored, {n} extra")
+    curve = [strategy_cost("revolve", n, k) for k in range(1, n + 1)]
+    ax.plot([c.arrays for c in curve], [c.extra_forwards for c in curve], "-", color=COLORS["revolve"],
+            label="revolve, slots = 1..n (optimal for its rules)")
+    full = strategy_cost("store_all", n)
+    ax.plot([full.arrays], [0], "s", color=COLORS["store_all"],
+            label=f"store_all: {full.arrays} arrays, 0 extra")
+    sq = strategy_cost("sqrt", n)
+    ax.plot([sq.arrays], [sq.extra_forwards], "D", color=COLORS["sqrt"],
+            label=f"sqrt: {sq.arrays} arrays, {sq.extra_forwards} extra")
     if slots is not None:
-        ax.plot([slots + 1], [revolve_cost(n, slots) + n], "o", color=COLORS["error"], ms=9,
-                label=f"revolve slots={slots}: {slots + 1} stored, {revolve_cost(n, slots) + n} extra")
+        cur = strategy_cost("revolve", n, slots)
+        ax.plot([cur.arrays], [cur.extra_forwards], "o", color=COLORS["error"], ms=9,
+                label=f"revolve slots={slots}: {cur.arrays} arrays, {cur.extra_forwards} extra")
     ax.set_yscale("symlog", linthresh=1)
     # Counts read best as plain integers (0, 1, 10, 100), and plain labels keep matplotlib's
     # mathtext parser out of the widget's redraw: in JupyterLab that parser has intermittently
     # failed on "$\\mathdefault{10^{2}}$" during this callback (see the browser test).
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_xlabel("memory: arrays stored at the peak")
-    ax.set_ylabel("extra layer forwards")
+    ax.set_xlabel("memory: arrays (N x width) held at the peak")
+    ax.set_ylabel("extra layer forwards (beyond one forward pass)")
     ax.set_title(f"Memory vs recomputation, n={n}")
     ax.legend(fontsize=8)
     return ax
 
 
-def plot_underflow(grads, scales, ax=None):
-    """Fraction of nonzero gradient entries lost to float16 underflow vs the loss scale."""
-    from ..checkpoint import underflow_fraction
+def plot_loss_scaling(grads, scales, ax=None):
+    """Underflow and overflow of float16 gradients vs the loss scale, usable window shaded.
+
+    For every array in ``grads`` (name -> gradient) and loss scale in ``scales``: the percentage
+    of nonzero entries flushed to 0 (solid) and of entries that overflow to inf (dashed) after
+    :func:`~backprop_lib.checkpoint.fp16_roundtrip`. The shaded band is
+    :func:`~backprop_lib.checkpoint.loss_scale_window`: the scales where no array loses an entry
+    either way (one loss scale serves every layer).
+    """
+    from ..checkpoint import loss_scale_window, overflow_fraction, underflow_fraction
 
     ax = get_ax(ax)
-    for name, g in grads.items():
-        ax.plot(scales, [100 * underflow_fraction(g, s) for s in scales], "o-", label=name)
+    cycle = [COLORS["forward"], COLORS["backward"], COLORS["reference"], COLORS["numerical"], COLORS["sigmoid"]]
+    for i, (name, g) in enumerate(grads.items()):
+        color = cycle[i % len(cycle)]
+        ax.plot(scales, [100 * underflow_fraction(g, s) for s in scales], "o-", color=color, ms=4,
+                label=f"{name}: underflow (to 0)")
+        ax.plot(scales, [100 * overflow_fraction(g, s) for s in scales], "s--", color=color, ms=4,
+                label=f"{name}: overflow (to inf)")
+    window = loss_scale_window(grads, scales)
+    if window is not None:
+        lo, hi = window
+        ax.axvspan(lo, hi, color=COLORS["neutral"], alpha=0.15,
+                   label=f"usable: S = 2^{math.log2(lo):g} .. 2^{math.log2(hi):g}")
     ax.set_xscale("log", base=2)
+    lo_exp, hi_exp = math.floor(math.log2(min(scales))), math.ceil(math.log2(max(scales)))
+    step = max(1, (hi_exp - lo_exp) // 8)
+    ax.set_xticks([2.0 ** k for k in range(lo_exp, hi_exp + 1, step)])
+    # plain "2^k" labels, no mathtext (see plot_revolve_tradeoff)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"2^{math.log2(v):g}" if v > 0 else ""))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_xlim(2.0 ** (lo_exp - 0.5), 2.0 ** (hi_exp + 0.5))
     ax.set_xlabel("loss scale S")
-    ax.set_ylabel("entries flushed to 0 in float16 (%)")
-    ax.set_title("float16 gradient underflow and loss scaling")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("entries lost in float16 (%)")
+    ax.set_title("float16 gradients: underflow, overflow and loss scaling")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

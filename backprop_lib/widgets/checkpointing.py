@@ -8,36 +8,41 @@ __all__ = ["checkpoint_summary", "checkpoint_widget", "checkpoint_text"]
 def checkpoint_summary(n: int, slots: int) -> dict:
     """What the checkpointing widget shows for ``n`` layers and ``slots`` slots.
 
-    Returns the optimal revolve ``schedule``, its ``advances`` and ``extra_forwards``
-    (advances + n recording re-runs), ``stored`` (peak stored arrays: snapshots plus the
-    layer being reversed), the same two numbers for store_all and sqrt, and the
-    trade-off ``curve`` (slots, extra forwards) for slots = 1..n.
+    One cost model for the three strategies (:func:`~backprop_lib.checkpoint.strategy_cost`):
+    ``arrays`` = arrays of shape (N, width) held at the peak (a checkpoint 1, a layer cache
+    :math:`(z_l, a_l)` 2), ``extra_forwards`` = layer forwards beyond the n of one plain
+    forward pass. Returns the optimal revolve ``schedule``, one ``{"arrays", "extra_forwards"}``
+    dict per strategy (``"revolve"`` for the given ``slots``) and the revolve trade-off
+    ``curve``: (slots, arrays, extra forwards) for slots = 1..n.
     """
-    import math
+    from ..checkpoint import revolve_schedule, strategy_cost
 
-    from ..checkpoint import revolve_cost, revolve_schedule, sqrt_segments
+    def cost(strategy, s=None):
+        c = strategy_cost(strategy, n, s)
+        return {"arrays": c.arrays, "extra_forwards": c.extra_forwards}
 
     schedule = revolve_schedule(n, slots)
-    k = math.isqrt(n - 1) + 1
     return {
         "schedule": schedule,
-        "advances": schedule.advances,
-        "extra_forwards": schedule.layer_forwards,
-        "stored": schedule.peak_snapshots + 1,
-        "store_all": {"stored": n + 1, "extra_forwards": 0},
-        "sqrt": {"stored": len(sqrt_segments(n)) - 1 + k, "extra_forwards": n},
-        "curve": [(s, revolve_cost(n, s) + n) for s in range(1, n + 1)],
+        "revolve": cost("revolve", slots),
+        "sqrt": cost("sqrt"),
+        "store_all": cost("store_all"),
+        "curve": [(s, *cost("revolve", s).values()) for s in range(1, n + 1)],
     }
 
 
 def checkpoint_text(n: int, slots: int) -> str:
-    """One line per strategy: stored arrays and extra forwards (the widget's text)."""
+    """One line per strategy: arrays held at the peak and extra forwards (the widget's text)."""
     info = checkpoint_summary(n, slots)
-    return (f"n={n}, slots={slots}\n"
-            f"  revolve:   stores at most {info['stored']:4d} arrays, {info['extra_forwards']:5d} extra layer forwards "
-            f"({info['advances']} advances + {n} re-runs)\n"
-            f"  sqrt:      stores at most {info['sqrt']['stored']:4d} arrays, {n:5d} extra layer forwards\n"
-            f"  store_all: stores        {n + 1:4d} arrays, {0:5d} extra layer forwards")
+    rows = [("store_all", "every cache kept"),
+            ("sqrt", "every layer re-run once"),
+            ("revolve", f"{slots} slot{'s' if slots > 1 else ''} of layer inputs: the optimal schedule's advances")]
+    lines = [f"n={n} layers, slots={slots}: arrays (N x width) held at the peak, "
+             f"extra = layer forwards beyond one plain forward pass"]
+    for name, note in rows:
+        c = info[name]
+        lines.append(f"  {name + ':':10s} {c['arrays']:4d} arrays, {c['extra_forwards']:5d} extra forwards  ({note})")
+    return "\n".join(lines)
 
 
 def checkpoint_widget(n: int = 10, slots: int = 3, max_n: int = 64):

@@ -159,7 +159,7 @@ WRONG = {
                                 "    da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)\n"
                                 "    grads.update(seg_grads)\n"
                                 "return loss, grads",
-                                "did you forget to recompute the last segment?"),
+                                "did you forget the last segment?"),
     "ckpt_binomial_cost": ("n, slots = list(locals().values())\nr = 0\n"
                            "while math.comb(slots + r + 1, slots) < n:\n    r += 1\n"
                            "return r * n - math.comb(slots + r, slots + 1)",
