@@ -39,7 +39,7 @@ import numpy as np
 
 from .activations import sigmoid, sigmoid_grad
 from .gradcheck import numerical_gradient, rel_error
-from .losses import one_hot, sigmoid_cross_entropy, softmax
+from .losses import sigmoid_cross_entropy, softmax_cross_entropy
 from .mlp import MLP, History, train
 
 __all__ = [
@@ -246,22 +246,24 @@ def two_layer_forward(params: dict, X: np.ndarray) -> tuple[np.ndarray, dict[str
 def two_layer_backward(params: dict, cache: dict, labels) -> dict[str, np.ndarray]:
     r"""Gradients of the mean softmax cross-entropy for :func:`two_layer_forward`.
 
-    The four equations, rows = examples, per-example deltas (the 1/N enters at the end):
+    The four equations, rows = examples, with the course's 1/N convention: the deltas are
+    gradients of the MEAN loss, so the 1/N enters once, in the output delta, and the weight
+    and bias gradients sum over the batch:
 
     .. math::
-        \delta_2 = p - Y, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
-        \frac{\partial L}{\partial W_l} = \tfrac1N \delta_l^\top a_{l-1}, \qquad
-        \frac{\partial L}{\partial b_l} = \tfrac1N \textstyle\sum_n \delta_{l,n}
+        \delta_2 = \frac{P - Y}{N}, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
+        \frac{\partial L}{\partial W_l} = \delta_l^\top a_{l-1}, \qquad
+        \frac{\partial L}{\partial b_l} = \textstyle\sum_n \delta_{l,n}
 
-    Returns ``{"W1", "b1", "W2", "b2"}`` shaped like ``params``; the cache is not modified.
+    (:math:`P` = softmax rows, :math:`Y` = one-hot rows, :math:`a_0 = X`). ``cache`` is what
+    :func:`two_layer_forward` returns. Returns ``{"W1", "b1", "W2", "b2"}`` shaped like
+    ``params``; the cache is not modified.
     """
     _check_params(params)
     X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
-    N, C = z2.shape
-    Y = one_hot(np.asarray(labels), C)
-    d2 = softmax(z2) - Y
+    _, d2 = softmax_cross_entropy(z2, np.asarray(labels))   # (P - Y) / N: the 1/N of the mean
     d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
-    return {"W1": d1.T @ X / N, "b1": d1.sum(axis=0) / N, "W2": d2.T @ a1 / N, "b2": d2.sum(axis=0) / N}
+    return {"W1": d1.T @ X, "b1": d1.sum(axis=0), "W2": d2.T @ a1, "b2": d2.sum(axis=0)}
 
 
 # --------------------------------------------------------------------------- learning speed

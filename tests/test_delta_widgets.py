@@ -76,6 +76,18 @@ def test_two_layer_backward_agrees_with_mlp_backprop_and_leaves_the_cache_alone(
         np.testing.assert_array_equal(cache[k], before[k])
 
 
+def test_two_layer_backward_puts_the_1_over_n_in_the_output_delta_only():
+    """Exercise 03's convention (BRIEF decision 1): delta2 = (p - y)/N, then sums, no second /N."""
+    params = D.two_layer_init(4, 3, 5, seed=2)
+    rng = np.random.default_rng(2)
+    X, labels = rng.normal(size=(6, 4)), rng.integers(0, 5, 6)
+    _, cache = D.two_layer_forward(params, X)
+    grads = D.two_layer_backward(params, cache, labels)
+    d2 = (softmax(cache["z2"]) - one_hot(labels, 5)) / 6
+    np.testing.assert_allclose(grads["W2"], d2.T @ cache["a1"], rtol=1e-12)
+    np.testing.assert_allclose(grads["b2"], d2.sum(axis=0), rtol=1e-12, atol=1e-15)
+
+
 def test_per_example_form_gives_the_same_gradient_as_the_batch_form():
     net = MLP([5, 4, 3], activation="sigmoid", output_activation="sigmoid", init="xavier", seed=4, bias_std=0.5)
     rng = np.random.default_rng(4)
