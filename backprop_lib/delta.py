@@ -80,20 +80,32 @@ def single_thread_blas():
 
 
 def library_line(obj, *needles: str) -> str:
-    """The first source line of ``obj`` (function, class or module) containing one of ``needles``.
+    """The first source line of ``obj`` (function, class or module) whose CODE contains one of ``needles``.
 
     Returns ``"<name>:  <line>"`` so a notebook can show the very line of the library that
-    implements an equation. Several needles allow for rewordings of that line (the first
-    needle that matches wins); ``ValueError`` when none is found.
+    implements an equation. Lines inside docstrings and comment-only lines are skipped (a
+    docstring that quotes the code must not be shown as the code); a code line keeps its
+    trailing comment. Several needles allow for rewordings of that line (the first needle
+    that matches wins); ``ValueError`` when none is found.
     """
     import inspect
+    import io
+    import textwrap
+    import tokenize
 
     if not needles:
         raise ValueError("give at least one text to look for")
     name = getattr(obj, "__qualname__", obj.__name__)
     module = getattr(obj, "__module__", None)
     where = f"{module}.{name}" if module and module != name else name
-    lines = inspect.getsource(obj).splitlines()
+    source = textwrap.dedent(inspect.getsource(obj))
+    not_code = {tokenize.STRING, tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                tokenize.DEDENT, tokenize.ENDMARKER}
+    code_rows = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type not in not_code:
+            code_rows.update(range(tok.start[0], tok.end[0] + 1))
+    lines = [line for row, line in enumerate(source.splitlines(), start=1) if row in code_rows]
     for needle in needles:
         for line in lines:
             if needle in line:
@@ -131,10 +143,12 @@ def compare_gradients(analytic, numeric, loss: float | None = None, h: float = 1
         above = per_entry >= tol
         roundoff = float(np.finfo(np.float64).eps) * abs(float(loss)) / h
         if float(diff[above].max()) <= ROUNDOFF_FACTOR * roundoff:
-            return (f"relative error {err:.1e}, from {int(above.sum())} entries with |gradient| <= "
-                    f"{float(np.abs(a[above]).max()):.1e} whose absolute error (<= {float(diff[above].max()):.1e}) "
-                    f"is at the round-off of central differences (eps|L|/h = {roundoff:.1e}); "
-                    f"all other entries below {tol:.0e}: match within round-off")
+            k = int(above.sum())
+            return (f"relative error {err:.1e}, from {k} {'entry' if k == 1 else 'entries'} with |gradient| <= "
+                    f"{float(np.abs(a[above]).max()):.1e} (largest entry {float(np.abs(a).max()):.1e}) whose "
+                    f"absolute error (<= {float(diff[above].max()):.1e}) is at the round-off of central "
+                    f"differences (eps|L|/h = {roundoff:.1e}); all other entries below {tol:.0e}: "
+                    "match within round-off")
     return f"relative error {err:.1e} (>= {tol:.0e}): MISMATCH"
 
 

@@ -289,6 +289,18 @@ def test_library_line_finds_the_weight_gradient_line_and_fails_loudly():
         D.library_line(MLP.layer_backward, "this text is not there")
 
 
+def test_library_line_shows_code_not_a_docstring_that_quotes_it():
+    def documented(delta, a_prev):
+        """Returns ``dW = delta.T @ a_prev`` (this docstring quotes the code)."""
+        # dW = the comment quotes it too
+        dW = delta.T @ a_prev  # the real line
+        return dW
+
+    assert D.library_line(documented, "dW = ").endswith("dW = delta.T @ a_prev  # the real line")
+    for needle in ("dW = ", "db = "):
+        assert "``" not in D.library_line(MLP.layer_backward, needle)
+
+
 def test_compare_gradients_reports_match_and_mismatch():
     a = np.array([1.0, 2.0])
     assert D.compare_gradients(a, a + 1e-12).endswith("match")
@@ -300,7 +312,7 @@ def test_compare_gradients_explains_round_off_in_tiny_entries_and_never_hides_a_
     b = a + np.array([1e-12, 3e-11])       # the tiny entry: relative error 1.5e-6, absolute 3e-11
     assert "MISMATCH" in D.compare_gradients(a, b)                # without the loss: no excuse
     line = D.compare_gradients(a, b, loss=2.5)                   # eps |L| / h = 5.6e-11
-    assert line.endswith("match within round-off") and "1 entries" in line and "1.5e-06" in line
+    assert line.endswith("match within round-off") and "1 entry with" in line and "largest entry 5.0e-01" in line and "1.5e-06" in line
     assert "MISMATCH" in D.compare_gradients(a, a + np.array([0.0, 1e-9]), loss=2.5)   # 18x round-off
     assert "MISMATCH" in D.compare_gradients(a, a + np.array([1e-3, 0.0]), loss=1e6)   # above 1e-4
 
