@@ -5,31 +5,41 @@ The backward pass of :class:`backprop_lib.mlp.MLP` computes the error terms
 on it (each a pure function the notebook plots and the tests call):
 
 - :func:`array_shapes`: the shape of every cached and backward array of a net;
+- :func:`per_example_grads`: the other place for the 1/N (per-example deltas, averaged at the end);
 - :func:`two_layer_forward` / :func:`two_layer_backward`: the four equations written out
   for one sigmoid hidden layer and a softmax output (the exercises' reference);
-- :func:`single_neuron_curve`: Nielsen's saturated neuron under MSE and cross-entropy;
+- :func:`single_neuron_curve`, :func:`first_epoch_below`: Nielsen's saturated neuron under
+  the quadratic cost and cross-entropy, and how long it stays on its plateau;
 - :func:`symmetry_experiment`: zero initialisation keeps hidden units identical;
-- :func:`gradient_cost`: backprop vs finite differences, timed, on the same net;
-- :func:`confusion_matrix`, :func:`quick_digits_run`, :func:`example_deltas`.
+- :func:`matmul_cost_model`, :func:`gradient_cost`: backprop vs finite differences, counted and
+  timed, on the same net;
+- :func:`confusion_matrix`, :func:`largest_confusions`, :func:`quick_digits_run`, :func:`example_deltas`.
 
 Conventions: rows are examples. With the textbook's column vectors
 :math:`\delta_l = (W_{l+1}^\top \delta_{l+1}) \odot \sigma'(z_l)` and
 :math:`\partial L/\partial W_l = \delta_l a_{l-1}^\top`; with a batch stored as rows
 (N, n_l) the same equations read ``delta_l = (delta_next @ W_next) * f'(z_l)`` and
 ``dW_l = delta_l.T @ a_prev``.
+
+The 1/N convention of the course: the batch loss :math:`L` is the MEAN of the per-example
+losses :math:`\ell_n`, and :math:`\delta_l = \partial L/\partial z_l` is the gradient of that
+mean, so the 1/N enters once, in the output delta (:math:`\delta_L = (P - Y)/N` for softmax +
+cross-entropy). Nothing later divides by N again: ``dW = delta.T @ a_prev`` and
+``db = delta.sum(axis=0)`` SUM over the batch. The forward pass keeps what the backward pass
+reads in its cache (:math:`z_l`, :math:`a_l`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad
 from .gradcheck import numerical_gradient, rel_error
-from .losses import one_hot, sigmoid_cross_entropy, softmax
+from .losses import sigmoid_cross_entropy, softmax_cross_entropy
 from .mlp import MLP, History, train
 
 __all__ = [
@@ -37,14 +47,19 @@ __all__ = [
     "library_line",
     "compare_gradients",
     "array_shapes",
+    "per_example_grads",
+    "PerExampleGrads",
     "two_layer_init",
     "two_layer_forward",
     "two_layer_backward",
     "single_neuron_curve",
+    "first_epoch_below",
     "symmetry_experiment",
+    "matmul_cost_model",
     "gradient_cost",
     "GradientCost",
     "confusion_matrix",
+    "largest_confusions",
     "quick_digits_run",
     "QuickRun",
     "example_deltas",
@@ -65,20 +80,32 @@ def single_thread_blas():
 
 
 def library_line(obj, *needles: str) -> str:
-    """The first source line of ``obj`` (function, class or module) containing one of ``needles``.
+    """The first source line of ``obj`` (function, class or module) whose CODE contains one of ``needles``.
 
     Returns ``"<name>:  <line>"`` so a notebook can show the very line of the library that
-    implements an equation. Several needles allow for rewordings of that line (the first
-    needle that matches wins); ``ValueError`` when none is found.
+    implements an equation. Lines inside docstrings and comment-only lines are skipped (a
+    docstring that quotes the code must not be shown as the code); a code line keeps its
+    trailing comment. Several needles allow for rewordings of that line (the first needle
+    that matches wins); ``ValueError`` when none is found.
     """
     import inspect
+    import io
+    import textwrap
+    import tokenize
 
     if not needles:
         raise ValueError("give at least one text to look for")
     name = getattr(obj, "__qualname__", obj.__name__)
     module = getattr(obj, "__module__", None)
     where = f"{module}.{name}" if module and module != name else name
-    lines = inspect.getsource(obj).splitlines()
+    source = textwrap.dedent(inspect.getsource(obj))
+    not_code = {tokenize.STRING, tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                tokenize.DEDENT, tokenize.ENDMARKER}
+    code_rows = set()
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type not in not_code:
+            code_rows.update(range(tok.start[0], tok.end[0] + 1))
+    lines = [line for row, line in enumerate(source.splitlines(), start=1) if row in code_rows]
     for needle in needles:
         for line in lines:
             if needle in line:
@@ -86,11 +113,42 @@ def library_line(obj, *needles: str) -> str:
     raise ValueError(f"no line containing any of {list(needles)} in {where}")
 
 
-def compare_gradients(analytic, numeric, tol: float = 1e-7) -> str:
-    """One stable line for a notebook: ``"relative error below 1e-07: match"`` or the error and MISMATCH."""
-    err = rel_error(analytic, numeric)
+#: An entry counts as "at round-off level" when its absolute error is at most this many times
+#: eps |L| / h, the round-off of a central difference (eps = float64 machine epsilon).
+ROUNDOFF_FACTOR = 10.0
+
+
+def compare_gradients(analytic, numeric, loss: float | None = None, h: float = 1e-5, tol: float = 1e-7) -> str:
+    r"""One stable line for a notebook: the per-element relative error and an honest verdict.
+
+    The rule of thumb for :func:`backprop_lib.gradcheck.rel_error` (notebook 01, CS231n): below
+    ``tol`` = 1e-7 the gradient is right, from 1e-4 up it is wrong, in between look closer. One
+    reason to land in between: an entry whose true value is tiny has a large *relative* error
+    although its *absolute* error is only the round-off of the central difference,
+    about :math:`\varepsilon |L| / h` (:math:`\varepsilon \approx 2.2\cdot10^{-16}`). Given ``loss``
+    (the value of the loss at the point, and the ``h`` the differences used), every entry above
+    ``tol`` is compared with that level: when all of them are within
+    :data:`ROUNDOFF_FACTOR` times it, the line says so, with the numbers, and reports a match
+    within round-off; otherwise MISMATCH. The largest relative error is always printed when it
+    is above ``tol``: nothing is hidden.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    b = np.asarray(numeric, dtype=np.float64)
+    err = rel_error(a, b)
     if err < tol:
         return f"relative error below {tol:.0e}: match"
+    if err < 1e-4 and loss is not None:
+        diff = np.abs(a - b)
+        per_entry = diff / np.maximum(1e-8, np.abs(a) + np.abs(b))
+        above = per_entry >= tol
+        roundoff = float(np.finfo(np.float64).eps) * abs(float(loss)) / h
+        if float(diff[above].max()) <= ROUNDOFF_FACTOR * roundoff:
+            k = int(above.sum())
+            return (f"relative error {err:.1e}, from {k} {'entry' if k == 1 else 'entries'} with |gradient| <= "
+                    f"{float(np.abs(a[above]).max()):.1e} (largest entry {float(np.abs(a).max()):.1e}) whose "
+                    f"absolute error (<= {float(diff[above].max()):.1e}) is at the round-off of central "
+                    f"differences (eps|L|/h = {roundoff:.1e}); all other entries below {tol:.0e}: "
+                    "match within round-off")
     return f"relative error {err:.1e} (>= {tol:.0e}): MISMATCH"
 
 
@@ -117,6 +175,42 @@ def array_shapes(net: MLP, X: np.ndarray, y) -> list[tuple[str, tuple[int, ...],
         rows.append((f"dW{l}", bp.grads[f"W{l}"].shape, "same shape as W"))
         rows.append((f"db{l}", bp.grads[f"b{l}"].shape, "same shape as b"))
     return rows
+
+
+@dataclass
+class PerExampleGrads:
+    r"""The per-example form of backprop: ``deltas[l-1][n]`` is :math:`d_{l,n} = \partial \ell_n/\partial z_{l,n}`."""
+
+    deltas: list[np.ndarray]
+    grads: dict[str, np.ndarray]
+
+
+def per_example_grads(net: MLP, X: np.ndarray, y, loss: str = "cross_entropy") -> PerExampleGrads:
+    r"""Gradients of the mean loss the other way round: per-example deltas, averaged at the end.
+
+    Each example is sent through the net alone (a batch of one, where the mean loss is
+    :math:`\ell_n` itself), which gives its own deltas :math:`d_{l,n} = \partial \ell_n/\partial z_{l,n}`
+    (no 1/N). The gradient of :math:`L = \frac1N\sum_n \ell_n` is then the average of the
+    per-example outer products,
+
+    .. math:: \frac{\partial L}{\partial W_l} = \frac1N \sum_n d_{l,n}\, a_{l-1,n}^\top, \qquad
+              \frac{\partial L}{\partial b_l} = \frac1N \sum_n d_{l,n},
+
+    the same numbers as the course's form (:math:`\delta_l = d_l / N`, then sums) up to rounding.
+    Returns the stacked per-example deltas (one (N, n_l) array per layer) and the gradients.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    N = X.shape[0]
+    rows = [net.backprop(X[n:n + 1], y[n:n + 1], loss=loss) for n in range(N)]
+    deltas = [np.concatenate([r.deltas[l] for r in rows]) for l in range(net.n_layers)]
+    grads: dict[str, np.ndarray] = {}
+    for l in range(1, net.n_layers + 1):
+        d = deltas[l - 1]
+        a_prev = np.concatenate([r.trace.activations[l - 1] for r in rows])
+        grads[f"W{l}"] = sum(np.outer(d[n], a_prev[n]) for n in range(N)) / N
+        grads[f"b{l}"] = d.sum(axis=0) / N
+    return PerExampleGrads(deltas, {k: grads[k] for k in net.params})
 
 
 # --------------------------------------------------------------------------- the two-layer reference
@@ -166,22 +260,24 @@ def two_layer_forward(params: dict, X: np.ndarray) -> tuple[np.ndarray, dict[str
 def two_layer_backward(params: dict, cache: dict, labels) -> dict[str, np.ndarray]:
     r"""Gradients of the mean softmax cross-entropy for :func:`two_layer_forward`.
 
-    The four equations, rows = examples, per-example deltas (the 1/N enters at the end):
+    The four equations, rows = examples, with the course's 1/N convention: the deltas are
+    gradients of the MEAN loss, so the 1/N enters once, in the output delta, and the weight
+    and bias gradients sum over the batch:
 
     .. math::
-        \delta_2 = p - Y, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
-        \frac{\partial L}{\partial W_l} = \tfrac1N \delta_l^\top a_{l-1}, \qquad
-        \frac{\partial L}{\partial b_l} = \tfrac1N \textstyle\sum_n \delta_{l,n}
+        \delta_2 = \frac{P - Y}{N}, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
+        \frac{\partial L}{\partial W_l} = \delta_l^\top a_{l-1}, \qquad
+        \frac{\partial L}{\partial b_l} = \textstyle\sum_n \delta_{l,n}
 
-    Returns ``{"W1", "b1", "W2", "b2"}`` shaped like ``params``; the cache is not modified.
+    (:math:`P` = softmax rows, :math:`Y` = one-hot rows, :math:`a_0 = X`). ``cache`` is what
+    :func:`two_layer_forward` returns. Returns ``{"W1", "b1", "W2", "b2"}`` shaped like
+    ``params``; the cache is not modified.
     """
     _check_params(params)
     X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
-    N, C = z2.shape
-    Y = one_hot(np.asarray(labels), C)
-    d2 = softmax(z2) - Y
+    _, d2 = softmax_cross_entropy(z2, np.asarray(labels))   # (P - Y) / N: the 1/N of the mean
     d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
-    return {"W1": d1.T @ X / N, "b1": d1.sum(axis=0) / N, "W2": d2.T @ a1 / N, "b2": d2.sum(axis=0) / N}
+    return {"W1": d1.T @ X, "b1": d1.sum(axis=0), "W2": d2.T @ a1, "b2": d2.sum(axis=0)}
 
 
 # --------------------------------------------------------------------------- learning speed
@@ -191,10 +287,12 @@ def single_neuron_curve(loss: str, w: float = 2.0, b: float = 2.0, x: float = 1.
                         lr: float = 0.15, epochs: int = 300) -> dict[str, np.ndarray]:
     r"""Gradient descent on one sigmoid neuron :math:`a = \sigma(wx + b)` (Nielsen, ch. 3).
 
-    ``loss="mse"``: :math:`C = \tfrac12 (a - t)^2`, so :math:`\partial C/\partial z = (a - t)\,\sigma'(z)`:
-    a saturated neuron (:math:`\sigma'(z) \approx 0`) learns slowly although it is badly wrong.
-    ``loss="cross_entropy"``: :math:`C = -t\log a - (1-t)\log(1-a)`, so
-    :math:`\partial C/\partial z = a - t`: the :math:`\sigma'` cancels.
+    One example, so the cost is a per-example loss :math:`\ell` (Nielsen calls it C), with target
+    :math:`y` = ``target``. ``loss="mse"``: Nielsen's quadratic cost :math:`\ell = \tfrac12 (a - y)^2`,
+    so :math:`\partial \ell/\partial z = (a - y)\,\sigma'(z)`: a saturated neuron
+    (:math:`\sigma'(z) \approx 0`) learns slowly although it is badly wrong.
+    ``loss="cross_entropy"``: :math:`\ell = -y\log a - (1-y)\log(1-a)`, so
+    :math:`\partial \ell/\partial z = a - y`: the :math:`\sigma'` cancels.
 
     Returns ``{"epoch", "cost", "output", "w", "b", "dz"}``, arrays of length ``epochs + 1``
     (entry 0 is the start).
@@ -221,6 +319,16 @@ def single_neuron_curve(loss: str, w: float = 2.0, b: float = 2.0, x: float = 1.
         w, b = w - lr * dz * x, b - lr * dz
     out["epoch"] = np.arange(n)
     return out
+
+
+def first_epoch_below(curve: dict, level: float, key: str = "output") -> int | None:
+    """The first epoch at which ``curve[key]`` (from :func:`single_neuron_curve`) is below ``level``.
+
+    With the neuron's output starting near 1 and a target of 0, ``first_epoch_below(curve, 0.9)``
+    is how many epochs it stays on its plateau. ``None`` when it never gets there.
+    """
+    below = np.flatnonzero(np.asarray(curve[key]) < level)
+    return int(below[0]) if below.size else None
 
 
 # --------------------------------------------------------------------------- symmetry
@@ -251,8 +359,49 @@ def symmetry_experiment(X: np.ndarray, y: np.ndarray, init: str = "zeros", hidde
 
 
 @dataclass
+class MatmulCost:
+    """Multiply-adds of the matrix products of one forward and one backward pass (batch of N)."""
+
+    forward: int
+    backward_dW: int
+    backward_dA: int
+
+    @property
+    def backward(self) -> int:
+        return self.backward_dW + self.backward_dA
+
+    @property
+    def ratio(self) -> float:
+        """(forward + backward) / forward, counted in multiply-adds of the matrix products."""
+        return (self.forward + self.backward) / self.forward
+
+
+def matmul_cost_model(sizes, N: int = 1) -> MatmulCost:
+    r"""The cost model of backprop for a dense net ``sizes`` = [n_0, ..., n_L] on a batch of ``N``.
+
+    Layer l's forward pass is one matrix product, :math:`Z_l = A_{l-1} W_l^\top`
+    (:math:`N n_l n_{l-1}` multiply-adds); its backward pass is two of the same size,
+    :math:`\partial L/\partial W_l = \delta_l^\top A_{l-1}` and
+    :math:`\partial L/\partial A_{l-1} = \delta_l W_l`, except that layer 1 needs no
+    :math:`\partial L/\partial A_0` (nobody asks for the gradient of the input). So the backward
+    pass costs about twice the forward pass and the whole gradient about three times, whatever
+    the number of parameters; the missing product of layer 1 makes it a little less (the more
+    of the work sits in layer 1, the closer to 2). Elementwise work (activations, the loss) is
+    not counted.
+    """
+    sizes = [int(n) for n in sizes]
+    per_layer = [N * sizes[l] * sizes[l - 1] for l in range(1, len(sizes))]
+    return MatmulCost(forward=sum(per_layer), backward_dW=sum(per_layer), backward_dA=sum(per_layer[1:]))
+
+
+@dataclass
 class GradientCost:
-    """Timings of one full gradient by backprop and by central differences on the same net."""
+    """Timings of one full gradient by backprop and by central differences on the same net.
+
+    ``grads`` (backprop) and ``numeric`` (central differences with step ``h``) are the two
+    gradients, ``loss`` the loss at the point (for :func:`compare_gradients`'s round-off test);
+    ``matmul_seconds`` is the time of the forward pass's matrix products alone.
+    """
 
     num_params: int
     backprop_seconds: float
@@ -261,6 +410,11 @@ class GradientCost:
     fd_forward_passes: int
     max_rel_error: float
     rel_errors: dict[str, float]
+    loss: float = float("nan")
+    h: float = 1e-5
+    grads: dict[str, np.ndarray] = field(default_factory=dict)
+    numeric: dict[str, np.ndarray] = field(default_factory=dict)
+    matmul_seconds: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -269,7 +423,12 @@ class GradientCost:
 
     @property
     def backprop_over_forward(self) -> float:
-        """Cost of forward+backward in units of one forward pass (about 2-3 for dense nets)."""
+        """Measured cost of forward+backward in units of one forward pass.
+
+        The matrix products alone predict about 3 for dense nets (:func:`matmul_cost_model`);
+        a small net in numpy measures less, because fixed per-call work (input checks, the loss,
+        Python) that both passes share dominates its tiny products.
+        """
         return self.backprop_seconds / self.forward_seconds
 
 
@@ -285,9 +444,10 @@ def _best_time(fn, repeat: int) -> float:
 def gradient_cost(net: MLP, X: np.ndarray, y, h: float = 1e-5, repeat: int = 20) -> GradientCost:
     r"""Time the gradient of every parameter by backprop and by central differences.
 
-    Finite differences need :math:`2W` forward passes (W = number of parameters); backprop
+    Finite differences need :math:`2P` forward passes (P = number of parameters); backprop
     one forward and one backward pass. Both run on ``net``'s own arrays (restored after
-    each perturbation), so the two gradients are of the very same function.
+    each perturbation), so the two gradients are of the very same function. Times are the
+    best of ``repeat`` runs (finite differences: one run), with BLAS on one thread.
     """
     with single_thread_blas():
         return _gradient_cost(net, X, y, h, repeat)
@@ -302,11 +462,15 @@ def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> Gradien
 
     t_bp = _best_time(by_backprop, repeat)
     t_fwd = _best_time(lambda: net.loss(X, y), repeat)
+    acts = net.forward_trace(X).activations
+    Ws = [net.params[f"W{l}"] for l in range(1, net.n_layers + 1)]
+    t_mm = _best_time(lambda: [a @ W.T for a, W in zip(acts, Ws)], repeat)
     t0 = time.perf_counter()
     numeric = {k: numerical_gradient(lambda _p: net.loss(X, y), p, h=h) for k, p in net.params.items()}
     t_fd = time.perf_counter() - t0
     errors = {k: rel_error(grads[k], numeric[k]) for k in net.params}
-    return GradientCost(net.num_params, t_bp, t_fd, t_fwd, 2 * net.num_params, max(errors.values()), errors)
+    return GradientCost(net.num_params, t_bp, t_fd, t_fwd, 2 * net.num_params, max(errors.values()), errors,
+                        loss=float(net.loss(X, y)), h=h, grads=grads, numeric=numeric, matmul_seconds=t_mm)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -326,6 +490,20 @@ def confusion_matrix(pred, labels, num_classes: int | None = None) -> np.ndarray
     M = np.zeros((k, k), dtype=np.int64)
     np.add.at(M, (labels, pred), 1)
     return M
+
+
+def largest_confusions(M) -> tuple[int, list[tuple[int, int]]]:
+    """The largest off-diagonal count of a confusion matrix and EVERY (true, predicted) pair with it.
+
+    Ties are the rule on a small test set, so all tied pairs are returned (in row order);
+    ``(0, [])`` when nothing is confused.
+    """
+    M = np.asarray(M)
+    off = M - np.diag(np.diag(M))
+    top = int(off.max(initial=0))
+    if top == 0:
+        return 0, []
+    return top, [(int(i), int(j)) for i, j in np.argwhere(off == top)]
 
 
 @dataclass

@@ -53,7 +53,9 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
               \frac{\partial L}{\partial b} = \sum_n \delta_n
 
     dout (= delta) : (N, n_out) -> dx : (N, n_in), dW : (n_out, n_in), db : (n_out,).
-    The sums over the batch are already in ``dout`` if the loss is a mean.
+    ``cache`` is what :func:`linear_forward` returned. When the loss is a mean over the batch,
+    ``dout`` is a gradient of that mean and already carries its 1/N, so dW and db SUM over the
+    batch and do not divide by N again.
     """
     x, W = cache
     if not isinstance(dout, np.ndarray) or dout.dtype.kind != "f":

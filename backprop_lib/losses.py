@@ -6,6 +6,11 @@ Definitions match PyTorch's defaults so results can be compared directly:
 - :func:`softmax_cross_entropy`: :math:`L = -\frac1N \sum_n \log \mathrm{softmax}(z_n)_{y_n}`
   (``F.cross_entropy``); its gradient is :math:`(p - y)/N` for one-hot (or probability) targets;
 - :func:`sigmoid_cross_entropy`: binary cross-entropy on logits (``F.binary_cross_entropy_with_logits``).
+
+The 1/N convention of the course: every loss is the MEAN over the batch and returns the
+gradient of that mean, so the 1/N of the mean enters the backward pass here, once. The layers
+below sum over the batch (``dW = delta.T @ a_prev``, ``db = delta.sum(axis=0)``) and never
+divide by N again.
 """
 
 from __future__ import annotations
@@ -77,8 +82,10 @@ def mse(pred, target) -> tuple[float, np.ndarray]:
 
     pred, target : same shape, e.g. (N, C). No broadcasting.
 
-    .. math:: L = \frac{1}{NC}\sum_{n,c}(p_{nc} - t_{nc})^2, \qquad
-              \frac{\partial L}{\partial p} = \frac{2}{NC}(p - t)
+    .. math:: L = \frac{1}{NC}\sum_{n,c}(p_{nc} - y_{nc})^2, \qquad
+              \frac{\partial L}{\partial p} = \frac{2}{NC}(p - y)
+
+    (C = number of outputs; the gradient carries the 1/N of the mean.)
     """
     pred, target = _same_shape_pair(pred, "pred", target, "target")
     return _mse(pred, target)

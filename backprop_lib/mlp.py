@@ -16,7 +16,11 @@ computes the error terms :math:`\delta_l = \partial L / \partial z_l` (rows = ex
     \frac{\partial L}{\partial W_l} = \delta_l^\top a_{l-1}, \qquad
     \frac{\partial L}{\partial b_l} = \textstyle\sum_n \delta_{l,n}
 
-(the 1/N of the mean loss is already inside :math:`\delta_L`).
+The 1/N convention: the loss :math:`L` is the MEAN of the per-example losses over the batch and
+every :math:`\delta_l` is a gradient of that mean, so the 1/N enters once, inside
+:math:`\delta_L` (e.g. :math:`(P - Y)/N` for softmax + cross-entropy); the weight and bias
+gradients then SUM over the batch and nothing divides by N again. The forward pass keeps
+:math:`z_l` and :math:`a_l` for the backward pass: that is the cache (a :class:`Trace`).
 
     >>> net = MLP([784, 128, 10], activation="relu", init="he", seed=0)
     >>> net.params["W1"].shape, net.params["b1"].shape
@@ -45,7 +49,8 @@ _LOSS_ALIASES = {"cross_entropy": "cross_entropy", "ce": "cross_entropy", "softm
 
 @dataclass
 class Trace:
-    """What the forward pass caches: ``zs[l-1]`` = z_l and ``activations[l]`` = a_l (a_0 = X)."""
+    """The cache: what the forward pass keeps for the backward pass, ``zs[l-1]`` = z_l and
+    ``activations[l]`` = a_l (a_0 = X)."""
 
     zs: list[np.ndarray]
     activations: list[np.ndarray]
@@ -59,7 +64,8 @@ class Trace:
 class Backprop:
     """Everything one backward pass produces, for plotting and teaching.
 
-    ``deltas[l-1]`` is :math:`\\delta_l = \\partial L/\\partial z_l`, shape (N, n_l).
+    ``deltas[l-1]`` is :math:`\\delta_l = \\partial L/\\partial z_l` of the MEAN loss L, shape (N, n_l)
+    (each row carries the 1/N); ``trace`` is the forward pass's cache.
     """
 
     loss: float
@@ -240,7 +246,9 @@ class MLP:
                        need_input_grad: bool = True):
         """Backward through layer ``l``: ``da`` = dL/da_l -> ``(da_prev, dW, db, delta)``.
 
-        ``delta`` = dL/dz_l (N, n_l); ``da_prev`` = dL/da_{l-1} (None when not needed).
+        ``delta`` = dL/dz_l (N, n_l); ``da_prev`` = dL/da_{l-1} (None when not needed). ``a_prev`` and
+        ``z`` come from the cache. ``da`` is a gradient of the mean loss (it carries the 1/N), so
+        ``dW = delta.T @ a_prev`` and ``db = delta.sum(axis=0)`` sum over the batch: no second 1/N.
         """
         if l == self.n_layers:
             delta = da if self.output_activation is None else self.output_activation.backward(da, z)
@@ -271,12 +279,12 @@ class MLP:
         return self._forward(self._check_X(X)).output
 
     def forward_trace(self, X) -> Trace:
-        """Forward pass keeping every z_l and a_l (what backprop needs)."""
+        """Forward pass keeping every z_l and a_l: the cache that backprop needs."""
         return self._forward(self._check_X(X))
 
     # ------------------------------------------------------------------ backward
     def output_loss(self, out: np.ndarray, y, loss: str = "cross_entropy") -> tuple[float, np.ndarray]:
-        """Loss of a network output and its gradient dL/da_L (y already validated)."""
+        """Mean loss of a network output and its gradient dL/da_L, which carries the 1/N (y already validated)."""
         return self._output_grad(out, y, self._loss_name(loss))
 
     def _output_grad(self, out: np.ndarray, y, loss: str) -> tuple[float, np.ndarray]:
@@ -288,7 +296,7 @@ class MLP:
 
     def _backward(self, trace: Trace, dout: np.ndarray, keep_deltas: bool = False,
                   need_input_grad: bool = False):
-        """Backprop ``dout = dL/da_L`` through the cached trace. Returns (grads, deltas, dX)."""
+        """Backprop ``dout = dL/da_L`` through the cache (``trace``). Returns (grads, deltas, dX)."""
         L = self.n_layers
         grads: dict[str, np.ndarray] = {}
         deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
@@ -302,7 +310,7 @@ class MLP:
         return ordered, deltas, (da if need_input_grad else None)
 
     def backprop(self, X, y, loss: str = "cross_entropy") -> Backprop:
-        """Forward and backward pass with everything kept: loss, grads, deltas, trace."""
+        """Forward and backward pass with everything kept: loss, grads, deltas and the cache (``trace``)."""
         loss = self._loss_name(loss)
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0], loss)

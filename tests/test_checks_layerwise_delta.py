@@ -21,7 +21,7 @@ from backprop_lib.losses import one_hot, softmax
 
 
 def output_delta(logits, labels):
-    return softmax(logits) - one_hot(labels, logits.shape[1])
+    return (softmax(logits) - one_hot(labels, logits.shape[1])) / logits.shape[0]
 
 
 def hidden_delta(delta_next, W_next, z):
@@ -29,7 +29,17 @@ def hidden_delta(delta_next, W_next, z):
 
 
 def param_grads(delta, a_prev):
-    return delta.T @ a_prev / delta.shape[0], delta.mean(axis=0)
+    return delta.T @ a_prev, delta.sum(axis=0)
+
+
+def param_grads_with_loops(delta, a_prev):
+    """The sum over the batch written out: one outer product per example."""
+    dW = np.zeros((delta.shape[1], a_prev.shape[1]))
+    db = np.zeros(delta.shape[1])
+    for n in range(delta.shape[0]):
+        dW += np.outer(delta[n], a_prev[n])
+        db += delta[n]
+    return dW, db
 
 
 def sgd_step(params, grads, lr):
@@ -84,13 +94,20 @@ def test_output_delta_reference_passes():
     assert run(check_delta_output_softmax_ce, output_delta).passed
 
 
+def per_example(z, y):
+    return softmax(z) - one_hot(y, z.shape[1])
+
+
 @pytest.mark.parametrize("wrong, words", [
-    (lambda z, y: one_hot(y, z.shape[1]) - softmax(z), ["sign"]),
-    (lambda z, y: z - one_hot(y, z.shape[1]), ["raw logits"]),
-    (lambda z, y: softmax(z), ["subtract the one-hot"]),
-    (lambda z, y: (softmax(z) - one_hot(y, z.shape[1])) / z.shape[0], ["1/N"]),
-    (lambda z, y: sigmoid(z) - one_hot(y, z.shape[1]), ["sigmoid"]),
-    (lambda z, y: np.exp(z) / np.exp(z).sum(axis=0) - one_hot(y, z.shape[1]), ["ROW"]),
+    (lambda z, y: -output_delta(z, y), ["sign"]),
+    (lambda z, y: -per_example(z, y), ["sign", "(p - y)/N"]),
+    (lambda z, y: (z - one_hot(y, z.shape[1])) / z.shape[0], ["raw logits"]),
+    (lambda z, y: softmax(z) / z.shape[0], ["subtract the one-hot"]),
+    (per_example, ["per-example delta p - y", "MEAN", "(p - y)/N"]),
+    (lambda z, y: per_example(z, y) / z.shape[0] ** 2, ["divided by N twice"]),
+    (lambda z, y: per_example(z, y) / z.shape[1], ["number of classes C"]),
+    (lambda z, y: (sigmoid(z) - one_hot(y, z.shape[1])) / z.shape[0], ["sigmoid"]),
+    (lambda z, y: np.exp(z) / np.exp(z).sum(axis=0) - one_hot(y, z.shape[1]), ["ROW", "1/N"]),
 ])
 def test_output_delta_mistakes_get_their_hint(wrong, words):
     assert_hint(run(check_delta_output_softmax_ce, wrong), *words)
@@ -100,7 +117,7 @@ def test_output_delta_naive_softmax_overflow_is_caught():
     def naive(z, y):
         with np.errstate(over="ignore", invalid="ignore"):
             e = np.exp(z)
-            return e / e.sum(axis=1, keepdims=True) - one_hot(y, z.shape[1])
+            return (e / e.sum(axis=1, keepdims=True) - one_hot(y, z.shape[1])) / z.shape[0]
 
     assert_hint(run(check_delta_output_softmax_ce, naive), "NaN")
 
@@ -137,19 +154,22 @@ def test_hidden_delta_in_place_update_of_z_is_caught():
 # ---------------------------------------------------------------- 3. dW, db
 
 
-def test_param_grads_reference_passes():
+def test_param_grads_reference_and_loop_solution_pass():
     assert run(check_delta_param_grads, param_grads).passed
+    assert run(check_delta_param_grads, param_grads_with_loops).passed
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda d, a: (d.T @ a, d.mean(axis=0)), ["dW", "1/N"]),
-    (lambda d, a: (d.T @ a / d.shape[0], d.sum(axis=0)), ["db", "1/N"]),
-    (lambda d, a: (d @ a / d.shape[0], d.mean(axis=0)), ["transpose is missing"]),
-    (lambda d, a: (a.T @ d / d.shape[0], d.mean(axis=0)), ["matmul order"]),
-    (lambda d, a: (d.T @ a / d.shape[0], d.mean(axis=1)), ["wrong axis"]),
-    (lambda d, a: (d.T @ a / d.shape[0], d / d.shape[0]), ["not summed over the batch"]),
-    (lambda d, a: (d.T @ a / d.shape[0], d.mean(axis=0, keepdims=True)), ["keepdims"]),
-    (lambda d, a: d.T @ a / d.shape[0], ["tuple (dW, db)"]),
+    (lambda d, a: (d.T @ a / d.shape[0], d.sum(axis=0)), ["dW is divided by N", "already carries the 1/N"]),
+    (lambda d, a: (d.T @ a, d.mean(axis=0)), ["db", "SUM", "already carries the 1/N"]),
+    (lambda d, a: (d @ a, d.sum(axis=0)), ["transpose is missing"]),
+    (lambda d, a: (d @ a / d.shape[0], d.sum(axis=0)), ["transpose is missing", "divided by N"]),
+    (lambda d, a: (a.T @ d, d.sum(axis=0)), ["matmul order"]),
+    (lambda d, a: (d.T @ a, d.sum(axis=1)), ["wrong axis"]),
+    (lambda d, a: (d.T @ a, d.mean(axis=1)), ["wrong axis"]),
+    (lambda d, a: (d.T @ a, d), ["not summed over the batch"]),
+    (lambda d, a: (d.T @ a, d.sum(axis=0, keepdims=True)), ["keepdims"]),
+    (lambda d, a: d.T @ a, ["tuple (dW, db)"]),
 ])
 def test_param_grads_mistakes_get_their_hint(wrong, words):
     assert_hint(run(check_delta_param_grads, wrong), *words)
@@ -171,24 +191,33 @@ def test_two_layer_backward_reference_and_composed_solution_pass():
     assert run(check_delta_two_layer_backward, composed_backward).passed
 
 
-def backward_with(sigma_prime_of="z1", scale=True, mutate=False):
+def backward_with(sigma_prime_of="z1", scale=1.0, mutate=False):
+    """The reference backward pass with one mistake; ``scale`` multiplies the output delta's 1/N."""
     def backward(params, cache, labels):
         X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
         N = X.shape[0]
-        d2 = softmax(z2) - one_hot(labels, z2.shape[1])
+        d2 = (softmax(z2) - one_hot(labels, z2.shape[1])) / N * scale
         if mutate:
             a1 *= 1.0 - a1  # turns the cached activation into sigma'(z1) in place
             d1 = (d2 @ params["W2"]) * a1
         else:
             d1 = (d2 @ params["W2"]) * sigmoid_grad(cache[sigma_prime_of])
-        s = 1.0 / N if scale else 1.0
-        return {"W1": d1.T @ X * s, "b1": d1.sum(0) * s, "W2": d2.T @ cache["a1"] * s, "b2": d2.sum(0) * s}
+        return {"W1": d1.T @ X, "b1": d1.sum(0), "W2": d2.T @ cache["a1"], "b2": d2.sum(0)}
     return backward
+
+
+def twice_divided_backward(params, cache, labels):
+    """(p - y)/N in the output delta AND a mean in dW, db: the old per-example habit on top."""
+    g = composed_backward(params, cache, labels)
+    N = cache["X"].shape[0]
+    return {k: v / N for k, v in g.items()}
 
 
 @pytest.mark.parametrize("wrong, words", [
     (backward_with(sigma_prime_of="a1"), ["activation a1", "z1"]),
-    (backward_with(scale=False), ["1/N"]),
+    (lambda p, c, y: backward_with(scale=c["X"].shape[0])(p, c, y), ["N times too large", "(p - y)/N"]),
+    (twice_divided_backward, ["N times too small", "applied twice"]),
+    (backward_with(scale=-1.0), ["sign of delta2"]),
     (backward_with(mutate=True), ["cache in place"]),
 ])
 def test_two_layer_backward_mistakes_get_their_hint(wrong, words):
@@ -252,3 +281,11 @@ def test_train_digits_sign_error_reports_that_nothing_was_learned():
 def test_train_digits_too_short_run_is_below_target():
     result = run(check_delta_train_digits, lambda X, y: train_digits(X, y, epochs=2, lr=0.5))
     assert_hint(result, "below the target")
+
+
+def test_train_digits_dividing_by_n_twice_is_named_in_the_hint():
+    def twice(p, g, lr):  # the gradients of the mean loss divided by the batch size once more
+        return {k: p[k] - lr * g[k] / 32 for k in p}
+
+    assert_hint(run(check_delta_train_digits, lambda X, y: train_digits(X, y, step=twice)),
+                "below the target", "divide by N twice")

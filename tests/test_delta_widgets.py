@@ -76,6 +76,35 @@ def test_two_layer_backward_agrees_with_mlp_backprop_and_leaves_the_cache_alone(
         np.testing.assert_array_equal(cache[k], before[k])
 
 
+def test_two_layer_backward_puts_the_1_over_n_in_the_output_delta_only():
+    """Exercise 03's convention (BRIEF decision 1): delta2 = (p - y)/N, then sums, no second /N."""
+    params = D.two_layer_init(4, 3, 5, seed=2)
+    rng = np.random.default_rng(2)
+    X, labels = rng.normal(size=(6, 4)), rng.integers(0, 5, 6)
+    _, cache = D.two_layer_forward(params, X)
+    grads = D.two_layer_backward(params, cache, labels)
+    d2 = (softmax(cache["z2"]) - one_hot(labels, 5)) / 6
+    np.testing.assert_allclose(grads["W2"], d2.T @ cache["a1"], rtol=1e-12)
+    np.testing.assert_allclose(grads["b2"], d2.sum(axis=0), rtol=1e-12, atol=1e-15)
+
+
+def test_per_example_form_gives_the_same_gradient_as_the_batch_form():
+    net = MLP([5, 4, 3], activation="sigmoid", output_activation="sigmoid", init="xavier", seed=4, bias_std=0.5)
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(7, 5)), rng.random((7, 3))
+    bp = net.backprop(X, Y, loss="mse")
+    pe = D.per_example_grads(net, X, Y, loss="mse")
+    for d_n, delta in zip(pe.deltas, bp.deltas):
+        np.testing.assert_allclose(d_n, 7 * delta, rtol=1e-12, atol=1e-15)
+    for k in net.params:
+        assert rel_error(pe.grads[k], bp.grads[k]) < 1e-12, k
+    labels = rng.integers(0, 3, 7)
+    plain = MLP([5, 4, 3], activation="relu", seed=4)
+    pe, bp = D.per_example_grads(plain, X, labels), plain.backprop(X, labels)
+    for k in plain.params:
+        assert rel_error(pe.grads[k], bp.grads[k]) < 1e-12, k
+
+
 def test_two_layer_forward_rejects_mismatched_shapes():
     params = D.two_layer_init(4, 3, 2)
     with pytest.raises(ValueError, match="X must be"):
@@ -111,6 +140,12 @@ def test_single_neuron_dz_is_the_derivative_of_the_cost():
         assert curve["dz"][0] == pytest.approx((cost(-0.4 + h) - cost(-0.4 - h)) / (2 * h), rel=1e-7)
 
 
+def test_first_epoch_below_finds_the_end_of_the_plateau():
+    curve = {"output": np.array([0.99, 0.95, 0.91, 0.89, 0.5])}
+    assert D.first_epoch_below(curve, 0.9) == 3
+    assert D.first_epoch_below(curve, 0.1) is None
+
+
 def test_saturated_neuron_learns_faster_with_cross_entropy():
     ce = D.single_neuron_curve("cross_entropy")
     mse = D.single_neuron_curve("mse")
@@ -138,14 +173,27 @@ def test_zero_initialisation_keeps_hidden_units_identical(split):
 # ---------------------------------------------------------------- cost of FD
 
 
+def test_matmul_cost_model_counts_one_product_forward_and_two_backward():
+    model = D.matmul_cost_model([64, 16, 10], N=64)
+    assert model.forward == 64 * (64 * 16 + 16 * 10)
+    assert model.backward_dW == model.forward
+    assert model.backward_dA == 64 * 16 * 10  # layer 1 needs no gradient for the input
+    assert model.ratio == pytest.approx(1 + (2 * 1184 - 1024) / 1184)
+    deep = D.matmul_cost_model([100] * 21)  # many equal layers: the missing product hardly matters
+    assert 2.9 < deep.ratio < 3.0
+
+
 def test_gradient_cost_counts_forward_passes_and_agrees_to_1e_7():
     net = MLP([5, 4, 3], activation="tanh", init="xavier", seed=0)
     rng = np.random.default_rng(0)
-    cost = D.gradient_cost(net, rng.normal(size=(6, 5)), rng.integers(0, 3, 6), repeat=2)
+    X, y = rng.normal(size=(6, 5)), rng.integers(0, 3, 6)
+    cost = D.gradient_cost(net, X, y, repeat=2)
     assert cost.num_params == net.num_params == 39
     assert cost.fd_forward_passes == 78
     assert cost.max_rel_error < 1e-7
-    assert cost.ratio > 0 and cost.backprop_over_forward > 0
+    assert cost.ratio > 0 and cost.backprop_over_forward > 0 and cost.matmul_seconds > 0
+    assert set(cost.grads) == set(cost.numeric) == set(net.params)
+    assert cost.loss == net.loss(X, y)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -241,10 +289,38 @@ def test_library_line_finds_the_weight_gradient_line_and_fails_loudly():
         D.library_line(MLP.layer_backward, "this text is not there")
 
 
+def test_library_line_shows_code_not_a_docstring_that_quotes_it():
+    def documented(delta, a_prev):
+        """Returns ``dW = delta.T @ a_prev`` (this docstring quotes the code)."""
+        # dW = the comment quotes it too
+        dW = delta.T @ a_prev  # the real line
+        return dW
+
+    assert D.library_line(documented, "dW = ").endswith("dW = delta.T @ a_prev  # the real line")
+    for needle in ("dW = ", "db = "):
+        assert "``" not in D.library_line(MLP.layer_backward, needle)
+
+
 def test_compare_gradients_reports_match_and_mismatch():
     a = np.array([1.0, 2.0])
     assert D.compare_gradients(a, a + 1e-12).endswith("match")
     assert "MISMATCH" in D.compare_gradients(a, a + 0.1)
+
+
+def test_compare_gradients_explains_round_off_in_tiny_entries_and_never_hides_a_mismatch():
+    a = np.array([0.5, 1e-5])
+    b = a + np.array([1e-12, 3e-11])       # the tiny entry: relative error 1.5e-6, absolute 3e-11
+    assert "MISMATCH" in D.compare_gradients(a, b)                # without the loss: no excuse
+    line = D.compare_gradients(a, b, loss=2.5)                   # eps |L| / h = 5.6e-11
+    assert line.endswith("match within round-off") and "1 entry with" in line and "largest entry 5.0e-01" in line and "1.5e-06" in line
+    assert "MISMATCH" in D.compare_gradients(a, a + np.array([0.0, 1e-9]), loss=2.5)   # 18x round-off
+    assert "MISMATCH" in D.compare_gradients(a, a + np.array([1e-3, 0.0]), loss=1e6)   # above 1e-4
+
+
+def test_largest_confusions_reports_every_tie():
+    M = np.array([[5, 2, 0], [2, 4, 1], [0, 0, 3]])
+    assert D.largest_confusions(M) == (2, [(0, 1), (1, 0)])
+    assert D.largest_confusions(np.eye(3, dtype=int)) == (0, [])
 
 
 def test_library_line_searches_modules_and_tries_each_needle_in_turn():
@@ -252,3 +328,5 @@ def test_library_line_searches_modules_and_tries_each_needle_in_turn():
 
     line = D.library_line(losses, "this is not there", "[rows, y] -= 1.0")
     assert line.startswith("backprop_lib.losses:") and line.endswith("[rows, y] -= 1.0")
+    line = D.library_line(losses._softmax_cross_entropy, "e /= n")
+    assert line == "backprop_lib.losses._softmax_cross_entropy:  e /= n"

@@ -1,9 +1,11 @@
 r"""Checks for exercises/03_layerwise_delta.ipynb: the four equations of backprop in numpy.
 
-Conventions of the exercises (rows are examples):
+Conventions of the exercises, as in notebook 03 (rows are examples):
 
-- per-example deltas: ``delta_L = p - Y`` (no 1/N), ``delta_l = (delta_next @ W_next) * sigma'(z_l)``;
-- gradients of the MEAN loss: ``dW = delta.T @ a_prev / N``, ``db = delta.sum(axis=0) / N``;
+- the loss is the MEAN over the batch and ``delta_l = dL/dz_l`` is the gradient of that mean,
+  so the 1/N enters once, in the output delta: ``delta_L = (P - Y) / N``;
+  ``delta_l = (delta_next @ W_next) * sigma'(z_l)``;
+- nothing later divides by N again: ``dW = delta.T @ a_prev``, ``db = delta.sum(axis=0)``;
 - the network of the exercises: sigmoid hidden layer, softmax output, cross-entropy
   (:func:`backprop_lib.delta.two_layer_forward` / :func:`~backprop_lib.delta.two_layer_backward`).
 
@@ -61,31 +63,42 @@ def _expect_shape(out, shape: tuple, what: str, hints: dict[tuple, str]) -> None
 # --------------------------------------------------------------------------- 1. output delta
 
 
+_ONE_OVER_N = "the output delta carries the 1/N of the mean loss: delta_L = (p - y)/N"
+
+
 @task("delta_output_softmax_ce", points=1)
 def check_delta_output_softmax_ce(fn):
-    """``fn(logits, labels)`` -> per-example output delta ``softmax(logits) - one_hot(labels)``."""
+    """``fn(logits, labels)`` -> output delta of the mean loss, ``(softmax(logits) - one_hot(labels)) / N``."""
     for seed, (N, C) in enumerate([(5, 4), (7, 10), (1, 3)]):
         _, _, labels, logits, _ = _case(100 + seed, N, 3, 4, C)
         logits = logits * 3.0
         if seed == 2:
             logits = logits + 800.0  # a naive exp overflows here
-        _, mean_grad = softmax_cross_entropy(logits, labels)
-        ref = mean_grad * N  # the library's gradient is of the MEAN loss: undo the 1/N
+        _, ref = softmax_cross_entropy(logits, labels)  # the library's gradient of the MEAN loss
         p, Y = softmax(logits), one_hot(labels, C)
         out = call(fn, logits, labels)
         what = f"ce_output_delta(logits {logits.shape}, labels {labels.shape})"
-        expect_array(out, ref, what, mistakes={
+        mistakes = {
+            "you returned the per-example delta p - y, but the loss is the MEAN over the N examples, so "
+            "its gradient is (p - y)/N (divide by N = logits.shape[0] once, here)": p - Y,
+            "you divided by N twice: the output delta is (p - y)/N, with the 1/N once": (p - Y) / N**2,
+            "you divided by the number of classes C (logits.shape[1]); the mean is over the N examples, "
+            "so divide by N = logits.shape[0]": (p - Y) / C,
+        }
+        others = {
             "the sign is flipped: the output delta is p - y (prediction minus target), not y - p": Y - p,
             "you used the raw logits: apply the softmax first, delta = softmax(z) - y": logits - Y,
             "you forgot to subtract the one-hot targets: delta = p - y": p,
-            "this task asks for the per-example delta p - y; the 1/N of the mean comes later, "
-            "in the weight and bias gradients": ref / N,
             "you applied a sigmoid to each logit: the output layer is a softmax over the classes "
             "(exponentiate, then divide by the row sum)": sigmoid(logits) - Y,
             "the softmax must normalise each ROW (one example), i.e. sum over axis=1, not over the batch":
                 np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum(axis=0, keepdims=True) - Y,
-        })
-    return "p - y matches on 3 batches, including logits near 800 (a stable softmax)"
+        }
+        for hint, wrong in others.items():  # each mistake with the 1/N, then without it
+            mistakes[hint] = wrong / N
+            mistakes.setdefault(f"{hint}; and {_ONE_OVER_N}", wrong)
+        expect_array(out, ref, what, mistakes=mistakes)
+    return "(p - y)/N matches on 3 batches, including logits near 800 (a stable softmax)"
 
 
 # --------------------------------------------------------------------------- 2. hidden delta (BP2)
@@ -129,17 +142,20 @@ def check_delta_hidden_bp2(fn):
 
 # --------------------------------------------------------------------------- 3. dW, db
 
+_AGAIN = ("delta already carries the 1/N of the mean loss (delta_L = (p - y)/N), so nothing after "
+          "the output delta divides by N again: dividing makes the gradient N times too small")
+
 
 @task("delta_param_grads", points=1)
 def check_delta_param_grads(fn):
-    """``fn(delta, a_prev)`` -> ``(dW, db)`` of the mean loss from per-example deltas."""
+    """``fn(delta, a_prev)`` -> ``(dW, db)`` of the mean loss: ``delta.T @ a_prev`` and ``delta.sum(axis=0)``."""
     cases = [(4, 4, 4), (6, 5, 3), (3, 2, 7)]  # (N, n_in, n_out)
     for seed, (N, n_in, n_out) in enumerate(cases):
         rng = np.random.default_rng(300 + seed)
-        delta = rng.normal(0, 1, (N, n_out))
+        delta = rng.normal(0, 1, (N, n_out)) / N  # a delta of the MEAN loss: it carries the 1/N
         a_prev = rng.random((N, n_in))
-        dW_ref = delta.T @ a_prev / N
-        db_ref = delta.sum(axis=0) / N
+        dW_ref = delta.T @ a_prev
+        db_ref = delta.sum(axis=0)
         out = call(fn, delta, a_prev)
         what = f"param_grads(delta {delta.shape}, a_prev {a_prev.shape})"
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -147,36 +163,36 @@ def check_delta_param_grads(fn):
                  f"{type(out).__name__}{'' if not hasattr(out, '__len__') else f' of length {len(out)}'}.")
         dW, db = out
         dW_mistakes = {
-            "dW is missing the 1/N of the mean: divide delta.T @ a_prev by the batch size N": dW_ref * N,
+            f"dW is divided by N: {_AGAIN}. Use dW = delta.T @ a_prev": dW_ref / N,
             "dW is transposed (wrong matmul order?): it must have W's shape (n_out, n_in), so compute "
             "delta.T @ a_prev, not a_prev.T @ delta": dW_ref.T,
         }
         if N == n_in == n_out:
             dW_mistakes.update({
-                "a transpose is missing: dW = delta.T @ a_prev (delta alone is (N, n_out))": delta @ a_prev / N,
-                "a transpose is missing and the 1/N too: dW = delta.T @ a_prev / N": delta @ a_prev,
+                "a transpose is missing: dW = delta.T @ a_prev (delta alone is (N, n_out))": delta @ a_prev,
+                f"a transpose is missing, and dW is divided by N: dW = delta.T @ a_prev ({_AGAIN})": delta @ a_prev / N,
             })
         _expect_shape(dW, dW_ref.shape, f"dW from {what}", {
             (n_in, n_out): "it is the transpose: dW must have W's shape (n_out, n_in), so compute delta.T @ a_prev "
                            "(the matmul order matters)"})
         expect_array(dW, dW_ref, f"dW from {what}", mistakes=dW_mistakes)
         db_mistakes = {
-            "db is missing the 1/N of the mean: use delta.mean(axis=0) (or the sum divided by N)": db_ref * N,
+            f"db is the mean of the rows of delta; it must be their SUM, delta.sum(axis=0): {_AGAIN}": db_ref / N,
         }
         if N == n_out:
             db_mistakes["db is summed over the wrong axis: sum over the batch (axis=0), one value per unit"] = \
-                delta.mean(axis=1)
-            db_mistakes["db is summed over the wrong axis and misses the 1/N: use delta.sum(axis=0) / N"] = \
                 delta.sum(axis=1)
+            db_mistakes["db is averaged over the wrong axis: SUM over the batch, delta.sum(axis=0)"] = \
+                delta.mean(axis=1)
         _expect_shape(db, db_ref.shape, f"db from {what}", {
-            (N, n_out): "the bias gradient is not summed over the batch: average the rows of delta "
-                        "(delta.mean(axis=0))",
+            (N, n_out): "the bias gradient is not summed over the batch: sum the rows of delta "
+                        "(delta.sum(axis=0))",
             (N,): "you summed over the wrong axis: sum over the batch (axis=0), keeping one value per unit",
             (1, n_out): "keep db one-dimensional (n_out,): drop keepdims=True",
             (): "you summed over everything: sum over the batch only (axis=0), one value per unit",
         })
         expect_array(db, db_ref, f"db from {what}", mistakes=db_mistakes)
-    return "dW = delta.T @ a_prev / N and db = mean of the rows of delta on 3 shapes"
+    return "dW = delta.T @ a_prev and db = delta.sum(axis=0) (no second 1/N) on 3 shapes"
 
 
 # --------------------------------------------------------------------------- 4. two-layer backward
@@ -186,10 +202,10 @@ def _wrong_backwards(params, cache, labels) -> dict[str, dict[str, np.ndarray]]:
     """Gradients that typical wrong backward passes return, from the library's pieces."""
     X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
     N, C = z2.shape
-    d2 = softmax(z2) - one_hot(labels, C)
+    _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
     W2 = params["W2"]
 
-    def grads(d1, d2_, scale=1.0 / N):
+    def grads(d1, d2_, scale=1.0):
         return {"W1": d1.T @ X * scale, "b1": d1.sum(axis=0) * scale,
                 "W2": d2_.T @ a1 * scale, "b2": d2_.sum(axis=0) * scale}
 
@@ -198,11 +214,13 @@ def _wrong_backwards(params, cache, labels) -> dict[str, dict[str, np.ndarray]]:
         "you applied sigma' to the activation a1 instead of to z1: delta1 = (delta2 @ W2) * sigmoid_grad(z1) "
         "(or a1 * (1 - a1))": grads(back * sigmoid_grad(a1), d2),
         "you forgot the sigma'(z1) factor in delta1": grads(back, d2),
-        "the gradients miss the 1/N of the mean loss": grads(back * sigmoid_grad(z1), d2, scale=1.0),
-        "the 1/N is applied twice (once in delta2 and again in dW, db)": grads(back * sigmoid_grad(z1) / N, d2 / N),
-        "the sign of delta2 is flipped: delta2 = p - y": grads(-back * sigmoid_grad(z1), -d2),
-        "delta2 must use the softmax probabilities: delta2 = softmax(z2) - y, not z2 - y": grads(
-            ((z2 - one_hot(labels, C)) @ W2) * sigmoid_grad(z1), z2 - one_hot(labels, C)),
+        "the gradients are N times too large: the output delta of the MEAN loss is delta2 = (p - y)/N "
+        "(the 1/N enters once, there)": grads(back * sigmoid_grad(z1), d2, scale=N),
+        "the gradients are N times too small: the 1/N is applied twice, in delta2 = (p - y)/N and again "
+        "in dW, db; after the output delta nothing divides by N again": grads(back * sigmoid_grad(z1), d2, scale=1 / N),
+        "the sign of delta2 is flipped: delta2 = (p - y)/N": grads(-back * sigmoid_grad(z1), -d2),
+        "delta2 must use the softmax probabilities: delta2 = (softmax(z2) - y)/N, not (z2 - y)/N": grads(
+            ((z2 - one_hot(labels, C)) / N @ W2) * sigmoid_grad(z1), (z2 - one_hot(labels, C)) / N),
     }
 
 
@@ -308,5 +326,6 @@ def check_delta_train_digits(fn):
              "the current batch.")
     if acc < TRAIN_ACCURACY_TARGET:
         fail(f"test accuracy {acc:.3f} (train {train_acc:.3f}) is below the target {TRAIN_ACCURACY_TARGET}: "
-             "train for more epochs or raise the learning rate a little (e.g. lr=0.5, 30 epochs).")
+             "train for more epochs or raise the learning rate a little (e.g. lr=0.5, 30 epochs). If you "
+             "divide by N twice (in delta2 = (p - y)/N and again in dW, db), every step is N times too small.")
     return f"test accuracy {acc:.3f} >= {TRAIN_ACCURACY_TARGET} on the 450 held-out digits"

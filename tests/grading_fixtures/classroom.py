@@ -72,22 +72,22 @@ WRONG = {
                            "    loss.backward()\n    for p in model.parameters():\n        p.data -= lr * p.grad\n"
                            "    losses.append(loss.data)\nreturn losses",
                            "the gradients were not reset between steps"),
-    # 03_layerwise_delta
+    # 03_layerwise_delta (the 1/N of the mean loss enters once, in the output delta)
     "delta_output_softmax_ce": ("logits, labels = list(locals().values())\n"
-                                "return one_hot(labels, logits.shape[1]) - softmax(logits)",
-                                "the sign is flipped: the output delta is p - y"),
+                                "return softmax(logits) - one_hot(labels, logits.shape[1])",
+                                "you returned the per-example delta p - y, but the loss is the MEAN"),
     "delta_hidden_bp2": ("delta_next, W_next, z = list(locals().values())\n"
                          "return (delta_next @ W_next) * z * (1 - z)",
                          "you used z * (1 - z)"),
     "delta_param_grads": ("delta, a_prev = list(locals().values())\n"
-                          "return delta.T @ a_prev / delta.shape[0], delta.sum(axis=0)",
-                          "db is missing the 1/N of the mean"),
+                          "N = delta.shape[0]\nreturn delta.T @ a_prev / N, delta.sum(axis=0) / N",
+                          "dW is divided by N: delta already carries the 1/N of the mean loss"),
     "delta_two_layer_backward": ("params, cache, labels = list(locals().values())\n"
                                  "X, a1, z2 = cache['X'], cache['a1'], cache['z2']\nN = X.shape[0]\n"
-                                 "d2 = softmax(z2) - one_hot(labels, z2.shape[1])\n"
+                                 "d2 = (softmax(z2) - one_hot(labels, z2.shape[1])) / N\n"
                                  "d1 = (d2 @ params['W2']) * sigmoid_grad(a1)\n"
-                                 "return {'W1': d1.T @ X / N, 'b1': d1.sum(axis=0) / N,\n"
-                                 "        'W2': d2.T @ a1 / N, 'b2': d2.sum(axis=0) / N}",
+                                 "return {'W1': d1.T @ X, 'b1': d1.sum(axis=0),\n"
+                                 "        'W2': d2.T @ a1, 'b2': d2.sum(axis=0)}",
                                  "you applied sigma' to the activation a1 instead of to z1"),
     "delta_sgd_step": ("params, grads, lr = list(locals().values())\n"
                        "return {k: params[k] + lr * grads[k] for k in params}",
@@ -101,10 +101,10 @@ WRONG = {
                            "    for start in range(0, N, batch_size):\n"
                            "        idx = order[start:start + batch_size]\n"
                            "        _, cache = two_layer_forward(params, X_train[idx])\n        n = len(idx)\n"
-                           "        d2 = softmax(cache['z2']) - one_hot(y_train[idx], 10)\n"
+                           "        d2 = (softmax(cache['z2']) - one_hot(y_train[idx], 10)) / n\n"
                            "        d1 = (d2 @ params['W2']) * sigmoid_grad(cache['z1'])\n"
-                           "        grads = {'W1': d1.T @ cache['X'] / n, 'b1': d1.sum(axis=0) / n,\n"
-                           "                 'W2': d2.T @ cache['a1'] / n, 'b2': d2.sum(axis=0) / n}\n"
+                           "        grads = {'W1': d1.T @ cache['X'], 'b1': d1.sum(axis=0),\n"
+                           "                 'W2': d2.T @ cache['a1'], 'b2': d2.sum(axis=0)}\n"
                            "        params = {k: params[k] - lr * grads[k] for k in params}\n"
                            "return params",
                            "all hidden units are identical"),
