@@ -66,15 +66,16 @@ def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "
                 title: str | None = None, target: float | None = None):
     """One line per entry of ``curves`` (label -> values); optimiser labels get their colour.
 
-    A label that starts with an optimiser's name (e.g. "Adam + cosine") gets its colour, dashed.
+    A label that starts with an optimiser's name (e.g. "Adam + cosine", "SGD, lr 0.5") gets its colour, dashed.
 
     ``log`` puts the y axis on a log scale; ``target`` draws a dotted horizontal line.
     """
     ax = get_ax(ax)
     for i, (label, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=np.float64)
-        colour = OPTIMIZER_COLORS.get(label.split(" ")[0], matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
-        style = "-" if label in OPTIMIZER_COLORS or label.split(" ")[0] not in OPTIMIZER_COLORS else "--"
+        first = label.split(" ")[0].rstrip(",;:")
+        colour = OPTIMIZER_COLORS.get(first, matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
+        style = "-" if label in OPTIMIZER_COLORS or first not in OPTIMIZER_COLORS else "--"
         ax.plot(np.arange(1, values.size + 1), values, color=colour, lw=1.6, ls=style, label=label)
     if target is not None:
         ax.axhline(target, color=COLORS["neutral"], ls=":", lw=1, label=f"target {target:g}")
