@@ -34,7 +34,7 @@ import numpy as np
 
 from .mlp import MLP
 
-__all__ = ["pipeline_loss_and_grads", "Event", "StageError", "bubble_fraction", "ideal_timeline"]
+__all__ = ["pipeline_loss_and_grads", "Event", "StageError", "bubble_fraction", "ideal_timeline", "peak_cached"]
 
 
 class StageError(RuntimeError):
@@ -275,6 +275,22 @@ def bubble_fraction(timeline: list[Event], stages: int = 2) -> float:
         return 0.0
     busy = sum(e.end - e.start for e in timeline)
     return float(max(0.0, 1.0 - busy / (stages * span)))
+
+
+def peak_cached(timeline: list[Event], stage: int) -> int:
+    """Most micro-batches whose caches ``stage`` holds at once (forward done, backward not yet).
+
+    The memory side of a schedule: GPipe's order holds all m, the 1F1B order at most
+    ``stages - stage``.
+    """
+    events = sorted((e for e in timeline if e.stage == stage), key=lambda e: (e.start, e.kind != "backward"))
+    if not events:
+        raise ValueError(f"the timeline has no events on stage {stage}")
+    held = peak = 0
+    for e in events:
+        held += 1 if e.kind == "forward" else -1
+        peak = max(peak, held)
+    return peak
 
 
 def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.0, *, stages: int = 2,

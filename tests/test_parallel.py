@@ -118,6 +118,19 @@ def test_one_forward_one_backward_starts_the_last_stages_backward_right_after_it
         ideal_timeline(4, stages=0)
 
 
+def test_one_forward_one_backward_holds_fewer_caches_than_gpipe():
+    from backprop_lib.parallel import peak_cached, ideal_timeline
+
+    for stages in (2, 4):
+        for m in (1, 4, 8):
+            gpipe, one_f_one_b = ideal_timeline(m, stages=stages), ideal_timeline(m, stages=stages, schedule="1f1b")
+            for s in range(stages):
+                assert peak_cached(gpipe, s) == m
+                assert peak_cached(one_f_one_b, s) == min(m, stages - s)
+    with pytest.raises(ValueError, match="stage 5"):
+        peak_cached(ideal_timeline(2), 5)
+
+
 def test_bubble_fraction_rejects_an_empty_timeline():
     from backprop_lib.parallel import bubble_fraction
 
