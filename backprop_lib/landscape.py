@@ -24,7 +24,7 @@ import numpy as np
 
 from .mlp import MLP
 
-__all__ = ["Surface", "SURFACES", "get_surface", "trajectory", "interpolate_loss", "random_direction",
+__all__ = ["Surface", "SURFACES", "get_surface", "hessian", "trajectory", "interpolate_loss", "random_direction",
            "loss_surface_2d", "fraction_minima"]
 
 
@@ -73,6 +73,25 @@ def get_surface(name: str | Surface) -> Surface:
     if name not in SURFACES:
         raise ValueError(f"unknown surface {name!r}; expected one of {sorted(SURFACES)}")
     return SURFACES[name]
+
+
+def hessian(surface: str | Surface, point, h: float = 1e-5) -> np.ndarray:
+    r"""The 2x2 Hessian :math:`\nabla^2 L` of a surface at ``point``, by central differences of its gradient.
+
+    Its eigenvalues are the curvatures along the principal directions; their ratio
+    :math:`\kappa = \lambda_{max}/\lambda_{min}` (when both are positive) is the condition number
+    that limits plain gradient descent. Symmetrised; truncation error of order ``h**2``.
+    """
+    surface = get_surface(surface)
+    p = np.asarray(point, dtype=np.float64)
+    if p.shape != (2,):
+        raise ValueError(f"point must be a point (x, y), got shape {p.shape}")
+    H = np.empty((2, 2))
+    for j in range(2):
+        e = np.zeros(2)
+        e[j] = h
+        H[:, j] = (surface.grad(p + e) - surface.grad(p - e)) / (2 * h)
+    return 0.5 * (H + H.T)
 
 
 def trajectory(surface: str | Surface, optimizer, start=None, steps: int = 100) -> np.ndarray:
@@ -152,7 +171,11 @@ def fraction_minima(dim: int, samples: int = 10000, seed: int = 0) -> float:
     A critical point (:math:`\nabla L = 0`) is a minimum only if *every* eigenvalue of the
     Hessian is positive. For a random symmetric matrix (GOE: :math:`H = (A + A^\top)/2`,
     :math:`A_{ij} \sim N(0, 1)`) the chance of that falls faster than exponentially with
-    ``dim``: in high dimensions almost every critical point is a saddle (Dauphin et al. 2014).
+    ``dim``, not like the :math:`2^{-d}` of d independent signs: the eigenvalues repel each
+    other and spread over about :math:`[-\sqrt{2d}, \sqrt{2d}]` (Wigner's semicircle), so all
+    of them positive needs the whole spectrum to shift, and the probability decays like
+    :math:`3^{-d^2/4}` for large d (Dean & Majumdar 2006). In high dimensions almost every
+    critical point is a saddle (Dauphin et al. 2014).
     """
     for name, value in (("dim", dim), ("samples", samples)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:

@@ -7,9 +7,12 @@ gradient :math:`\partial L/\partial a_k` back. Nothing else crosses the boundary
 each stage keeps its own caches and computes its own weight gradients.
 
 With ``microbatches=m`` the batch is cut in m pieces and the stages overlap (GPipe):
-stage 0 already works on micro-batch 2 while stage 1 handles micro-batch 1. The
-start of the forward and the end of the backward still leave one stage idle: the
-*pipeline bubble*, which :func:`pipeline_loss_and_grads`'s timeline shows.
+stage 0 already works on micro-batch 2 while stage 1 handles micro-batch 1. Filling the
+pipeline at the start (stage 1 waits for stage 0's first micro-batch) and draining it at
+the end (stage 0 waits for stage 1's last backward) still leave one stage idle: the
+*pipeline bubble*, which :func:`pipeline_loss_and_grads`'s timeline shows and
+:func:`ideal_timeline` computes for free communication: :math:`(S-1)/(m+S-1)` of the
+time for S stages.
 
     >>> loss, grads, timeline = pipeline_loss_and_grads(net, X, y, microbatches=4)
 
@@ -31,7 +34,7 @@ import numpy as np
 
 from .mlp import MLP
 
-__all__ = ["pipeline_loss_and_grads", "Event", "StageError", "bubble_fraction", "ideal_timeline"]
+__all__ = ["pipeline_loss_and_grads", "Event", "StageError", "bubble_fraction", "ideal_timeline", "peak_cached"]
 
 
 class StageError(RuntimeError):
@@ -206,7 +209,10 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
             _send(conns[1], procs[1], 1, ("forward", mb, a))
         outputs = [record(1, _receive(inboxes[1], procs[1], 1, deadline)) for _ in range(microbatches)]
 
-        # loss on the whole batch (the mean over all examples), then its gradient per micro-batch
+        # GPipe's order: every forward first, then every backward. The loss is the mean over the
+        # whole batch; the rows of its gradient that belong to one micro-batch, (P - Y)/N, depend only
+        # on that micro-batch's outputs, so the backward could start earlier (ideal_timeline's "1f1b"
+        # order): that frees caches sooner but leaves the bubble of filling and draining unchanged.
         out = np.concatenate(outputs, axis=0) if microbatches > 1 else outputs[0]
         total_loss, dout = net._output_grad(out, y, loss_name)
         for mb, piece in enumerate(pieces):
@@ -271,39 +277,84 @@ def bubble_fraction(timeline: list[Event], stages: int = 2) -> float:
     return float(max(0.0, 1.0 - busy / (stages * span)))
 
 
-def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.0) -> list[Event]:
-    r"""The schedule :func:`pipeline_loss_and_grads` follows, with fixed costs and free communication.
+def peak_cached(timeline: list[Event], stage: int) -> int:
+    """Most micro-batches whose caches ``stage`` holds at once (forward done, backward not yet).
 
-    Each stage needs ``forward`` time units per micro-batch forward and ``backward``
-    per backward (the total batch costs the same whatever ``microbatches`` is, so the
-    per-micro-batch costs are ``forward / m`` and ``backward / m``). Stage 1 starts its
-    backward once the loss of the whole batch is known. The bubble of this schedule is
-    :math:`1 / (m + 1)` for two stages (GPipe: :math:`(S-1)/(m+S-1)`).
+    The memory side of a schedule: GPipe's order holds all m, the 1F1B order at most
+    ``stages - stage``.
     """
-    if isinstance(microbatches, bool) or not isinstance(microbatches, (int, np.integer)) or microbatches < 1:
-        raise ValueError(f"microbatches must be a positive integer, got {microbatches!r}")
+    events = sorted((e for e in timeline if e.stage == stage), key=lambda e: (e.start, e.kind != "backward"))
+    if not events:
+        raise ValueError(f"the timeline has no events on stage {stage}")
+    held = peak = 0
+    for e in events:
+        held += 1 if e.kind == "forward" else -1
+        peak = max(peak, held)
+    return peak
+
+
+def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.0, *, stages: int = 2,
+                   schedule: str = "gpipe") -> list[Event]:
+    r"""A pipeline schedule with fixed costs and free communication.
+
+    Each stage needs ``forward`` time units for the forward of the whole batch and
+    ``backward`` for its backward, so one micro-batch costs ``forward / m`` and
+    ``backward / m``. Every piece of work starts as soon as its stage is free and its
+    input exists: the forward of micro-batch i on stage s needs stage s-1's forward of i,
+    the backward of i on stage s needs stage s+1's backward of i (the last stage needs its
+    own forward of i: the output delta of micro-batch i, its rows of :math:`(P - Y)/N`,
+    depends on nothing else).
+
+    ``schedule`` is the order in which each stage takes its work:
+
+    - ``"gpipe"``: all forwards, then all backwards (GPipe; what
+      :func:`pipeline_loss_and_grads` does);
+    - ``"1f1b"``: stage s runs ``stages - 1 - s`` forwards to fill the pipeline, then
+      alternates one forward and one backward, then drains its remaining backwards.
+      It frees each micro-batch's caches sooner (less memory), not time.
+
+    With equal costs per stage both give the bubble of pipeline fill and drain,
+    :math:`(S-1)/(m+S-1)` for S stages and m micro-batches (1/(m+1) for two stages).
+    """
+    for name, value in (("microbatches", microbatches), ("stages", stages)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not (forward > 0 and backward > 0):
         raise ValueError(f"forward and backward must be positive, got {forward!r} and {backward!r}")
-    m = int(microbatches)
-    f, b = forward / m, backward / m
-    events: list[Event] = []
-    free = [0.0, 0.0]
-    f0_end = []
-    for mb in range(m):  # stage 0 forwards back to back
-        events.append(Event(0, "forward", mb, free[0], free[0] + f))
-        free[0] += f
-        f0_end.append(free[0])
-    for mb in range(m):  # stage 1 forward as soon as the activation arrives
-        t = max(free[1], f0_end[mb])
-        events.append(Event(1, "forward", mb, t, t + f))
-        free[1] = t + f
-    b1_end = []
-    for mb in range(m):  # the loss needs every output: stage 1 backward starts after its last forward
-        events.append(Event(1, "backward", mb, free[1], free[1] + b))
-        free[1] += b
-        b1_end.append(free[1])
-    for mb in range(m):  # stage 0 backward as soon as dL/da arrives
-        t = max(free[0], b1_end[mb])
-        events.append(Event(0, "backward", mb, t, t + b))
-        free[0] = t + b
+    if schedule not in ("gpipe", "1f1b"):
+        raise ValueError(f"schedule must be 'gpipe' or '1f1b', got {schedule!r}")
+    m, S = int(microbatches), int(stages)
+    cost = {"forward": forward / m, "backward": backward / m}
+    orders = []
+    for s in range(S):
+        if schedule == "gpipe":
+            order = [("forward", i) for i in range(m)] + [("backward", i) for i in range(m)]
+        else:
+            warm = min(S - 1 - s, m)
+            order = [("forward", i) for i in range(warm)]
+            for i in range(m - warm):
+                order += [("forward", warm + i), ("backward", i)]
+            order += [("backward", i) for i in range(m - warm, m)]
+        orders.append(order)
+    done: dict[tuple[str, int, int], float] = {}  # (kind, stage, micro-batch) -> end time
+    free, nxt, events = [0.0] * S, [0] * S, []
+    while len(events) < 2 * S * m:
+        progressed = False
+        for s in range(S):
+            if nxt[s] == len(orders[s]):
+                continue
+            kind, i = orders[s][nxt[s]]
+            if kind == "forward":
+                needs = ("forward", s - 1, i) if s > 0 else None
+            else:
+                needs = ("backward", s + 1, i) if s < S - 1 else ("forward", s, i)
+            if needs is not None and needs not in done:
+                continue
+            t = max(free[s], done[needs] if needs is not None else 0.0)
+            events.append(Event(s, kind, i, t, t + cost[kind]))
+            free[s] = done[(kind, s, i)] = t + cost[kind]
+            nxt[s] += 1
+            progressed = True
+        if not progressed:  # pragma: no cover - both orders above are deadlock-free
+            raise RuntimeError("the schedule deadlocked")
     return sorted(events, key=lambda e: (e.start, e.stage))

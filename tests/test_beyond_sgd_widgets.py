@@ -62,6 +62,34 @@ def test_widget_builds_and_redraws_without_a_browser():
     assert x_slider.value == SURFACES["rosenbrock"].start[0]
 
 
+def test_every_control_of_the_race_widget_redraws_on_a_figure_of_its_own(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import IPython.display
+    from matplotlib.figure import Figure
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    plt.close("all")
+    w = optimizer_race_widget("ravine")
+    controls = [c for row in w.children[:4] for c in row.children]
+    assert len(shown) == 1
+    for control in controls[1:]:  # every slider: one redraw each
+        control.value = control.max if control.value != control.max else control.min
+    controls[0].value = "saddle"  # the surface: sliders reset without a redraw each, then one redraw
+    assert all(type(obj) is Figure for obj in shown)
+    assert len(shown) == 1 + len(controls[1:]) + 1
+    assert plt.get_fignums() == [], "the race widget must not use pyplot (its state is shared with running cells)"
+
+
+def test_curve_labels_that_start_with_an_optimiser_get_its_colour_dashed():
+    ax = plot_curves({"SGD": [1.0, 0.5], "SGD, lr 0.5": [1.0, 0.2], "Adam + cosine": [1.0, 0.1], "other": [1.0, 0.3]})
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert lines["SGD, lr 0.5"].get_color() == lines["SGD"].get_color() == OPTIMIZER_COLORS["SGD"]
+    assert lines["SGD, lr 0.5"].get_linestyle() == "--" and lines["SGD"].get_linestyle() == "-"
+    assert lines["Adam + cosine"].get_color() == OPTIMIZER_COLORS["Adam"]
+    assert lines["other"].get_linestyle() == "-"
+
+
 def test_plot_helpers_return_their_axes():
     race = optimizer_race("ravine", steps=10)
     ax = plot_surface_paths("ravine", race["paths"])

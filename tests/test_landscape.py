@@ -5,8 +5,8 @@ import pytest
 
 from backprop_lib.data import digits
 from backprop_lib.gradcheck import numerical_gradient, rel_error
-from backprop_lib.landscape import (SURFACES, get_surface, interpolate_loss, loss_surface_2d, random_direction,
-                                    trajectory)
+from backprop_lib.landscape import (SURFACES, get_surface, hessian, interpolate_loss, loss_surface_2d,
+                                    random_direction, trajectory)
 from backprop_lib.mlp import MLP, train
 from backprop_lib.optim import SGD, Adam
 
@@ -17,6 +17,18 @@ def test_surface_gradients_match_finite_differences_and_vanish_at_the_minimum(na
     for p in np.random.default_rng(0).uniform(-1.5, 1.5, size=(5, 2)):
         assert rel_error(s.grad(p), numerical_gradient(lambda q: s(q), p.copy())) < 1e-8
     np.testing.assert_allclose(s.grad(np.array(s.minimum)), 0.0, atol=1e-12)
+
+
+def test_hessians_of_the_surfaces_match_their_closed_forms():
+    np.testing.assert_allclose(hessian("ravine", (-4.0, 1.0)), np.diag([1.0, 25.0]), atol=1e-8)
+    # Rosenbrock: [[2 + 1200 x^2 - 400 y, -400 x], [-400 x, 200]], at the minimum (1, 1)
+    H = hessian("rosenbrock", (1.0, 1.0))
+    np.testing.assert_allclose(H, [[802.0, -400.0], [-400.0, 200.0]], rtol=1e-8)
+    lo, hi = np.linalg.eigvalsh(H)
+    assert hi / lo == pytest.approx((1002 + np.sqrt(1002**2 - 1600)) / (1002 - np.sqrt(1002**2 - 1600)), rel=1e-6)
+    np.testing.assert_allclose(hessian("saddle", (0.0, 0.0)), np.diag([2.0, -1.0]), atol=1e-8)
+    with pytest.raises(ValueError, match="point"):
+        hessian("ravine", (1.0, 2.0, 3.0))
 
 
 def test_trajectory_starts_at_start_and_sgd_descends_the_ravine():

@@ -85,6 +85,52 @@ def test_bubble_of_the_ideal_schedule_is_one_over_m_plus_one():
             assert all(a.end <= b.start + 1e-12 for a, b in zip(events, events[1:]))
 
 
+@pytest.mark.parametrize("schedule", ["gpipe", "1f1b"])
+@pytest.mark.parametrize("stages", [2, 3, 4])
+def test_fill_and_drain_bubble_is_gpipes_formula_for_both_orders(schedule, stages):
+    from backprop_lib.parallel import bubble_fraction, ideal_timeline
+
+    for m in (1, 2, 4, 8):
+        timeline = ideal_timeline(m, stages=stages, schedule=schedule)
+        assert len(timeline) == 2 * stages * m
+        assert bubble_fraction(timeline, stages=stages) == pytest.approx((stages - 1) / (m + stages - 1))
+        end = {(e.kind, e.stage, e.microbatch): e.end for e in timeline}
+        for e in timeline:  # every piece of work starts only once its input exists
+            if e.kind == "forward" and e.stage > 0:
+                assert e.start >= end[("forward", e.stage - 1, e.microbatch)] - 1e-12
+            if e.kind == "backward":
+                before = ("backward", e.stage + 1, e.microbatch) if e.stage < stages - 1 else \
+                    ("forward", e.stage, e.microbatch)
+                assert e.start >= end[before] - 1e-12
+
+
+def test_one_forward_one_backward_starts_the_last_stages_backward_right_after_its_first_forward():
+    from backprop_lib.parallel import ideal_timeline
+
+    gpipe, one_f_one_b = ideal_timeline(4), ideal_timeline(4, schedule="1f1b")
+    first_backward = {name: min(e.start for e in t if e.kind == "backward" and e.stage == 1)
+                      for name, t in (("gpipe", gpipe), ("1f1b", one_f_one_b))}
+    assert first_backward["1f1b"] == pytest.approx(2 * 0.25)  # after stage 0's and its own first forward
+    assert first_backward["gpipe"] == pytest.approx(0.25 + 1.0)  # after all its forwards
+    with pytest.raises(ValueError, match="schedule"):
+        ideal_timeline(4, schedule="zigzag")
+    with pytest.raises(ValueError, match="stages"):
+        ideal_timeline(4, stages=0)
+
+
+def test_one_forward_one_backward_holds_fewer_caches_than_gpipe():
+    from backprop_lib.parallel import peak_cached, ideal_timeline
+
+    for stages in (2, 4):
+        for m in (1, 4, 8):
+            gpipe, one_f_one_b = ideal_timeline(m, stages=stages), ideal_timeline(m, stages=stages, schedule="1f1b")
+            for s in range(stages):
+                assert peak_cached(gpipe, s) == m
+                assert peak_cached(one_f_one_b, s) == min(m, stages - s)
+    with pytest.raises(ValueError, match="stage 5"):
+        peak_cached(ideal_timeline(2), 5)
+
+
 def test_bubble_fraction_rejects_an_empty_timeline():
     from backprop_lib.parallel import bubble_fraction
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import matplotlib
 import numpy as np
 
 from .style import COLORS, get_ax
@@ -46,7 +46,7 @@ def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels:
     ax.plot(*surface.minimum, "*", color=COLORS["reference"], ms=14, mec="black", label="minimum", zorder=5)
     for i, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64)
-        colour = OPTIMIZER_COLORS.get(label, plt.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
+        colour = OPTIMIZER_COLORS.get(label, matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
         ax.plot(path[:, 0], path[:, 1], "-", color=colour, lw=1.4, marker="." if len(path) <= 201 else None, ms=3,
                 label=f"{label}: loss {surface(path[-1]):.2g} after {len(path) - 1} steps")
         ax.plot(*path[-1], "s", color=colour, ms=6, mec="black", zorder=6)
@@ -66,15 +66,16 @@ def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "
                 title: str | None = None, target: float | None = None):
     """One line per entry of ``curves`` (label -> values); optimiser labels get their colour.
 
-    A label that starts with an optimiser's name (e.g. "Adam + cosine") gets its colour, dashed.
+    A label that starts with an optimiser's name (e.g. "Adam + cosine", "SGD, lr 0.5") gets its colour, dashed.
 
     ``log`` puts the y axis on a log scale; ``target`` draws a dotted horizontal line.
     """
     ax = get_ax(ax)
     for i, (label, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=np.float64)
-        colour = OPTIMIZER_COLORS.get(label.split(" ")[0], plt.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
-        style = "-" if label in OPTIMIZER_COLORS or label.split(" ")[0] not in OPTIMIZER_COLORS else "--"
+        first = label.split(" ")[0].rstrip(",;:")
+        colour = OPTIMIZER_COLORS.get(first, matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][i % 10])
+        style = "-" if label in OPTIMIZER_COLORS or first not in OPTIMIZER_COLORS else "--"
         ax.plot(np.arange(1, values.size + 1), values, color=colour, lw=1.6, ls=style, label=label)
     if target is not None:
         ax.axhline(target, color=COLORS["neutral"], ls=":", lw=1, label=f"target {target:g}")

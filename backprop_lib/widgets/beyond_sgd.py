@@ -25,8 +25,9 @@ def optimizer_race(surface: str = "ravine", lr: float | None = None, adaptive_lr
     ----------
     surface : "ravine" | "rosenbrock" | "saddle" (see :data:`backprop_lib.landscape.SURFACES`)
     lr : learning rate of SGD and momentum (default from :data:`RACE_DEFAULTS`)
-    adaptive_lr : learning rate of RMSProp and Adam (their steps are about ``lr`` long
-        whatever the gradient's size, so they need a different scale)
+    adaptive_lr : learning rate of RMSProp and Adam. Their steps do not scale with the
+        gradient's size (Adam's first step is exactly ``adaptive_lr`` per coordinate, RMSProp's
+        ``adaptive_lr / sqrt(1 - beta2)``), so they need a different scale than SGD's
     momentum : :math:`\mu` of SGD with momentum
     beta1, beta2 : Adam's decay rates; RMSProp uses ``alpha = beta2``
     start : (x, y), default the surface's own start
