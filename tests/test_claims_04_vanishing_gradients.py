@@ -72,6 +72,28 @@ def test_softmax_gives_the_same_ratios_with_values_about_five_times_smaller(niel
     assert 4.0 < out_theirs / out_soft < 6.5
 
 
+def test_softmax_output_errors_sum_to_zero_his_sigmoid_errors_are_all_positive(batch):
+    """'With softmax it is mean(P) - mean(Y) ... their difference sums to 0 and its entries are of order
+    1/10. Nielsen's 10 sigmoid units ... the entries of mean(a_L) - mean(Y) are all positive and of order
+    0.4.' (The nets of the 3-hidden-layer row, 5 seeds.)"""
+    from backprop_lib.activations import sigmoid
+    from backprop_lib.diagnostics import deep_net
+    from backprop_lib.losses import one_hot, softmax
+
+    X, y = batch
+    Y = one_hot(y, 10)
+    soft_rms, sig_mean = [], []
+    for seed in range(5):
+        z = deep_net(3, 30, "sigmoid", "lecun", seed=seed, bias_std=1.0).forward(X)
+        e_soft = softmax(z).mean(axis=0) - Y.mean(axis=0)
+        e_sig = sigmoid(z).mean(axis=0) - Y.mean(axis=0)
+        assert abs(e_soft.sum()) < 1e-12 and np.all(e_sig > 0)
+        soft_rms.append(np.sqrt(np.mean(e_soft ** 2)))
+        sig_mean.append(e_sig.mean())
+    assert 0.03 < np.mean(soft_rms) < 0.2
+    assert 0.25 < np.mean(sig_mean) < 0.6
+
+
 def test_relu_he_layers_get_gradients_of_the_same_size(nielsen):
     """'With ReLU and He initialisation all layers get gradients of the same size.'"""
     for v in nielsen["relu"].values():
