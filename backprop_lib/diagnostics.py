@@ -47,6 +47,7 @@ __all__ = [
     "first_last_ratio",
     "growth_factor",
     "residual_growth_estimates",
+    "ResidualGrowth",
     "InitDiagnosis",
     "diagnose_init",
     "dead_relu_experiment",
