@@ -46,6 +46,10 @@ __all__ = [
     "gradient_flow",
     "first_last_ratio",
     "growth_factor",
+    "residual_growth_estimates",
+    "ResidualGrowth",
+    "InitDiagnosis",
+    "diagnose_init",
     "dead_relu_experiment",
     "DeadReluResult",
     "clipping_experiment",
@@ -54,7 +58,9 @@ __all__ = [
 ]
 
 #: Nielsen, "Neural Networks and Deep Learning", ch. 5: norms of the bias gradient of each
-#: hidden layer (first .. last) at initialisation, MNIST, [784, 30 x k, 10] sigmoid nets.
+#: hidden layer (first .. last) at initialisation, [784, 30 x k, 10] sigmoid nets, one random
+#: net per depth, gradient averaged over the first 1000 MNIST training images. His output layer
+#: is 10 sigmoid units with the cross-entropy cost (delta_L = a_L - y): ``output="sigmoid"`` below.
 NIELSEN_PUBLISHED: dict[int, tuple[float, ...]] = {
     2: (0.07, 0.31),
     3: (0.012, 0.060, 0.283),
@@ -136,10 +142,12 @@ class LayerStats:
     std: float
     saturated: float  # fraction of |a| > 0.99 (tanh) or a < 0.01 / > 0.99 (sigmoid); 0 for others
     zero: float       # fraction of entries exactly 0 (ReLU)
+    spread: float     # mean over units of the std ACROSS EXAMPLES: how differently the layer sees the inputs
 
 
 def activation_stats(net: MLP, X) -> list[LayerStats]:
-    """Mean, std, saturated and zero fractions of every hidden layer's activations a_1..a_{L-1}."""
+    """Mean, std, saturated and zero fractions and the spread across examples of every hidden
+    layer's activations a_1..a_{L-1} (see :class:`LayerStats`)."""
     trace = net.forward_trace(X)
     name = net.activation.name
     out = []
@@ -151,7 +159,8 @@ def activation_stats(net: MLP, X) -> list[LayerStats]:
             sat = float(np.mean((a < 0.01) | (a > 0.99)))
         else:
             sat = 0.0
-        out.append(LayerStats(l, float(a.mean()), float(a.std()), sat, float(np.mean(a == 0))))
+        out.append(LayerStats(l, float(a.mean()), float(a.std()), sat, float(np.mean(a == 0)),
+                              float(a.std(axis=0).mean())))
     return out
 
 
@@ -228,35 +237,70 @@ def digits_batch(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------- Nielsen's experiment
 
 
+_OUTPUTS = ("softmax", "sigmoid")
+
+
+def _bias_grad_norms(net: MLP, X, y, output: str) -> np.ndarray:
+    r""":math:`\lVert\partial L/\partial b_l\rVert` of every layer (output last) for one of two output layers.
+
+    ``"softmax"``: the course's softmax + cross-entropy, :math:`\delta_L = (P - Y)/N`.
+    ``"sigmoid"``: Nielsen's ``network2.py``: C sigmoid output units and the cross-entropy
+    :math:`-\sum_c [y_c \ln a_c + (1-y_c)\ln(1-a_c)]` summed over the units, mean over the
+    batch, so :math:`\delta_L = (\sigma(z_L) - Y)/N`. (The library's
+    :func:`~backprop_lib.losses.sigmoid_cross_entropy` averages over all N C entries: times C.)
+    """
+    if output == "softmax":
+        return layer_grad_norms(net, X, y, which="bias", hidden_only=False)
+    from .losses import one_hot, sigmoid_cross_entropy
+
+    trace = net.forward_trace(X)
+    C = net.sizes[-1]
+    _, dz = sigmoid_cross_entropy(trace.output, one_hot(y, C))
+    da = C * dz  # = (sigmoid(z_L) - Y) / N: the linear output layer passes it on as delta_L
+    norms = []
+    for l in range(net.n_layers, 0, -1):
+        da, _, db, _ = net.layer_backward(l, da, trace.activations[l - 1], trace.zs[l - 1], need_input_grad=l > 1)
+        norms.append(np.linalg.norm(db))
+    return np.asarray(norms[::-1], dtype=np.float64)
+
+
 def speed_of_learning(depth: int, activation: str = "sigmoid", init: str = "lecun", *, width: int = 30,
-                      bias_std: float = 1.0, seeds=(0, 1, 2, 3, 4), X=None, y=None) -> np.ndarray:
+                      bias_std: float = 1.0, seeds=(0, 1, 2, 3, 4), output: str = "softmax",
+                      hidden_only: bool = True, X=None, y=None) -> np.ndarray:
     r"""Nielsen's "speed of learning" of each hidden layer at initialisation.
 
     For each seed: a fresh ``[64, width x depth, 10]`` net (weights from ``init``; Nielsen:
     :math:`W \sim \mathcal N(0, 1/n_{in})` = "lecun", :math:`b \sim \mathcal N(0, 1)`),
-    cross-entropy on a fixed batch (default: 1000 training digits), and
-    :math:`\lVert\partial L/\partial b_l\rVert` per hidden layer. Returns the mean over seeds,
-    shape (depth,), first hidden layer first.
+    the mean loss over a fixed batch (default: 1000 training digits), and
+    :math:`\lVert\partial L/\partial b_l\rVert` per hidden layer (and the output layer last
+    unless ``hidden_only``). ``output``: ``"softmax"`` (the course's softmax + cross-entropy) or
+    ``"sigmoid"`` (Nielsen's 10 sigmoid units with cross-entropy, :math:`\delta_L = (a_L - Y)/N`;
+    see :func:`_bias_grad_norms`). Returns the mean over seeds, first hidden layer first.
     """
+    if output not in _OUTPUTS:
+        raise ValueError(f"output must be one of {list(_OUTPUTS)}, got {output!r}")
     if X is None:
         X, y = digits_batch(1000)
     seeds = tuple(seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed")
-    norms = [layer_grad_norms(deep_net(depth, width, activation, init, seed=s, n_in=X.shape[1],
-                                       bias_std=bias_std), X, y, which="bias")
+    norms = [_bias_grad_norms(deep_net(depth, width, activation, init, seed=s, n_in=X.shape[1],
+                                       bias_std=bias_std), X, y, output)
              for s in seeds]
-    return np.mean(norms, axis=0)
+    mean = np.mean(norms, axis=0)
+    return mean[:-1] if hidden_only else mean
 
 
 def nielsen_experiment(depths=(2, 3, 4), activation: str = "sigmoid", init: str = "lecun", *,
-                       bias_std: float = 1.0, seeds=(0, 1, 2, 3, 4), X=None, y=None) -> dict[int, np.ndarray]:
+                       bias_std: float = 1.0, seeds=(0, 1, 2, 3, 4), output: str = "softmax",
+                       X=None, y=None) -> dict[int, np.ndarray]:
     """:func:`speed_of_learning` for several depths: ``{depth: per-layer bias-gradient norms}``.
 
-    The published MNIST numbers are in :data:`NIELSEN_PUBLISHED`. For ReLU use
-    ``activation="relu", init="he", bias_std=0.0``.
+    The published MNIST numbers are in :data:`NIELSEN_PUBLISHED`; compare them with
+    ``output="sigmoid"`` (his output layer). For ReLU use ``activation="relu", init="he", bias_std=0.0``.
     """
-    return {int(d): speed_of_learning(d, activation, init, bias_std=bias_std, seeds=seeds, X=X, y=y)
+    return {int(d): speed_of_learning(d, activation, init, bias_std=bias_std, seeds=seeds, output=output,
+                                      X=X, y=y)
             for d in depths}
 
 
@@ -366,6 +410,73 @@ def growth_factor(norms) -> float:
     return first_last_ratio(norms) ** (1.0 / (norms.size - 1))
 
 
+@dataclass
+class ResidualGrowth:
+    r"""Two estimates of how :math:`\lVert\partial L/\partial a_l\rVert` grows per residual ReLU block
+    (He init, :math:`a_l = a_{l-1} + s\,\mathrm{relu}(W_l a_{l-1} + b_l)`, biases 0).
+
+    ``per_block_independent`` :math:`= \sqrt{1 + s^2}`: units independent with mean 0, so the
+    branch adds the variance :math:`s^2\, n\,\mathrm{Var}(w)\,\mathbb E[f'^2] = s^2` to the
+    identity path's. ``per_block_drift`` :math:`= 1 + s/\sqrt{\pi}`: ReLU outputs are never
+    negative, so the stream drifts to a large common mean m; unit i is then on when its
+    weight row's sum :math:`r_i \sim \mathcal N(0, 2)` is positive, and the gradient's component
+    along the all-ones direction is multiplied by :math:`1 + s\,\mathbb E[r\,[r>0]] = 1 + s/\sqrt{\pi}`.
+    ``independent``/``drift``: the same over all ``blocks``.
+    """
+
+    blocks: int
+    scale: float
+    per_block_independent: float
+    per_block_drift: float
+
+    @property
+    def independent(self) -> float:
+        return self.per_block_independent ** self.blocks
+
+    @property
+    def drift(self) -> float:
+        return self.per_block_drift ** self.blocks
+
+
+def residual_growth_estimates(depth: int, scale: float | None = None) -> ResidualGrowth:
+    r"""Predicted first/last gradient ratio of a ``depth``-hidden-layer residual ReLU net (He init).
+
+    The first hidden layer changes the width, so ``depth - 1`` blocks lie between
+    :math:`a_1` and :math:`a_{depth}`; ``scale`` None means :math:`s = 1/\sqrt{depth}`
+    (as :func:`gradient_flow`). See :class:`ResidualGrowth` for the two estimates.
+    """
+    depth = _positive_int(depth, "depth", minimum=2)
+    s = 1.0 / np.sqrt(depth) if scale is None else float(scale)
+    return ResidualGrowth(depth - 1, s, float(np.sqrt(1.0 + s * s)), float(1.0 + s / np.sqrt(np.pi)))
+
+
+@dataclass
+class InitDiagnosis:
+    r"""A net at initialisation on a batch, per hidden layer (first layer first).
+
+    ``bias_norms``: :math:`\lVert\partial L/\partial b_l\rVert`; ``spread``: mean over units of the
+    std of :math:`a_l` across the examples (how differently the layer sees different inputs);
+    ``saturated``: fraction of saturated activations (see :class:`LayerStats`).
+    """
+
+    bias_norms: np.ndarray
+    spread: np.ndarray
+    saturated: np.ndarray
+
+    @property
+    def last_first(self) -> float:
+        r""":math:`\lVert\partial L/\partial b_{last}\rVert / \lVert\partial L/\partial b_1\rVert`."""
+        return 1.0 / first_last_ratio(self.bias_norms)
+
+
+def diagnose_init(X, y, **net_kwargs) -> InitDiagnosis:
+    """:class:`InitDiagnosis` of ``deep_net(n_in=X.shape[1], **net_kwargs)`` (the nets of :func:`train_curves`)."""
+    net = deep_net(n_in=X.shape[1], **net_kwargs)
+    stats = activation_stats(net, X)
+    return InitDiagnosis(layer_grad_norms(net, X, y, which="bias"), np.array([s.spread for s in stats]),
+                         np.array([s.saturated for s in stats]))
+
+
 # --------------------------------------------------------------------------- dead ReLUs
 
 
@@ -415,12 +526,18 @@ def dead_relu_experiment(activation: str = "relu", *, big_lr: float = 5.0, epoch
 
 @dataclass
 class ClippingRun:
-    """Per-step record of :func:`clipping_experiment` (NaN after the run diverged)."""
+    """Per-step record of :func:`clipping_experiment` (NaN after the run diverged).
+
+    ``loss``/``grad_norm``: minibatch loss and global gradient norm (before clipping) per step;
+    ``final_loss``/``final_accuracy``: on the whole ``X`` after the last step (NaN if diverged).
+    """
 
     clip_norm: float | None
     loss: np.ndarray
     grad_norm: np.ndarray
     diverged_at: int | None
+    final_loss: float = float("nan")
+    final_accuracy: float = float("nan")
 
 
 def clipping_experiment(clip_norm: float | None, *, steps: int = 150, depth: int = 10, width: int = 32,
@@ -431,7 +548,8 @@ def clipping_experiment(clip_norm: float | None, *, steps: int = 150, depth: int
     The weights are :math:`\mathcal N(0, (g\,\sigma_{He})^2)` with gain ``g`` > 1, so with ReLU every
     layer multiplies the signal (forward and backward) by about ``g``: the first gradients are
     huge. Each step clips the gradients to global norm ``clip_norm`` (None: no clipping).
-    A run that produces inf/NaN (or a loss the library rejects) stops; the rest is NaN.
+    ``gain=1`` is plain He initialisation (the healthy reference). A run that produces inf/NaN
+    (or a loss the library rejects) stops; the rest is NaN.
     """
     from .optim import clip_grad_norm, global_norm
 
@@ -460,7 +578,10 @@ def clipping_experiment(clip_norm: float | None, *, steps: int = 150, depth: int
             if clip_norm is not None:
                 grads, _ = clip_grad_norm(grads, clip_norm)
             net.sgd_step(grads, lr)
-    return ClippingRun(clip_norm, losses, norms, diverged)
+        final_loss = final_acc = float("nan")
+        if diverged is None and np.isfinite(net.forward(X)).all():
+            final_loss, final_acc = float(net.loss(X, y)), float(net.accuracy(X, y))
+    return ClippingRun(clip_norm, losses, norms, diverged, final_loss, final_acc)
 
 
 def train_curves(configs: dict[str, dict], *, epochs: int = 20, lr: float = 0.1, batch_size: int = 32,

@@ -1,14 +1,22 @@
 r"""Weight initialisation, seeded. Weights are (n_out, n_in) like ``torch.nn.Linear``.
 
-=========  =========================================================  =====================
+=========  =========================================================  ====================================
 name       distribution                                               keeps ... stable
-=========  =========================================================  =====================
+=========  =========================================================  ====================================
 zeros      all 0 (every hidden unit stays identical: symmetry)        nothing
-normal     :math:`\mathcal N(0, \text{scale}^2)`, scale = 0.1 by default
-lecun      :math:`\mathcal N(0, 1/n_{in})`                            forward variance (linear)
-xavier     :math:`\mathcal N(0, 2/(n_{in}+n_{out}))` (Glorot 2010)     forward and backward (tanh)
+normal     :math:`\mathcal N(0, s^2)`, s = ``scale`` (default 0.1)    nothing in general (fixed std,
+                                                                      whatever the width)
+lecun      :math:`\mathcal N(0, 1/n_{in})` (LeCun et al. 1998)        forward variance of a unit that is
+                                                                      linear near 0 with slope 1
+xavier     :math:`\mathcal N(0, 2/(n_{in}+n_{out}))` (Glorot 2010)    forward and backward (a compromise)
+                                                                      for f(0) = 0, f'(0) = 1 (tanh)
 he         :math:`\mathcal N(0, 2/n_{in})` (He et al. 2015)           forward variance (ReLU)
-=========  =========================================================  =====================
+=========  =========================================================  ====================================
+
+Xavier's derivation assumes the unit is linear near 0 with slope 1. The sigmoid has
+:math:`\sigma'(0) = 1/4`: with Xavier weights each sigmoid layer still multiplies the spread of
+the signal (forward) and of the gradient (backward) by about 1/4 (notebook 04, section 4).
+Glorot & Bengio draw from a uniform distribution of this variance; this module uses a normal one.
 """
 
 from __future__ import annotations

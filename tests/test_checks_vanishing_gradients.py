@@ -162,3 +162,10 @@ def test_residual_backward_without_tanh_derivative_is_named():
         dz = s * dout
         return dout + dz @ W, dz.T @ x, dz.sum(axis=0)
     _fails_with(vg.check_residual_block_backward, wrong, "tanh'")
+
+
+def test_grad_norms_divided_by_n_again_get_the_one_over_n_hint():
+    def divided(weights, zs, activations, delta_out, act_grad):
+        return grad_norms(weights, zs, activations, delta_out, act_grad) / delta_out.shape[0]
+
+    _fails_with(vg.check_per_layer_grad_norms, divided, "do not divide by N again")

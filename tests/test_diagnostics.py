@@ -175,3 +175,89 @@ def test_gradient_flow_widget_builds_and_updates():
     residual = box.children[1].children[0]
     residual.value = True
     plt.close("all")
+
+
+def test_nielsen_output_bias_gradients_match_finite_differences_of_his_cost(batch):
+    # Nielsen's network2: sigmoid output units, cross-entropy summed over the units, mean over the batch
+    from backprop_lib.activations import sigmoid
+    from backprop_lib.gradcheck import numerical_gradient, rel_error
+
+    X, y = batch
+    net = _net(activation="sigmoid")
+    Y = np.eye(3)[y]
+
+    def cost(_):
+        a = sigmoid(net.forward(X))
+        return float(np.mean(np.sum(-Y * np.log(a) - (1 - Y) * np.log(1 - a), axis=1)))
+
+    got = dg._bias_grad_norms(net, X, y, "sigmoid")
+    num = [np.linalg.norm(numerical_gradient(cost, net.params[f"b{l}"])) for l in (1, 2, 3, 4)]
+    assert rel_error(got, np.array(num)) < 1e-7
+
+
+def test_speed_of_learning_softmax_output_is_the_library_backprop_and_output_is_validated(batch):
+    X, y = batch
+    soft = dg.speed_of_learning(2, seeds=(0,), width=5, X=X, y=y, hidden_only=False)
+    net = dg.deep_net(2, 5, "sigmoid", "lecun", seed=0, n_in=7, bias_std=1.0)
+    np.testing.assert_allclose(soft, dg.layer_grad_norms(net, X, y, which="bias", hidden_only=False), rtol=1e-12)
+    with pytest.raises(ValueError, match="output"):
+        dg.speed_of_learning(2, output="tanh")
+
+
+def test_residual_growth_estimates_closed_forms():
+    est = dg.residual_growth_estimates(5, 1.0)
+    assert est.blocks == 4 and est.per_block_independent == pytest.approx(np.sqrt(2))
+    assert est.per_block_drift == pytest.approx(1 + 1 / np.sqrt(np.pi))
+    assert est.drift == pytest.approx(est.per_block_drift ** 4)
+    assert dg.residual_growth_estimates(4).scale == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="depth"):
+        dg.residual_growth_estimates(1)
+
+
+def test_diagnose_init_reports_spread_saturation_and_bias_ratio(batch):
+    X, y = batch
+    d = dg.diagnose_init(X, y, depth=3, width=6, activation="tanh", init="xavier", n_out=3)
+    assert d.bias_norms.shape == d.spread.shape == d.saturated.shape == (3,)
+    assert d.last_first == pytest.approx(d.bias_norms[-1] / d.bias_norms[0])
+    net = dg.deep_net(3, 6, "tanh", "xavier", n_in=7, n_out=3)
+    np.testing.assert_allclose(d.spread, [a.std(axis=0).mean() for a in net.forward_trace(X).activations[1:-1]])
+
+
+def test_clipping_run_reports_the_final_full_batch_loss_or_nan_when_diverged():
+    X, y = dg.digits_batch(200)
+    ok = dg.clipping_experiment(1.0, steps=5, X=X, y=y)
+    assert np.isfinite(ok.final_loss) and 0 <= ok.final_accuracy <= 1
+    bad = dg.clipping_experiment(None, steps=20, X=X, y=y, gain=3.0)
+    assert bad.diverged_at is not None and np.isnan(bad.final_loss) and np.isnan(bad.final_accuracy)
+
+
+def test_widget_title_names_the_chosen_init_and_histograms_are_z_scores():
+    import matplotlib.pyplot as plt
+
+    from backprop_lib.widgets import INIT_CHOICES, gradient_flow_view
+
+    for init in ("large", "normal"):
+        _, (ax, hx), _ = gradient_flow_view(4, "relu", init)
+        assert INIT_CHOICES[init] in ax.get_title()
+        assert "mean" in hx.get_legend().get_texts()[0].get_text()
+    assert "0.1" in INIT_CHOICES["normal"] and "1.5" in INIT_CHOICES["large"]
+    with pytest.raises(ValueError, match="init"):
+        gradient_flow_view(4, "relu", "huge")
+    plt.close("all")
+
+
+def test_widget_clip_dropdown_starts_at_off_and_clips_when_chosen(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import matplotlib.pyplot as plt
+
+    from backprop_lib.widgets import vanishing_gradients as vgw
+
+    calls = []
+    real = vgw.gradient_flow_view
+    monkeypatch.setattr(vgw, "gradient_flow_view", lambda *a, **kw: calls.append(a) or real(*a, **kw))
+    box = vgw.gradient_flow_widget()
+    clip = box.children[1].children[1]
+    assert clip.value == "off" and clip.label == "off" and calls[-1][4] is None
+    clip.value = "1"
+    assert calls[-1][4] == 1.0
+    plt.close("all")

@@ -39,23 +39,29 @@ def plot_activation_derivatives(ax=None, z_range: float = 6.0):
 
 
 def plot_layer_norms(norms: dict, ax=None, ylabel: str = "gradient norm", title: str = "Gradient norm per layer",
-                     published: dict | None = None, styles: dict | None = None):
+                     published: dict | None = None, styles: dict | None = None, cmap: str | None = None):
     """One line per entry of ``norms`` ({label: values per layer}), layer 1 first, log y axis.
 
-    ``published`` ({label: values}) is drawn as hollow markers (e.g. Nielsen's MNIST numbers).
-    Line colours follow the activation named in the label.
+    ``published`` ({label: values}) is drawn as hollow squares (e.g. Nielsen's MNIST numbers).
+    Line colours follow the activation named in the label; with ``cmap`` (e.g. "plasma") every
+    line gets its own colour from that colour map instead (several depths of one activation), and
+    the j-th published entry takes the j-th line's colour. ``styles`` ({label: plot kwargs})
+    overrides anything, for lines and published entries.
     """
     import numpy as np
 
     ax = get_ax(ax)
+    colors = list(plt.get_cmap(cmap)(np.linspace(0.05, 0.75, max(len(norms), 2)))) if cmap else []
     for i, (label, values) in enumerate(norms.items()):
         values = np.asarray(values, dtype=float)
-        kw = dict(color=_act_color(label, COLORS["backward"]), marker="o", ms=3)
+        kw = dict(color=colors[i] if cmap else _act_color(label, COLORS["backward"]), marker="o", ms=3)
         kw.update((styles or {}).get(label, {}))
         ax.plot(np.arange(1, values.size + 1), values, label=label, **kw)
-    for label, values in (published or {}).items():
-        ax.plot(np.arange(1, len(values) + 1), values, ls="none", marker="s", mfc="none",
-                color=COLORS["reference"], label=label)
+    for j, (label, values) in enumerate((published or {}).items()):
+        kw = dict(ls="none", marker="s", ms=8, mfc="none", mew=1.5,
+                  color=colors[j] if cmap and j < len(norms) else COLORS["reference"])
+        kw.update((styles or {}).get(label, {}))
+        ax.plot(np.arange(1, len(values) + 1), values, label=label, **kw)
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set(xlabel="hidden layer l (1 = nearest the input)", ylabel=ylabel, title=title)
@@ -64,10 +70,14 @@ def plot_layer_norms(norms: dict, ax=None, ylabel: str = "gradient norm", title:
 
 
 def plot_layer_histograms(values_per_layer, layers=None, ax=None, bins: int = 60, xlabel: str = "activation value",
-                          title: str = "Distribution per layer", value_range=None, cmap: str = "viridis"):
+                          title: str = "Distribution per layer", value_range=None, cmap: str = "viridis",
+                          standardize: bool = False):
     """Glorot-style overlaid histograms (density, step lines) of selected layers' values.
 
     ``values_per_layer[l-1]`` holds layer l's values (any shape); ``layers`` are 1-based.
+    ``value_range`` fixes the bins (give two panels the same range to compare them).
+    ``standardize``: draw each layer's z-scores (value - mean) / std (the legend gives mean and
+    std), so layers whose scales differ by orders of magnitude all keep a visible shape.
     """
     import numpy as np
 
@@ -80,7 +90,12 @@ def plot_layer_histograms(values_per_layer, layers=None, ax=None, bins: int = 60
         v = v[np.isfinite(v)]
         if v.size == 0:
             continue
-        ax.hist(v, bins=bins, range=value_range, density=True, histtype="step", color=c, lw=1.5, label=f"layer {l}")
+        label = f"layer {l}"
+        if standardize:
+            mean, std = float(v.mean()), float(v.std())
+            v = (v - mean) / std if std > 0 else v - mean
+            label += f" (mean {mean:.2g}, std {std:.2g})"
+        ax.hist(v, bins=bins, range=value_range, density=True, histtype="step", color=c, lw=1.5, label=label)
     ax.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
     ax.set(xlabel=xlabel, ylabel="density", title=title)
     ax.legend(fontsize=8)
@@ -102,9 +117,13 @@ def plot_training_curves(histories: dict, ax=None, key: str = "loss", ylabel: st
     return ax
 
 
-def plot_gradient_flow(flow, axes=None):
+def plot_gradient_flow(flow, axes=None, title: str | None = None):
     """The widget's picture of a :class:`~backprop_lib.diagnostics.GradientFlow`: per-layer gradient
-    norms (log scale) on the left, activation histograms of a few layers on the right."""
+    norms (log scale) on the left, activation histograms of a few layers on the right as z-scores
+    (each layer's own mean and std are in the legend), so a layer of huge activations keeps its shape.
+
+    ``title`` (default: "activation + init" from the flow's config) names the net on the left.
+    """
     import numpy as np
 
     if axes is None:
@@ -123,7 +142,8 @@ def plot_gradient_flow(flow, axes=None):
     cfg = flow.config
     res = f", residual s={cfg['residual_scale']:.2f}" if cfg.get("residual") else ""
     ax.set(xlabel="hidden layer l (1 = nearest the input)", ylabel="gradient norm",
-           title=f"{cfg.get('activation')} + {cfg.get('init')}{res}")
+           title=(title or f"{cfg.get('activation')} + {cfg.get('init')}") + res)
     ax.legend(fontsize=8)
-    plot_layer_histograms(flow.activations, ax=hx, title="activations $a_l$ per layer")
+    plot_layer_histograms(flow.activations, ax=hx, standardize=True, value_range=(-4.0, 6.0),
+                          xlabel=r"(a_l - mean) / std, per layer", title="activations $a_l$ per layer, standardised")
     return axes
