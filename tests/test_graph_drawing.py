@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from backprop_lib.engine import Value, backward_steps  # noqa: E402
+from backprop_lib.engine import Value, backward_steps, n_backward_steps  # noqa: E402
 from backprop_lib.nn_scalar import ValueMLP, xor_data  # noqa: E402
 from backprop_lib.plotting import draw_graph, plot_decision_regions, plot_hidden_space  # noqa: E402
 from backprop_lib.plotting.computational_graph import _graph_layout  # noqa: E402
@@ -78,9 +78,13 @@ def test_show_backward_step_marks_unreached_grads_and_returns_rule_text():
     assert "x\ndata -2.0000\ngrad ?" in shown
     assert "z\ndata -4.0000\ngrad 3.0000" in shown
     assert "∂out/∂a = b" in text
+    assert ax.get_title() == "backward step 1 of 2"   # f = q * z has 2 operation nodes
+    plt.close(ax.figure)
+    ax, _ = show_backward_step(f, 0)
+    assert ax.get_title().startswith("step 0 of 2: the seed")
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="step"):
-        show_backward_step(f, len(backward_steps(f)))
+        show_backward_step(f, n_backward_steps(backward_steps(f)) + 1)
     assert x.grad == 0.0  # stepping never touches the graph
 
 
@@ -89,7 +93,7 @@ def test_backward_stepper_widget_builds_and_moves():
     x, y, z, q, f = essay_graph()
     box = backward_stepper(f)
     prev, slider, nxt = box.children[0].children
-    assert slider.max == len(backward_steps(f)) - 1
+    assert slider.max == n_backward_steps(backward_steps(f)) == 2
     nxt.click()
     assert slider.value == 1
     prev.click()
