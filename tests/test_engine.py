@@ -166,18 +166,20 @@ def test_top_level_import_is_the_same_class():
     assert TopLevelValue is Value
 
 
-def test_issue_example_runs_and_matches_closed_form():
-    x, y = Value(2.0, label="x"), Value(-3.0, label="y")
+def test_docstring_example_runs_and_matches_closed_form():
+    # the engine's docstring (and notebook 02, section 9): an example where tanh does not saturate
+    x, y = Value(0.5, label="x"), Value(-1.5, label="y")
     f = (x * y + x ** 2 / y).tanh()
     f.backward()
-    inner = 2.0 * -3.0 + 4.0 / -3.0
+    inner = 0.5 * -1.5 + 0.25 / -1.5
     dt = 1.0 - math.tanh(inner) ** 2
-    assert f.grad == 1.0
-    assert x.grad == pytest.approx(dt * (-3.0 + 2 * 2.0 / -3.0), rel=1e-12)
-    assert y.grad == pytest.approx(dt * (2.0 - 4.0 / 9.0), rel=1e-12)
+    assert f.grad == 1.0 and dt > 0.4
+    assert x.grad == pytest.approx(dt * (-1.5 + 2 * 0.5 / -1.5), rel=1e-12)
+    assert y.grad == pytest.approx(dt * (0.5 - 0.25 / 2.25), rel=1e-12)
+    assert (round(x.grad, 5), round(y.grad, 5)) == (-1.02996, 0.18486)   # as the docstring quotes
 
 
-def test_essay_examples_add_distributes_and_multiply_swaps():
+def test_cs231n_examples_add_distributes_and_multiply_swaps():
     x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
     f = (x + y) * z
     f.backward()
