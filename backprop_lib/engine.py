@@ -5,7 +5,9 @@ Every arithmetic operation on a ``Value`` returns a new ``Value`` node that reme
 * ``inputs``      the nodes it was computed from,
 * ``op``          the operation's name (``"+"``, ``"*"``, ``"tanh"``, ...),
 * ``local_grads`` its *local backward rule*, evaluated during the forward pass:
-  the partial derivatives :math:`\partial\,\text{out} / \partial\,\text{input}_i`,
+  the partial derivatives :math:`\partial\,\text{out} / \partial\,\text{input}_i`
+  (together with ``inputs``, this is the node's *cache*: what the forward pass stores
+  for the backward pass),
 * ``label``       an optional name for drawing.
 
 :meth:`Value.backward` walks the graph from the output back to the leaves in reverse
@@ -26,10 +28,10 @@ unsupported operand raises ``TypeError``.
 
 Example::
 
-    x, y = Value(2.0, label="x"), Value(-3.0, label="y")
+    x, y = Value(0.5, label="x"), Value(-1.5, label="y")
     f = (x * y + x ** 2 / y).tanh()
     f.backward()          # f.grad = 1, then every node's .grad
-    x.grad, y.grad
+    x.grad, y.grad        # (-1.02996, 0.18486): tanh is at -0.72, far from saturation
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Union
 
-__all__ = ["Value", "topological_order", "BackwardStep", "backward_steps", "describe_rule"]
+__all__ = ["Value", "topological_order", "BackwardStep", "backward_steps", "n_backward_steps", "describe_rule"]
 
 Number = Union[int, float]
 
@@ -296,12 +298,13 @@ def _name(node: Value, index: dict) -> str:
 
 @dataclass(frozen=True)
 class BackwardStep:
-    """One step of the backward pass, as the stepping widget shows it.
+    """One entry of the backward pass, as the stepping widget shows it.
 
-    ``node`` is the node whose gradient is being passed to its inputs (the root at
-    step 0, when its gradient is seeded to 1); ``grads`` maps every node reached so
-    far to its gradient after this step (nodes not yet reached are absent); ``text``
-    explains the step with numbers.
+    ``index`` is the step number: 0 for the seed (the root's gradient set to 1, nothing
+    propagated yet), then 1, 2, ... for the backward steps proper, one per operation node.
+    ``node`` is the node whose gradient is passed to its inputs at this step (the root at
+    step 0); ``grads`` maps every node reached so far to its gradient after this step
+    (nodes not yet reached are absent); ``text`` explains the step with numbers.
     """
 
     index: int
@@ -313,19 +316,22 @@ class BackwardStep:
 def backward_steps(root: Value) -> list[BackwardStep]:
     """The backward pass of ``root`` one node at a time, without touching any ``.grad``.
 
-    Step 0 seeds ``root``'s gradient with 1; each later step takes the next non-leaf
-    node in reverse topological order and applies ``input.grad += local * out.grad``
-    to its inputs. The last step's ``grads`` equal what ``root.backward()`` gives.
+    Entry 0 is the seed (``root``'s gradient set to 1); entry k (k = 1 .. K) is backward
+    step k: the k-th operation node in reverse topological order applies
+    ``input.grad += local * out.grad`` to its inputs. A *backward step* is therefore one
+    operation node passing its gradient on, and there are K = :func:`n_backward_steps`
+    of them (leaves have nothing to pass on and take no step). The last entry's ``grads``
+    equal what ``root.backward()`` gives.
     """
     order = topological_order(root)
     index = {node: i for i, node in enumerate(order)}
     grads: dict = {root: 1.0}
-    steps = [BackwardStep(0, root, dict(grads), f"seed: {_name(root, index)}.grad = 1 (∂out/∂out)")]
+    steps = [BackwardStep(0, root, dict(grads), f"seed (step 0): {_name(root, index)}.grad = 1 (∂out/∂out)")]
     for node in reversed(order):
         if not node.inputs:
             continue
         g = grads.get(node, 0.0)
-        lines = [f"{_name(node, index)} (value {node.data:.4f}, grad {g:.4f}). {describe_rule(node)}"]
+        lines = [f"step {len(steps)}: {_name(node, index)} (value {node.data:.4f}, grad {g:.4f}). {describe_rule(node)}"]
         for child, local in zip(node.inputs, node.local_grads):
             before = grads.get(child, 0.0)
             grads[child] = before + local * g
@@ -334,3 +340,13 @@ def backward_steps(root: Value) -> list[BackwardStep]:
             )
         steps.append(BackwardStep(len(steps), node, dict(grads), "\n".join(lines)))
     return steps
+
+
+def n_backward_steps(steps: list[BackwardStep]) -> int:
+    """The number of backward steps in ``steps`` (from :func:`backward_steps`): one per operation node.
+
+    The seed is step 0 and is not counted, so the steps are numbered 0 .. ``n_backward_steps(steps)``
+    and ``len(steps) == n_backward_steps(steps) + 1``. The notebook's print, the figure title
+    ("backward step k of K") and the widget's slider all use this count.
+    """
+    return steps[-1].index

@@ -7,7 +7,8 @@ neurons reading the same inputs; :class:`ValueMLP` stacks layers. Every weight i
 visible; the numpy :class:`backprop_lib.mlp.MLP` is the fast, vectorised version.
 
 Also here: a small XOR data set and the helpers the XOR experiments of notebook 02
-use (mean squared error, a training loop, the best possible straight-line classifier).
+use (mean squared error, a training loop, accuracy, the best possible straight-line
+classifier).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from .engine import Value
 
-__all__ = ["Neuron", "Layer", "ValueMLP", "mse_loss", "fit", "xor_data", "best_linear_accuracy"]
+__all__ = ["Neuron", "Layer", "ValueMLP", "mse_loss", "fit", "accuracy", "xor_data", "best_linear_accuracy"]
 
 _ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 
@@ -156,7 +157,7 @@ class ValueMLP:
 
 
 def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
-    r"""Mean squared error :math:`\frac1N \sum_n (p_n - t_n)^2` as a ``Value``."""
+    r"""Mean squared error :math:`L = \frac1N \sum_n (p_n - y_n)^2` as a ``Value`` (``targets`` are the :math:`y_n`)."""
     if len(preds) != len(targets):
         raise ValueError(f"preds and targets must have the same length, got {len(preds)} and {len(targets)}")
     total = Value(0.0)
@@ -190,6 +191,12 @@ def fit(model: ValueMLP, X: np.ndarray, y: np.ndarray, lr: float = 0.5, steps: i
             p.data -= lr * p.grad
         losses.append(loss.data)
     return losses
+
+
+def accuracy(model: ValueMLP, X: np.ndarray, y: np.ndarray) -> float:
+    """The fraction of examples where ``model``'s output is on the same side of 0.5 as the 0/1 label ``y``."""
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.mean((model.predict(X) > 0.5) == (y > 0.5)))
 
 
 def xor_data(n: int = 40, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from backprop_lib import Value as TopLevelValue
-from backprop_lib.engine import Value, backward_steps, describe_rule, topological_order
+from backprop_lib.engine import Value, backward_steps, describe_rule, n_backward_steps, topological_order
 from backprop_lib.gradcheck import central_difference, rel_error
-from backprop_lib.nn_scalar import ValueMLP, best_linear_accuracy, fit, mse_loss, xor_data
+from backprop_lib.nn_scalar import ValueMLP, accuracy, best_linear_accuracy, fit, mse_loss, xor_data
 
 # --------------------------------------------------------------------------- random graphs
 # A random expression over a few leaves, using every op, with nodes reused (fan-out).
@@ -166,18 +166,20 @@ def test_top_level_import_is_the_same_class():
     assert TopLevelValue is Value
 
 
-def test_issue_example_runs_and_matches_closed_form():
-    x, y = Value(2.0, label="x"), Value(-3.0, label="y")
+def test_docstring_example_runs_and_matches_closed_form():
+    # the engine's docstring (and notebook 02, section 9): an example where tanh does not saturate
+    x, y = Value(0.5, label="x"), Value(-1.5, label="y")
     f = (x * y + x ** 2 / y).tanh()
     f.backward()
-    inner = 2.0 * -3.0 + 4.0 / -3.0
+    inner = 0.5 * -1.5 + 0.25 / -1.5
     dt = 1.0 - math.tanh(inner) ** 2
-    assert f.grad == 1.0
-    assert x.grad == pytest.approx(dt * (-3.0 + 2 * 2.0 / -3.0), rel=1e-12)
-    assert y.grad == pytest.approx(dt * (2.0 - 4.0 / 9.0), rel=1e-12)
+    assert f.grad == 1.0 and dt > 0.4
+    assert x.grad == pytest.approx(dt * (-1.5 + 2 * 0.5 / -1.5), rel=1e-12)
+    assert y.grad == pytest.approx(dt * (0.5 - 0.25 / 2.25), rel=1e-12)
+    assert (round(x.grad, 5), round(y.grad, 5)) == (-1.02996, 0.18486)   # as the docstring quotes
 
 
-def test_essay_examples_add_distributes_and_multiply_swaps():
+def test_cs231n_examples_add_distributes_and_multiply_swaps():
     x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
     f = (x + y) * z
     f.backward()
@@ -336,6 +338,16 @@ def test_backward_steps_visit_each_non_leaf_once_after_the_seed():
     assert "z.grad += 3.0000 × 1.0000" in steps[1].text
 
 
+def test_a_backward_step_is_one_operation_node_and_the_seed_is_step_0():
+    x1, x2, w1, w2, b = (Value(v) for v in (2.0, 0.0, -3.0, 1.0, 0.5))
+    o = (x1 * w1 + x2 * w2 + b).tanh()        # 5 operation nodes: *, *, +, +, tanh
+    steps = backward_steps(o)
+    n_ops = sum(1 for node in topological_order(o) if node.inputs)
+    assert n_ops == 5 and n_backward_steps(steps) == n_ops == len(steps) - 1
+    assert [s.index for s in steps] == list(range(n_ops + 1))
+    assert steps[0].text.startswith("seed (step 0)") and steps[2].text.startswith("step 2:")
+
+
 # --------------------------------------------------------------------------- ValueMLP
 
 
@@ -383,7 +395,7 @@ def test_xor_2_4_1_net_learns_xor_and_linear_model_cannot():
     model = ValueMLP(2, [4, 1], seed=0)
     losses = fit(model, X, y, lr=1.0, steps=200)
     assert losses[-1] < 0.05 < losses[0]
-    assert np.mean((model.predict(X) > 0.5) == (y > 0.5)) == 1.0
+    assert accuracy(model, X, y) == np.mean((model.predict(X) > 0.5) == (y > 0.5)) == 1.0
     acc, w, b = best_linear_accuracy(X, y)
     assert 0.5 <= acc <= 0.8
 

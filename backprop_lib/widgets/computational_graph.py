@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["show_backward_step", "backward_stepper"]
+__all__ = ["show_backward_step", "backward_stepper", "backward_step_title"]
+
+
+def backward_step_title(step: int, steps) -> str:
+    """The figure title for ``step``: "backward step k of K", with K = :func:`~backprop_lib.engine.n_backward_steps`.
+
+    Step 0 is the seed (the root's gradient set to 1), before any of the K steps.
+    """
+    from ..engine import n_backward_steps
+
+    total = n_backward_steps(steps)
+    if step == 0:
+        return f"step 0 of {total}: the seed, before any backward step"
+    return f"backward step {step} of {total}"
 
 
 def show_backward_step(root, step: int, steps=None, ax=None):
@@ -11,16 +24,17 @@ def show_backward_step(root, step: int, steps=None, ax=None):
     The node handled at that step is highlighted, only the gradients filled in so far are
     printed (others show ``grad ?``), and ``text`` is the local rule applied at the step.
     ``steps`` (from :func:`backprop_lib.engine.backward_steps`) is computed when omitted.
+    ``step`` runs from 0 (the seed) to ``n_backward_steps(steps)`` (one step per operation node).
     """
-    from ..engine import backward_steps
+    from ..engine import backward_steps, n_backward_steps
     from ..plotting import draw_graph
 
     steps = backward_steps(root) if steps is None else steps
-    if not 0 <= step < len(steps):
-        raise ValueError(f"step must be in 0..{len(steps) - 1}, got {step}")
+    if not 0 <= step <= n_backward_steps(steps):
+        raise ValueError(f"step must be in 0..{n_backward_steps(steps)}, got {step}")
     s = steps[step]
     ax = draw_graph(root, ax=ax, highlight=s.node, grads=s.grads)
-    ax.set_title(f"backward step {step} of {len(steps) - 1}", fontsize=10)
+    ax.set_title(backward_step_title(step, steps), fontsize=10)
     return ax, s.text
 
 
@@ -29,11 +43,11 @@ def backward_stepper(root):
     import ipywidgets as w
     from IPython.display import display
 
-    from ..engine import backward_steps
+    from ..engine import backward_steps, n_backward_steps
     from ..plotting import graph_figsize, new_figure, redraw_into
 
     steps = backward_steps(root)
-    slider = w.IntSlider(value=0, min=0, max=len(steps) - 1, description="step", continuous_update=False)
+    slider = w.IntSlider(value=0, min=0, max=n_backward_steps(steps), description="step", continuous_update=False)
     prev, nxt = w.Button(description="◀ previous"), w.Button(description="next ▶")
     out = w.Output()
 
