@@ -12,11 +12,16 @@ The relative error of two arrays is the largest relative error of any element,
 
 .. math:: \mathrm{rel\_error}(a, b) = \max_i \frac{|a_i - b_i|}{\max(10^{-8}, |a_i| + |b_i|)},
 
-the definition of CS231n's gradient checks, for which their rule of thumb was made:
-below ``1e-7`` the gradient is right, above ``1e-4`` it is almost certainly wrong (in
-between, look closer: kinks such as ReLU's at 0, or entries so small that round-off
-matters). Every element counts on its own, so a wrong small entry cannot hide behind
-a large one.
+the definition of CS231n's gradient-check code (their notes divide by
+:math:`\max(|a_i|, |b_i|)` instead, at most a factor 2 apart). Every element counts on
+its own, so a wrong small entry cannot hide behind a large one; the floor :math:`10^{-8}`
+keeps entries that are both (almost) zero from giving 0/0.
+
+The course's rule of thumb for this definition (float64, ``h = 1e-5``; condensed from the
+CS231n notes, notebook 01 section 4): below ``1e-7`` the gradient is right, above ``1e-4`` it
+is wrong, in between look closer: a kink (ReLU at 0) within ``h`` of the point, or entries so
+small that the round-off of the central difference, about ``eps |L| / h ~ 1e-11 |L|`` whatever
+the size of the entry, dominates their ratio.
 """
 
 from __future__ import annotations

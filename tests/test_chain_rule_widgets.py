@@ -12,11 +12,13 @@ import pytest  # noqa: E402
 
 from backprop_lib.gradcheck import central_difference, difference_errors  # noqa: E402
 from backprop_lib.plotting import (  # noqa: E402
+    format_duration,
+    growth_exponents,
+    mean_difference_errors,
     plot_difference_errors,
     plot_gradient_cost,
     plot_gradient_field,
     plot_secant_tangent,
-    power_law_fit,
 )
 from backprop_lib.widgets import DERIVATIVE_EXAMPLES, secant_tangent, secant_tangent_widget  # noqa: E402
 
@@ -148,23 +150,67 @@ def test_plot_gradient_field_draws_contours_and_arrows():
     assert any(type(c).__name__ == "Quiver" for c in ax.collections)
 
 
-def test_power_law_fit_recovers_exponent_and_constant():
-    W = np.array([10, 100, 1000, 10000], dtype=float)
-    c, p = power_law_fit(W, 3e-9 * W**2)
-    assert math.isclose(p, 2.0, rel_tol=1e-10) and math.isclose(c, 3e-9, rel_tol=1e-8)
+def test_mean_difference_errors_is_the_mean_of_difference_errors_over_the_points():
+    hs = np.logspace(-10, -1, 10)
+    xs = np.array([0.2, 0.9, 1.4])
+    out = mean_difference_errors(math.sin, math.cos, xs, hs)
+    runs = [difference_errors(math.sin, math.cos, x, hs) for x in xs]
+    np.testing.assert_array_equal(out["h"], hs)
+    for key in ("forward", "central"):
+        np.testing.assert_allclose(out[key], np.mean([r[key] for r in runs], axis=0), rtol=1e-15)
+    with pytest.raises(ValueError, match="xs must be"):
+        mean_difference_errors(math.sin, math.cos, np.array([]), hs)
+
+
+def test_growth_exponents_are_the_log_log_slopes_between_neighbours():
+    P = np.array([10, 100, 1000, 10000], dtype=float)
+    np.testing.assert_allclose(growth_exponents(P, 3e-9 * P**2), [2, 2, 2], rtol=1e-12)
+    # a fixed overhead plus linear arithmetic: slope near 0 first, near 1 at the end
+    P = np.array([10, 100, 1000, 10000, 100000], dtype=float)
+    slopes = growth_exponents(P, 1e-6 + 1e-8 * P)
+    assert slopes[0] < 0.3 and slopes[-1] > 0.99
     with pytest.raises(ValueError, match="positive"):
-        power_law_fit(W, -W)
+        growth_exponents(P, -P)
     with pytest.raises(ValueError, match="same length"):
-        power_law_fit(W, W[:2])
+        growth_exponents(P, P[:2])
+    with pytest.raises(ValueError, match="increasing"):
+        growth_exponents(P[::-1], P)
 
 
-def test_plot_gradient_cost_draws_measurements_and_extrapolation():
-    W = np.array([10, 100, 1000, 10000], dtype=float)
-    ax = plot_gradient_cost(W, 1e-7 * W**2, 1e-6 * W, extrapolate_to=1e6)
-    assert ax.get_xscale() == "log"
-    assert ax.get_lines()[1].get_xdata().max() == pytest.approx(1e6)
-    with pytest.raises(ValueError, match="shape of W"):
-        plot_gradient_cost(W, W[:3], W)
+@pytest.mark.parametrize("seconds, text", [
+    (4.3e-6, "4.3 µs"), (2.1e-5, "21 µs"), (0.0209, "21 ms"), (0.5, "500 ms"), (1.0, "1 second"),
+    (59.0, "59 seconds"), (90.0, "1.5 minutes"), (3600.0, "1 hour"), (13300.0, "3.7 hours"),
+    (1.5 * 86400, "1.5 days"), (365 * 86400.0, "1 year"), (4.2 * 365 * 86400, "4.2 years"),
+    (2000 * 365 * 86400.0, "2,000 years"),
+])
+def test_format_duration_picks_the_unit_and_the_plural(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_format_duration_rejects_bad_input():
+    with pytest.raises(ValueError):
+        format_duration(-1.0)
+    with pytest.raises(ValueError):
+        format_duration(float("nan"))
+    with pytest.raises(TypeError):
+        format_duration("1 s")
+
+
+def test_plot_gradient_cost_draws_measurements_prediction_and_reference_slopes():
+    P = np.array([10, 100, 1000, 10000, 100000], dtype=float)
+    t_loss = 1e-6 + 1e-9 * P
+    t_fd = np.where(P <= 1000, 2 * P * t_loss, np.nan)
+    ax = plot_gradient_cost(P, t_loss, 2 * t_loss, t_fd)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    predicted = lines["finite differences predicted: 2P x one loss evaluation"]
+    np.testing.assert_allclose(predicted.get_ydata(), 2 * P * t_loss)
+    assert len(lines["finite differences, measured"].get_xdata()) == 3  # NaN sizes are not drawn
+    assert any(label.startswith("reference slopes") for label in lines)
+    with pytest.raises(ValueError, match="shape of P"):
+        plot_gradient_cost(P, t_loss[:3], t_loss, t_fd)
+    with pytest.raises(ValueError, match="at least one measured"):
+        plot_gradient_cost(P, t_loss, t_loss, np.full(P.shape, np.nan))
 
 
 def test_secant_tangent_widget_builds_and_reacts_to_the_sliders():

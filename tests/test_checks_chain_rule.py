@@ -333,3 +333,25 @@ def test_max_rel_error_mean_instead_of_max_is_named():
         return float(np.mean(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))
 
     _fails_with(check_max_rel_error_check, mean, "MAX")
+
+
+def test_max_rel_error_calling_the_library_rel_error_scores_zero():
+    # The task's answer is exactly gradcheck.rel_error of the two arrays; the task says to write it.
+    from backprop_lib.gradcheck import rel_error as my_rel_error
+
+    def calls_library(f, df, xs, h=1e-5):
+        a = np.array([df(x) for x in xs])
+        n = np.array([(f(x + h) - f(x - h)) / (2 * h) for x in xs])
+        return my_rel_error(a, n)
+
+    _fails_with(check_max_rel_error_check, calls_library,
+                "calls the library's reference implementation `backprop_lib.gradcheck.rel_error`")
+
+
+def test_max_rel_error_own_code_may_use_the_library_central_difference():
+    # Only rel_error is the task's answer: the central differences may come from the library.
+    def with_library_difference(f, df, xs, h=1e-5):
+        return max(abs(df(x) - central_difference(f, x, h)) / max(1e-8, abs(df(x)) + abs(central_difference(f, x, h)))
+                   for x in xs)
+
+    _passes(check_max_rel_error_check, with_library_difference)

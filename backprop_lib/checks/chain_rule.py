@@ -7,7 +7,8 @@ Tasks (ids are unique across the course):
 ``gradient_2d``            the analytic gradient of :func:`gradient_2d_target`
 ``stable_sigmoid_derivative``  :math:`\sigma'(x) = \sigma(x)(1 - \sigma(x))`, no overflow up to ``|x| = 1000``
 ``max_rel_error_check``    the worst per-point relative error between an analytic
-                           derivative and central differences
+                           derivative and central differences (``gradcheck.rel_error``,
+                           written by the learner)
 
 The expected values come from :mod:`backprop_lib.gradcheck` (central and forward
 differences, ``numerical_gradient``, ``rel_error``) and from the stable sigmoid of
@@ -223,9 +224,13 @@ _ZERO_OVER_ZERO = (
 )
 
 
-@task("max_rel_error_check", points=1)
+@task("max_rel_error_check", points=1, references=[rel_error])
 def check_max_rel_error_check(fn):
-    r"""Check ``max_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|)`` with ``n_i`` central differences."""
+    r"""Check ``max_i |a_i - n_i| / max(1e-8, |a_i| + |n_i|)`` with ``n_i`` central differences.
+
+    That is exactly :func:`backprop_lib.gradcheck.rel_error` of the arrays ``a`` and ``n``, so the
+    task asks the learner to write it: a function that calls ``rel_error`` scores 0.
+    """
     sin, cos = np.sin, np.cos
     cases = [
         ("f = sin, f' = cos", sin, cos, np.array([-1.0, 0.3, 2.0]), 1e-2),

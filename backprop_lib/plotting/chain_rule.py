@@ -1,16 +1,26 @@
-"""Plot helpers of notebook 01 (chain rule)."""
+"""Plot helpers of notebook 01 (chain rule), and the small computations behind its plots.
+
+The notebook and ``tests/test_claims_01_chain_rule.py`` call the same helpers
+(:func:`mean_difference_errors`, :func:`growth_exponents`), so the numbers the text
+quotes and the numbers the tests assert cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..gradcheck import difference_errors
 from .style import COLORS, get_ax
 
 __all__ = [
     "plot_secant_tangent",
+    "mean_difference_errors",
     "plot_difference_errors",
     "plot_gradient_field",
-    "power_law_fit",
+    "growth_exponents",
+    "format_duration",
     "plot_gradient_cost",
 ]
 
@@ -47,6 +57,24 @@ def plot_secant_tangent(data: dict, ax=None):
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": COLORS["neutral"]})
     ax.legend(loc="lower right", fontsize=8)
     return ax
+
+
+def mean_difference_errors(f, df, xs, hs) -> dict[str, np.ndarray]:
+    """Errors of forward and central differences, averaged over the points ``xs``.
+
+    :func:`backprop_lib.gradcheck.difference_errors` at each point of ``xs``, then the mean
+    over the points for every step in ``hs``: round-off makes the error at a single point
+    jump up and down by a factor of a few from one ``h`` to the next, the mean over many
+    points is a clean line. Returns ``{"h": hs, "forward": (len(hs),), "central": (len(hs),)}``,
+    the input of :func:`plot_difference_errors`.
+    """
+    xs = np.asarray(xs, dtype=np.float64)
+    if xs.ndim != 1 or xs.size == 0:
+        raise ValueError(f"xs must be a non-empty 1-D array of points, got shape {xs.shape}")
+    runs = [difference_errors(f, df, float(x), hs) for x in xs]
+    return {"h": runs[0]["h"],
+            "forward": np.mean([r["forward"] for r in runs], axis=0),
+            "central": np.mean([r["central"] for r in runs], axis=0)}
 
 
 def plot_difference_errors(errors: dict, ax=None, *, eps: float = float(np.finfo(np.float64).eps),
@@ -107,49 +135,99 @@ def plot_gradient_field(f, grad, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), ax=None, *,
     return ax
 
 
-def power_law_fit(x, y) -> tuple[float, float]:
-    r"""Least-squares fit of :math:`y = c\,x^p` in log-log space on the larger half of ``x``.
+def growth_exponents(x, y) -> np.ndarray:
+    r"""Local slopes of ``y`` against ``x`` on log-log axes, one per consecutive pair.
 
-    The small sizes are dominated by fixed overheads, so only ``x >= median(x)`` is used.
-    Returns ``(c, p)``. ``x`` and ``y`` are positive 1-D arrays of the same length (>= 2).
+    :math:`p_i = \log(y_{i+1}/y_i) / \log(x_{i+1}/x_i)`: if :math:`y \propto x^p` between
+    two sizes, the slope there is :math:`p`. Unlike one power law fitted through all sizes,
+    the slopes show where a fixed per-call overhead dominates (slope near 0) and where
+    the arithmetic does. ``x`` and ``y`` are positive 1-D arrays of the same length >= 2;
+    ``x`` strictly increasing. Returns an array of length ``len(x) - 1``.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape or x.size < 2:
         raise ValueError(f"x and y must be 1-D of the same length >= 2, got shapes {x.shape} and {y.shape}")
     if np.any(x <= 0) or np.any(y <= 0):
-        raise ValueError("x and y must be positive for a log-log fit")
-    big = x >= np.median(x)
-    if big.sum() < 2:
-        big = np.ones_like(x, dtype=bool)
-    p, logc = np.polyfit(np.log(x[big]), np.log(y[big]), 1)
-    return float(np.exp(logc)), float(p)
+        raise ValueError("x and y must be positive for log-log slopes")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError(f"x must be strictly increasing, got {x}")
+    return np.diff(np.log(y)) / np.diff(np.log(x))
 
 
-def plot_gradient_cost(W, t_numerical, t_backward, ax=None, *, extrapolate_to: float | None = None):
-    """Measured time for one gradient by finite differences vs analytically, log-log.
+_UNITS = (("year", 365.0 * 86400.0), ("day", 86400.0), ("hour", 3600.0), ("minute", 60.0), ("second", 1.0))
 
-    ``W``: parameter counts; ``t_numerical``, ``t_backward``: seconds, same length.
-    With ``extrapolate_to`` each series gets the power-law fit of :func:`power_law_fit`
-    drawn as a dashed line up to that size. Returns the axes.
+
+def format_duration(seconds: float) -> str:
+    """A duration in the largest unit that keeps the number at least 1: ``"3.7 hours"``.
+
+    Below one second: ``"21 ms"`` or ``"4.3 µs"``. Two significant digits at most, and the
+    unit is singular only for exactly one (``"1 year"``, ``"1.5 years"``, ``"0.5 seconds"``
+    does not occur: that is ``"500 ms"``).
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, np.integer, np.floating)):
+        raise TypeError(f"seconds must be a number, got {type(seconds).__name__}")
+    seconds = float(seconds)
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"seconds must be a finite number >= 0, got {seconds!r}")
+    if seconds < 1.0:
+        for unit, scale in (("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+            if seconds >= scale or unit == "ns":
+                return f"{_two_digits(seconds / scale)} {unit}"
+    for unit, scale in _UNITS:
+        if seconds >= scale:
+            value = _two_digits(seconds / scale)
+            return f"{value} {unit}" if value == "1" else f"{value} {unit}s"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _two_digits(value: float) -> str:
+    """``3.66 -> "3.7"``, ``21.4 -> "21"``, ``1234 -> "1,234"`` (never more than two decimals)."""
+    if value >= 10:
+        return f"{value:,.0f}"
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def plot_gradient_cost(P, t_loss, t_grad, t_fd, ax=None):
+    r"""Time for one gradient by finite differences and analytically, against the parameter count P.
+
+    ``P``: parameter counts (increasing); ``t_loss``: measured seconds of ONE loss evaluation;
+    ``t_grad``: measured seconds of one analytic gradient; ``t_fd``: measured seconds of one
+    finite-difference gradient, NaN where it was not measured (too slow). All four have the
+    same length. Draws the three measurements, the finite-difference cost predicted from the
+    count, :math:`2P \times` ``t_loss``, and grey reference lines of slope 2 (time
+    :math:`\propto P^2`) and 1 (:math:`\propto P`) through the largest size at which finite
+    differences were measured. Returns the axes.
     """
     ax = get_ax(ax)
-    W = np.asarray(W, dtype=np.float64)
-    series = (("finite differences (2W evaluations)", np.asarray(t_numerical, dtype=np.float64), COLORS["numerical"]),
-              ("analytic gradient (1 forward + 1 backward)", np.asarray(t_backward, dtype=np.float64), COLORS["backward"]))
-    for label, t, colour in series:
-        if t.shape != W.shape:
-            raise ValueError(f"timings must have the shape of W {W.shape}, got {t.shape}")
-        ax.loglog(W, t, "o-", color=colour, label=label)
-        if extrapolate_to is not None:
-            c, p = power_law_fit(W, t)
-            Wx = np.geomspace(np.median(W), extrapolate_to, 50)
-            ax.loglog(Wx, c * Wx**p, "--", color=colour, lw=1, label=f"fit ~ W^{p:.1f}")
+    P = np.asarray(P, dtype=np.float64)
+    series = {"t_loss": t_loss, "t_grad": t_grad, "t_fd": t_fd}
+    for name, t in series.items():
+        series[name] = np.asarray(t, dtype=np.float64)
+        if series[name].shape != P.shape:
+            raise ValueError(f"{name} must have the shape of P {P.shape}, got {series[name].shape}")
+    t_loss, t_grad, t_fd = series["t_loss"], series["t_grad"], series["t_fd"]
+    measured = np.isfinite(t_fd)
+    if not measured.any():
+        raise ValueError("t_fd must hold at least one measured (finite) time")
+    predicted = 2 * P * t_loss
+    ax.loglog(P[measured], t_fd[measured], "o-", color=COLORS["numerical"], label="finite differences, measured")
+    ax.loglog(P, predicted, "--", color=COLORS["numerical"], lw=1.2,
+              label="finite differences predicted: 2P x one loss evaluation")
+    ax.loglog(P, t_grad, "o-", color=COLORS["backward"], label="analytic gradient (forward + backward), measured")
+    ax.loglog(P, t_loss, "s:", color=COLORS["forward"], ms=4, lw=1, label="one loss evaluation, measured")
+    k = int(np.flatnonzero(measured)[-1])
+    for t_k, power in ((t_fd[k], 2), (t_grad[k], 1)):
+        ax.loglog(P, t_k * (P / P[k]) ** power, color=COLORS["neutral"], lw=0.8, ls="-.",
+                  label="reference slopes 2 (time ~ P^2) and 1 (time ~ P)" if power == 2 else None)
     for seconds, text in ((1.0, "1 second"), (3600.0, "1 hour"), (86400.0, "1 day")):
         ax.axhline(seconds, color=COLORS["neutral"], lw=0.8, ls=":")
-        ax.text(W[0], seconds * 1.3, text, color=COLORS["neutral"], fontsize=8)
-    ax.set_xlabel("number of parameters W")
-    ax.set_ylabel("time for one gradient (s)")
-    ax.set_title("Finite differences cost 2W loss evaluations, the analytic gradient about two")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.12, 0.97))
+        ax.text(P[-2], seconds * 1.4, text, color=COLORS["neutral"], fontsize=8, ha="right")
+    finite = np.concatenate([t_loss, t_grad, predicted, t_fd[measured]])
+    ax.set_ylim(finite.min() / 5, max(finite.max(), 86400.0) * 3e3)  # room for the legend
+    ax.set_xlabel("number of parameters P")
+    ax.set_ylabel("time (s)")
+    ax.set_title("Finite differences cost 2P loss evaluations, the analytic gradient a few")
+    ax.legend(fontsize=8, loc="upper left")
     return ax
