@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,26 @@ def test_quoted_library_source_is_compared_by_nbval(path):
               and NBVAL_TAGS & set(cell.get("metadata", {}).get("tags", []))]
     assert not hidden, (f"{_name(path)}: cells {hidden} quote the library's source but nbval ignores "
                         "their output, so the quote can go stale")
+
+
+LECTURES = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_no_notebook_cites_sources_the_course_does_not_define(path):
+    """Primary sources only: "the essays" (the course's commissioning notes) mean nothing to a learner."""
+    cited = [i for i, _, source in _cells(path) if "essay" in source.lower()]
+    assert not cited, f"{_name(path)}: cells {cited} mention 'essays'; cite the primary work instead"
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=_name)
+def test_every_lecture_ends_with_a_list_of_its_primary_references(path):
+    cells = [(cell, source) for _, cell, source in _cells(path) if source.strip()]
+    cell, source = cells[-1]
+    assert cell["cell_type"] == "markdown" and source.lstrip().startswith("## References"), (
+        f"{_name(path)}: the last cell must be the '## References' section")
+    entries = [line for line in source.splitlines() if line.startswith("- ")]
+    assert len(entries) >= 3, f"{_name(path)}: the References list has {len(entries)} entries"
+    for entry in entries:  # a dated work, or documentation at its address
+        assert re.search(r"\((19|20)\d\d\)", entry) or "https://" in entry, (
+            f"{_name(path)}: reference with neither a year nor an address: {entry}")
