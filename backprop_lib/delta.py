@@ -23,7 +23,7 @@ Conventions: rows are examples. With the textbook's column vectors
 
 The 1/N convention of the course: the batch loss :math:`L` is the MEAN of the per-example
 losses :math:`\ell_n`, and :math:`\delta_l = \partial L/\partial z_l` is the gradient of that
-mean, so the 1/N enters once, in the output delta (:math:`\delta_L = (P - Y)/N` for softmax +
+mean, so the 1/N enters once, in the output delta (:math:`\delta_L = (Y_hat - Y)/N` for softmax +
 cross-entropy). Nothing later divides by N again: ``dW = delta.T @ a_prev`` and
 ``db = delta.sum(axis=0)`` SUM over the batch. The forward pass keeps what the backward pass
 reads in its cache (:math:`z_l`, :math:`a_l`).
@@ -265,17 +265,17 @@ def two_layer_backward(params: dict, cache: dict, labels) -> dict[str, np.ndarra
     and bias gradients sum over the batch:
 
     .. math::
-        \delta_2 = \frac{P - Y}{N}, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
+        \delta_2 = \frac{\hat Y - Y}{N}, \qquad \delta_1 = (\delta_2 W_2) \odot \sigma'(z_1), \qquad
         \frac{\partial L}{\partial W_l} = \delta_l^\top a_{l-1}, \qquad
         \frac{\partial L}{\partial b_l} = \textstyle\sum_n \delta_{l,n}
 
-    (:math:`P` = softmax rows, :math:`Y` = one-hot rows, :math:`a_0 = X`). ``cache`` is what
+    (:math:`\hat Y` = softmax rows, :math:`Y` = one-hot rows, :math:`a_0 = X`). ``cache`` is what
     :func:`two_layer_forward` returns. Returns ``{"W1", "b1", "W2", "b2"}`` shaped like
     ``params``; the cache is not modified.
     """
     _check_params(params)
     X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
-    _, d2 = softmax_cross_entropy(z2, np.asarray(labels))   # (P - Y) / N: the 1/N of the mean
+    _, d2 = softmax_cross_entropy(z2, np.asarray(labels))   # (Y_hat - Y) / N: the 1/N of the mean
     d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
     return {"W1": d1.T @ X, "b1": d1.sum(axis=0), "W2": d2.T @ a1, "b2": d2.sum(axis=0)}
 

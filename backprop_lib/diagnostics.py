@@ -243,7 +243,7 @@ _OUTPUTS = ("softmax", "sigmoid")
 def _bias_grad_norms(net: MLP, X, y, output: str) -> np.ndarray:
     r""":math:`\lVert\partial L/\partial b_l\rVert` of every layer (output last) for one of two output layers.
 
-    ``"softmax"``: the course's softmax + cross-entropy, :math:`\delta_L = (P - Y)/N`.
+    ``"softmax"``: the course's softmax + cross-entropy, :math:`\delta_L = (Y_hat - Y)/N`.
     ``"sigmoid"``: Nielsen's ``network2.py``: C sigmoid output units and the cross-entropy
     :math:`-\sum_c [y_c \ln a_c + (1-y_c)\ln(1-a_c)]` summed over the units, mean over the
     batch, so :math:`\delta_L = (\sigma(z_L) - Y)/N`. (The library's

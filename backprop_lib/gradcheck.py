@@ -17,9 +17,11 @@ the definition of CS231n's gradient-check code (their notes divide by
 its own, so a wrong small entry cannot hide behind a large one; the floor :math:`10^{-8}`
 keeps entries that are both (almost) zero from giving 0/0.
 
-The course's rule of thumb for this definition (float64, ``h = 1e-5``; condensed from the
-CS231n notes, notebook 01 section 4): below ``1e-7`` the gradient is right, above ``1e-4`` it
-is wrong, in between look closer: a kink (ReLU at 0) within ``h`` of the point, or entries so
+The course's rule of thumb for this definition (float64, ``h = 1e-5``; notebook 01 section 4):
+below ``1e-7`` the gradient is right, above ``1e-4`` it is wrong, in between look closer. It is
+the smooth-objective version of the CS231n notes' bands (above ``1e-2`` probably wrong, ``1e-4``
+to ``1e-2`` uncomfortable, below ``1e-4`` fine only for objectives with kinks, ``1e-7`` and
+below right). In between, look for a kink (ReLU at 0) within ``h`` of the point, or entries so
 small that the round-off of the central difference, about ``eps |L| / h ~ 1e-11 |L|`` whatever
 the size of the entry, dominates their ratio.
 """

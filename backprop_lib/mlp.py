@@ -18,7 +18,7 @@ computes the error terms :math:`\delta_l = \partial L / \partial z_l` (rows = ex
 
 The 1/N convention: the loss :math:`L` is the MEAN of the per-example losses over the batch and
 every :math:`\delta_l` is a gradient of that mean, so the 1/N enters once, inside
-:math:`\delta_L` (e.g. :math:`(P - Y)/N` for softmax + cross-entropy); the weight and bias
+:math:`\delta_L` (e.g. :math:`(\hat Y - Y)/N` for softmax + cross-entropy); the weight and bias
 gradients then SUM over the batch and nothing divides by N again. The forward pass keeps
 :math:`z_l` and :math:`a_l` for the backward pass: that is the cache (a :class:`Trace`).
 

@@ -210,7 +210,7 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
         outputs = [record(1, _receive(inboxes[1], procs[1], 1, deadline)) for _ in range(microbatches)]
 
         # GPipe's order: every forward first, then every backward. The loss is the mean over the
-        # whole batch; the rows of its gradient that belong to one micro-batch, (P - Y)/N, depend only
+        # whole batch; the rows of its gradient that belong to one micro-batch, (Y_hat - Y)/N, depend only
         # on that micro-batch's outputs, so the backward could start earlier (ideal_timeline's "1f1b"
         # order): that frees caches sooner but leaves the bubble of filling and draining unchanged.
         out = np.concatenate(outputs, axis=0) if microbatches > 1 else outputs[0]
@@ -302,7 +302,7 @@ def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.
     ``backward / m``. Every piece of work starts as soon as its stage is free and its
     input exists: the forward of micro-batch i on stage s needs stage s-1's forward of i,
     the backward of i on stage s needs stage s+1's backward of i (the last stage needs its
-    own forward of i: the output delta of micro-batch i, its rows of :math:`(P - Y)/N`,
+    own forward of i: the output delta of micro-batch i, its rows of :math:`(\hat Y - Y)/N`,
     depends on nothing else).
 
     ``schedule`` is the order in which each stage takes its work:

@@ -163,6 +163,10 @@ def test_sigmoid_plateau_lasts_a_little_over_30_epochs_then_the_loss_falls():
     assert np.all(np.diff(sig[leaves:]) < 0.02)  # falls steadily (minibatch noise only)
     assert relu[0] < 0.95 * LN10 and relu[-1] < 0.01 and curves["relu + He"].val_accuracy[-1] > 0.95
     assert np.diff(relu).max() > 0.02  # the bump
+    # 'The test accuracy, measured at the end of each epoch, dips at the end of the epoch *before* the bump'
+    bump = int(np.diff(relu).argmax()) + 2
+    acc = np.array(curves["relu + He"].val_accuracy)
+    assert acc[bump - 2] < acc[bump - 3] - 0.05 and acc[bump - 2] < acc[bump - 1] - 0.05
 
 
 # ------------------------------------------------------------------ section 5: dead ReLUs

@@ -3,7 +3,7 @@ r"""Checks for exercises/03_layerwise_delta.ipynb: the four equations of backpro
 Conventions of the exercises, as in notebook 03 (rows are examples):
 
 - the loss is the MEAN over the batch and ``delta_l = dL/dz_l`` is the gradient of that mean,
-  so the 1/N enters once, in the output delta: ``delta_L = (P - Y) / N``;
+  so the 1/N enters once, in the output delta: ``delta_L = (Y_hat - Y) / N``;
   ``delta_l = (delta_next @ W_next) * sigma'(z_l)``;
 - nothing later divides by N again: ``dW = delta.T @ a_prev``, ``db = delta.sum(axis=0)``;
 - the network of the exercises: sigmoid hidden layer, softmax output, cross-entropy

@@ -113,7 +113,7 @@ def check_per_layer_grad_norms(fn):
                 np.array([np.linalg.norm(d) for d in bp.deltas]),
             "the norms are in the wrong order: layer 1 (nearest the input) comes first": ref[::-1],
             "you returned squared norms: take the square root (np.linalg.norm)": ref ** 2,
-            "delta_out already carries the 1/N of the mean loss (delta_L = (P - Y)/N): dL/dW_l = "
+            "delta_out already carries the 1/N of the mean loss (delta_L = (Y_hat - Y)/N): dL/dW_l = "
             "delta_l^T a_{l-1} sums over the batch, do not divide by N again": ref / zs[0].shape[0],
         }
         expect_array(out, ref, f"per_layer_grad_norms for a {sizes} {act} net", mistakes=mistakes)
