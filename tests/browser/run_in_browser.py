@@ -337,6 +337,14 @@ JS_INSTALL = r"""() => {
   const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
   const ERR = /Traceback \(most recent call last\)|\b[A-Z]\w*(Error|Exception)\b: |failed to load glyph|Error displaying widget|model not found/;
   const squash = (t) => t.replace(/\s+/g, ' ').trim();
+  // A traceback's last exception line (with what follows it), else the text's end.
+  const gist = (t) => {
+    const lines = t.split('\n').map(l => l.trim()).filter(Boolean);
+    for (let k = lines.length - 1; k >= 0; k--) {
+      if (/^[A-Za-z_][\w.]*(Error|Exception|Warning)\b/.test(lines[k])) return squash(lines.slice(k, k + 3).join(' | ')).slice(0, 300);
+    }
+    return squash(t).slice(-300);
+  };
   bt.panel = () => window.jupyterapp.shell.currentWidget;
 
   // Every error-like output rendered anywhere in the notebook, one string per output:
@@ -357,7 +365,7 @@ JS_INSTALL = r"""() => {
           return;
         }
         if (/stderr|error/i.test(mime)) {
-          if (text.trim()) found.push(`${where}: ${mime.split('/').pop()} output: ${squash(text).slice(-300)}`);
+          if (text.trim()) found.push(`${where}: ${mime.split('/').pop()} output: ${gist(text)}`);
           return;
         }
         const m = ERR.exec(text);
@@ -385,9 +393,35 @@ JS_INSTALL = r"""() => {
       try { bt.check(); } catch (e) { bt.fresh.push('browser test: error scan failed: ' + e); }
     });
     bt.observer.observe(bt.panel().content.node, {childList: true, subtree: true, characterData: true});
+    // Error and stderr messages the kernel sends while handling anything but a cell's
+    // execution (a widget message): also those no Output shows (an exception raised in a
+    // callback outside `with out:` only reaches JupyterLab's log console).
+    bt.kernelErrors = [];
+    const sc = bt.panel().sessionContext;
+    if (bt.hooked !== sc) {
+      bt.hooked = sc;
+      sc.iopubMessage.connect((_, msg) => {
+        if (!bt.kernelErrors || bt.hooked !== sc) return;
+        const parent = (msg.parent_header || {}).msg_type || 'no parent';
+        if (parent === 'execute_request') return;  // a cell's own output: scanned in the page
+        const type = msg.header.msg_type;
+        if (type === 'error') {
+          bt.kernelErrors.push(`${gist(msg.content.ename + ': ' + msg.content.evalue)} (error message for a ${parent})`);
+        } else if (type === 'stream' && msg.content.name === 'stderr') {
+          bt.kernelErrors.push(`${gist(msg.content.text)} (stderr for a ${parent})`);
+        }
+      });
+    }
   };
-  bt.take = () => { if (!bt.check) return []; bt.check(); return bt.fresh.splice(0); };
-  bt.unwatch = () => { if (bt.observer) bt.observer.disconnect(); bt.observer = null; bt.check = null; };
+  bt.take = () => {
+    if (!bt.check) return {page: [], kernel: []};
+    bt.check();
+    return {page: bt.fresh.splice(0), kernel: bt.kernelErrors.splice(0)};
+  };
+  bt.unwatch = () => {
+    if (bt.observer) bt.observer.disconnect();
+    bt.observer = null; bt.check = null; bt.kernelErrors = null; bt.hooked = null;
+  };
 
   // The notebook's widget manager (held by every widget renderer in an output area).
   bt.manager = async () => {
@@ -757,9 +791,16 @@ class ErrorWatch:
     def check(self, after: str) -> bool:
         """Fail `res` for every new error (page or log) seen since the last check; True if none."""
         ok = True
-        for err in self.page.evaluate("() => window.__bt.take()"):
+        found = self.page.evaluate("() => window.__bt.take()")
+        for err in found["page"]:
             self.res.fail(f"after {after}: {err}")
             ok = False
+        for err in found["kernel"]:
+            # an error the page shows (in a widget's Output) was reported above already
+            head = err.rsplit(" (", 1)[0]
+            if not any(head[-120:] in shown for shown in found["page"]):
+                self.res.fail(f"after {after}: the kernel reported {err}")
+                ok = False
         text = self.lab.log_since(self.offset)
         self.offset += len(text.encode())
         bad = [line.strip() for line in text.splitlines() if BAD_LOG_LINE.search(line)]
