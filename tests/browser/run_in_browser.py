@@ -30,7 +30,8 @@ For each notebook in notebooks/*.ipynb and solutions/*.ipynb this script
 A notebook that fails, fails: there are no retries.
 
 Every notebook runs in the first mode; the notebooks with sliders run again in each
-further mode (``--modes``, default ``course,default``):
+further mode (``--modes``, default ``course,default``), with all steps but the
+one-at-a-time moves of 5:
 
 * ``course``: the course's own JupyterLab setting, as ``make lab`` gives it: the override
   that ``make venv`` writes into this venv (share/jupyter/lab/settings/overrides.d) sets
@@ -1324,8 +1325,11 @@ def main(argv: list[str] | None = None) -> int:
                         results.append(Result(f"(mode {mode.key} setup)", mode.key, ok=False, failures=problems))
                         print(f"FAIL [{mode.key}] setup: " + "; ".join(problems), flush=True)
                         continue
+                    if n_mode > 0:
+                        print(f"browser: mode {mode.key}: run all, widgets render, race (the one-at-a-time "
+                              f"moves ran in mode {modes[0].key})", flush=True)
                     for rel in rels:
-                        res = test_notebook(page, lab, rel, args.out, mode, tmp, console)
+                        res = test_notebook(page, lab, rel, args.out, mode, tmp, console, controls=n_mode == 0)
                         results.append(res)
                         report(res)
                     page.close()
