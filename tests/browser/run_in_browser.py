@@ -13,11 +13,13 @@ For each notebook in notebooks/*.ipynb and solutions/*.ipynb this script
 5. for each widget, moves its sliders / presses its buttons / picks another
    dropdown option and fails unless at least one of these changes the widget's
    output (plot image or text);
-6. races: appends a cell that draws matplotlib figures with mathtext and log axes in a
-   loop, runs it, and while it runs moves every slider of every widget in rapid bursts
+6. races: first gives every slider one new value, back to back (the first widget
+   messages); then appends a cell that draws matplotlib figures with mathtext and log axes
+   in a loop, runs it, and while it runs moves every slider of every widget in rapid bursts
    (arrow keys on the slider, then values set through the widget's model, without
    waiting for any redraw); then waits until the kernel and every widget are idle and
-   checks that each widget still shows a figure that is not blank;
+   checks that each widget shows as many figures as before, none blank, and that the
+   added cell shows every figure it showed;
 7. after run-all, after every interaction of 5 and after the race of 6, fails on ANY new
    error anywhere in the notebook: an error or stderr output in any cell or inside any
    widget's Output (also one that a later redraw replaced: a MutationObserver watches the
@@ -104,7 +106,7 @@ BAD_WIDGET_TEXT = ("Loading widget", "Error displaying widget", "model not found
 RACE_KEY_PRESSES = 12     # arrow-key presses per slider, sent back to back
 RACE_MODEL_SETS = 12      # values set through the slider's widget model per slider
 RACE_MODEL_GAP_MS = 25    # between two of those values
-RACE_SETTLE_TIMEOUT_S = 120.0  # until every slider's last value has been drawn
+RACE_SETTLE_TIMEOUT_S = 60.0  # the added cell draws at most this long after the bursts
 STRESS_MAX_S = 180        # the added cell stops by itself after this long
 MIN_INK = 0.002           # a figure with fewer non-white pixels than this is blank
 
@@ -698,6 +700,11 @@ def _bt_install_probe(model_ids):
         notifiers.insert(0, start)
 
 
+def _bt_probe_reset():
+    state = globals().get("_bt_probe", {})
+    state.update(calls=[], running={}, max_threads=0)
+
+
 def _bt_probe_report():
     import json
     import threading
@@ -730,7 +737,7 @@ import matplotlib.pyplot as _bt_plt
 _bt_state = globals().setdefault("_bt_probe", {})
 _bt_state["cell_running"] = True
 open("@START@", "w").close()
-_bt_t0, _bt_k = _bt_time.monotonic(), 0
+_bt_t0, _bt_k, _bt_shown = _bt_time.monotonic(), 0, 0
 try:
     while not _bt_os.path.exists("@STOP@") and _bt_time.monotonic() - _bt_t0 < @MAX_S@:
         _bt_fig, _bt_ax = _bt_plt.subplots(figsize=(4, 3))
@@ -743,12 +750,13 @@ try:
         _bt_fig.canvas.draw()
         if _bt_k % 8 == 0:
             _bt_plt.show()
+            _bt_shown += 1
         else:
             _bt_plt.close(_bt_fig)
         _bt_k += 1
 finally:
     _bt_state["cell_running"] = False
-print(f"browser test: drew {_bt_k} figures while the sliders moved")
+print(f"browser test: drew {_bt_k} figures and showed {_bt_shown} while the sliders moved")
 '''
 
 
@@ -977,9 +985,50 @@ def burst_values(slider: dict, n: int, rng: random.Random) -> list:
     return values
 
 
+def probe_report(page, res: Result, phase: str, mode: Mode, reset: bool) -> dict | None:
+    """The kernel probe's record of the slider callbacks since the last reset; judged for `mode`."""
+    try:
+        probe = kernel_eval(page, "", "_bt_probe_report()")
+        if reset:
+            kernel_eval(page, "_bt_probe_reset()")
+    except RuntimeError as exc:
+        res.fail(f"{phase}: no probe report ({exc})")
+        return None
+    on_main = probe["threads"].get(probe["main"], 0)
+    off_main = probe["calls"] - on_main
+    if probe["missing"]:
+        res.fail(f"{phase}: the kernel has no widget for slider model(s) {probe['missing']}")
+    if probe["calls"] == 0:
+        res.fail(f"{phase}: no slider change reached the kernel")
+    if probe["unfinished"]:
+        res.fail(f"{phase}: {probe['unfinished']} slider callback(s) never finished (one raised?)")
+    if mode.expected == "disabled" and off_main:
+        res.fail(f"{phase}: {off_main} callback(s) ran off the main thread although this mode's setting is "
+                 f"'disabled': the setting is not in effect ({probe['threads']})")
+    return probe
+
+
+def burst(page, s: dict, rng: random.Random, keys: int, values: int) -> str:
+    """`keys` arrow-key presses on slider `s`, then `values` values set through its model."""
+    done = "no keys"
+    if keys:
+        handle = page.locator(f'[data-bt-slider="{s["id"]}"] .noUi-handle').first
+        key = "ArrowRight" if float(s["value"]) <= (float(s["min"]) + float(s["max"])) / 2 else "ArrowLeft"
+        try:
+            handle.focus(timeout=5_000)
+            for _ in range(keys):
+                page.keyboard.press(key)
+            done = f"{keys} x {key}"
+        except Exception as exc:  # noqa: BLE001 - the model burst still runs
+            done = f"no keys ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})"
+    final = page.evaluate("([id, v, gap]) => window.__bt.burst(id, v, gap)",
+                          [s["id"], burst_values(s, values, rng), RACE_MODEL_GAP_MS])
+    return f"{s['label']!r} ({done}, {values} model value(s), last {final:.4g})"
+
+
 def race(page, lab: JupyterLab, rel: str, widget_cells: dict[int, int], res: Result, watch: ErrorWatch,
          mode: Mode, tmp: Path, shots: Path, stem: str) -> None:
-    """Step 6 of the module docstring: slider bursts while a drawing cell runs."""
+    """Step 6 of the module docstring: slider bursts, first alone, then while a drawing cell runs."""
     sliders: list[dict] = []
     for index, cell in widget_cells.items():
         for s in page.evaluate("(sel) => window.__bt.sliders(sel)", f'[data-bt-widget="{index}"]'):
@@ -992,12 +1041,29 @@ def race(page, lab: JupyterLab, rel: str, widget_cells: dict[int, int], res: Res
                       for i in widget_cells}
     kernel_eval(page, PROBE_CODE + f"\n_bt_install_probe({[s['id'] for s in sliders]!r})\n")
     comms = page.evaluate("() => window.__bt.kernelComms()")
+    rng = random.Random(f"{rel}:{mode.key}")
+    t0 = time.monotonic()
+
+    # 1. First moves: one new value for every slider, back to back, nothing else running.
+    #    (The first widget messages may still reach the kernel's main shell while JupyterLab
+    #    starts the subshell for the later ones: two threads drawing.)
+    moved = [burst(page, s, rng, keys=0, values=1) for s in sliders]
+    if not wait_idle(page, RUN_TIMEOUT_S, settle=1.0):
+        res.fail(f"race: kernel and widgets not idle {RUN_TIMEOUT_S:.0f} s after the first moves")
+    watch.check("the first moves (one value for every slider, back to back)")
+    probe = probe_report(page, res, "first moves", mode, reset=True)
+    if probe:
+        res.race.append(f"first moves: {len(sliders)} sliders -> {probe['calls']} callbacks, threads "
+                        f"{probe['threads']}, on at most {probe['max_threads']} thread(s) at once")
+
+    # 2. Bursts on every slider, one slider after the other, without waiting for redraws,
+    #    while an added cell draws figures with mathtext in a loop.
     start_file, stop_file = tmp / f"race-{mode.key}-{stem}.start", tmp / f"race-{mode.key}-{stem}.stop"
     for f in (start_file, stop_file):
         f.unlink(missing_ok=True)
     code = (STRESS_CELL.replace("@START@", str(start_file)).replace("@STOP@", str(stop_file))
             .replace("@MAX_S@", str(STRESS_MAX_S)))
-    t0 = time.monotonic()
+    t1 = time.monotonic()
     stress_cell = page.evaluate("(code) => window.__bt.appendAndRun(code)", code)
     deadline = time.monotonic() + 60
     while not start_file.exists() and time.monotonic() < deadline:
@@ -1007,24 +1073,8 @@ def race(page, lab: JupyterLab, rel: str, widget_cells: dict[int, int], res: Res
         stop_file.touch()
         wait_idle(page, RUN_TIMEOUT_S)
         return
-    # Bursts on every slider, one slider after the other, without waiting for redraws.
-    rng = random.Random(f"{rel}:{mode.key}")
-    moved = []
-    for s in sliders:
-        handle = page.locator(f'[data-bt-slider="{s["id"]}"] .noUi-handle').first
-        key = "ArrowRight" if float(s["value"]) <= (float(s["min"]) + float(s["max"])) / 2 else "ArrowLeft"
-        try:
-            handle.focus(timeout=5_000)
-            for _ in range(RACE_KEY_PRESSES):
-                page.keyboard.press(key)
-            keys = f"{RACE_KEY_PRESSES} x {key}"
-        except Exception as exc:  # noqa: BLE001 - the model burst still runs
-            keys = f"no keys ({type(exc).__name__})"
-            res.notes.append(f"race: could not focus slider {s['label']!r}: {exc}")
-        final = page.evaluate("([id, v, gap]) => window.__bt.burst(id, v, gap)",
-                              [s["id"], burst_values(s, RACE_MODEL_SETS, rng), RACE_MODEL_GAP_MS])
-        moved.append(f"{s['label']!r} ({keys}, {RACE_MODEL_SETS} model values, last {final:.4g})")
-    dispatch_s = time.monotonic() - t0
+    moved = [burst(page, s, rng, keys=RACE_KEY_PRESSES, values=RACE_MODEL_SETS) for s in sliders]
+    dispatch_s = time.monotonic() - t1
     # Where callbacks run on a subshell, keep the cell drawing until every callback is done,
     # so they all overlap it; on the main shell they queue behind the cell anyway.
     if mode.expected != "disabled":
@@ -1036,55 +1086,48 @@ def race(page, lab: JupyterLab, rel: str, widget_cells: dict[int, int], res: Res
         res.fail(f"race: kernel and widgets not idle {RUN_TIMEOUT_S:.0f} s after the bursts ({page.evaluate(JS_STATE)})")
     time.sleep(0.5)  # the last redraw's image reaches the page
     res.phases["race"] = time.monotonic() - t0
-    res.race.append(f"moved {len(sliders)} sliders in {dispatch_s:.1f} s while cell {stress_cell} drew: "
+    res.race.append(f"bursts: {len(sliders)} sliders moved in {dispatch_s:.1f} s while cell {stress_cell} drew: "
                     + "; ".join(moved))
-    watch.check(f"the race (slider bursts while cell {stress_cell} drew)")
-    # the added cell ran to the end
+    watch.check(f"the bursts while cell {stress_cell} drew")
+    # the added cell ran to its end and shows every figure it showed
     cells = {c["cell"]: c for c in page.evaluate(JS_INSPECT)}
-    drew = re.search(r"drew (\d+) figures", cells.get(stress_cell, {}).get("stdout", ""))
+    drew = re.search(r"drew (\d+) figures and showed (\d+)", cells.get(stress_cell, {}).get("stdout", ""))
     if not drew:
         res.fail(f"race: the added drawing cell {stress_cell} did not run to its end (see its error above)")
-    # where the kernel ran the callbacks
-    try:
-        probe = kernel_eval(page, "", "_bt_probe_report()")
-    except RuntimeError as exc:
-        res.fail(f"race: no probe report ({exc})")
-        return
-    on_main = probe["threads"].get(probe["main"], 0)
-    off_main = probe["calls"] - on_main
-    res.race.append(
-        f"mode {mode.key}: kernel connection commsOverSubshells={comms['kernel']!r}; "
-        f"{probe['calls']} slider callbacks, threads {probe['threads']}; {probe['started_in_cell']} started and "
-        f"{probe['ended_in_cell']} ended while the cell drew ({drew.group(1) if drew else '?'} figures); "
-        f"callbacks on at most {probe['max_threads']} thread(s) at once"
-    )
-    if probe["missing"]:
-        res.fail(f"race: the kernel has no widget for slider model(s) {probe['missing']}")
-    if probe["calls"] == 0:
-        res.fail("race: no slider change reached the kernel")
-    if probe["unfinished"]:
-        res.fail(f"race: {probe['unfinished']} slider callback(s) never finished")
-    if mode.expected == "disabled" and off_main:
-        res.fail(f"race: {off_main} callback(s) ran off the main thread although this mode's setting is "
-                 f"'disabled': the setting is not in effect ({probe['threads']})")
-    if mode.expected != "disabled":
-        if not off_main:
-            res.fail(f"race: every callback ran on {probe['main']}: no kernel subshell in use, "
-                     f"so this {mode.expected} run does not test what it claims")
-        elif not probe["started_in_cell"]:
-            res.fail("race: no slider callback started while the cell drew: the race was not provoked")
-    # every widget that showed a figure still shows one, and it is not blank
+    else:
+        shown = len(page.evaluate("(sel) => window.__bt.figures(sel)", f'[data-bt-cell="{stress_cell}"]'))
+        res.race.append(f"the added cell drew {drew.group(1)} figures, showed {drew.group(2)} with plt.show(), "
+                        f"and {shown} are in its output")
+        if shown < int(drew.group(2)):
+            res.fail(f"race: the added cell {stress_cell} shows {shown} of the {drew.group(2)} figures it showed "
+                     "with plt.show(); the others went elsewhere (see tests/browser/README.md)")
+    probe = probe_report(page, res, "bursts", mode, reset=False)
+    if probe:
+        off_main = probe["calls"] - probe["threads"].get(probe["main"], 0)
+        res.race.append(
+            f"bursts: kernel connection commsOverSubshells={comms['kernel']!r}; {probe['calls']} callbacks, "
+            f"threads {probe['threads']}; {probe['started_in_cell']} started and {probe['ended_in_cell']} ended "
+            f"while the cell drew ({drew.group(1) + ' figures' if drew else '?'}); on at most "
+            f"{probe['max_threads']} thread(s) at once"
+        )
+        if mode.expected != "disabled":
+            if not off_main:
+                res.fail(f"race: every callback ran on {probe['main']}: no kernel subshell in use, "
+                         f"so this {mode.expected} run does not test what it claims")
+            elif not probe["started_in_cell"]:
+                res.fail("race: no slider callback started while the cell drew: the race was not provoked")
+    # every widget shows as many figures as before, none of them blank
     for index, before in figures_before.items():
         if not before:
             continue
         after = page.evaluate("(sel) => window.__bt.figures(sel)", f'[data-bt-widget="{index}"]')
-        if not after:
-            res.fail(f"race: widget {index} shows no figure after the bursts (it showed {len(before)})")
+        if len(after) != len(before):
+            res.fail(f"race: widget {index} shows {len(after)} figure(s) after the bursts, {len(before)} before")
         for k, fig in enumerate(after):
             if fig["ink"] < MIN_INK:
                 res.fail(f"race: widget {index}'s figure {k} is blank after the bursts "
                          f"({fig['w']}x{fig['h']} px, {fig['ink']:.2%} non-white)")
-        res.race.append(f"widget {index} shows {len(after)} figure(s) after the bursts, "
+        res.race.append(f"widget {index} shows {len(after)} figure(s) after the bursts: "
                         + ", ".join(f"{f['w']}x{f['h']} px {f['ink']:.1%} ink" for f in after))
     try:
         page.locator(f'[data-bt-cell="{next(iter(widget_cells.values()))}"]').scroll_into_view_if_needed()
