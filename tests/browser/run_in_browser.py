@@ -24,8 +24,9 @@ For each notebook in notebooks/*.ipynb and solutions/*.ipynb this script
    error anywhere in the notebook: an error or stderr output in any cell or inside any
    widget's Output (also one that a later redraw replaced: a MutationObserver watches the
    whole notebook), a traceback or "...Error: "/"...Exception: " text, "failed to load
-   glyph", "Error displaying widget", and tracebacks or kernel restarts in the server's
-   log (a widget callback's exception that no Output shows lands there);
+   glyph", "Error displaying widget"; error and stderr messages the kernel sends while
+   handling a widget message (a callback's exception that no Output shows); tracebacks
+   or kernel restarts in the server's log;
 8. saves a screenshot of the whole notebook, and one per widget after the interaction,
    under build/browser/.
 
