@@ -64,6 +64,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
 import os
 import random
 import re
@@ -969,18 +970,25 @@ def kernel_eval(page, code: str, expr: str | None = None):
 
 
 def burst_values(slider: dict, n: int, rng: random.Random) -> list:
-    """`n` values spread over the inner 80% of the slider's range, on its step grid."""
+    """`n` values spread over the inner 80% of the slider's range, on its step grid; the
+    first differs from the slider's value (where the range allows), so it is a change."""
     lo, hi, step = float(slider["min"]), float(slider["max"]), float(slider["step"] or 0) or None
+    log = slider["model"] == "FloatLogSliderModel"
+    base = float(slider["base"] or 10)
+    current = math.log(float(slider["value"]), base) if log else float(slider["value"])
     values = []
     for _ in range(n):
-        x = lo + (hi - lo) * rng.uniform(0.1, 0.9)
-        if step:
-            x = lo + round((x - lo) / step) * step
-        x = min(max(x, lo), hi)
+        for _attempt in range(20):
+            x = lo + (hi - lo) * rng.uniform(0.1, 0.9)
+            if step:
+                x = lo + round((x - lo) / step) * step
+            x = min(max(x, lo), hi)
+            if values or abs(x - current) > 1e-9:
+                break
         if slider["model"] == "IntSliderModel":
             values.append(int(round(x)))
-        elif slider["model"] == "FloatLogSliderModel":
-            values.append(float(slider["base"] or 10) ** x)
+        elif log:
+            values.append(base ** x)
         else:
             values.append(round(x, 10))
     return values
