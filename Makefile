@@ -88,11 +88,16 @@ $(BROWSER_STAMP): $(STAMP)
 	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS),browser]"
 	@touch $(BROWSER_STAMP)
 
+# Runs the widget race in two modes: the course's setting (widget messages on the kernel's
+# main shell, from the venv's override above) and JupyterLab's default (kernel subshells).
+# No retries: a notebook that fails, fails. BROWSER_FLAGS="--modes course" for a quicker run.
+BROWSER_FLAGS ?=
 browser-test: $(BROWSER_STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 		else echo "chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; }
-	$(PY) tests/browser/run_in_browser.py
+	@test -f $(LAB_OVERRIDES) || { echo "$(LAB_OVERRIDES) is missing: rm $(STAMP) && make venv" >&2; exit 1; }
+	$(PY) tests/browser/run_in_browser.py $(BROWSER_FLAGS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
