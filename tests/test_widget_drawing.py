@@ -134,3 +134,33 @@ def test_threads_rendering_mathtext_at_the_same_time_all_succeed():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_the_inline_backend_flushes_figures_only_from_the_main_thread(monkeypatch):
+    """ipykernel 7 fires post_execute after a widget message on a subshell thread too; the course's
+    guard keeps matplotlib-inline's flush_figures (which shows AND closes the open figures) off it."""
+    inline = pytest.importorskip("matplotlib_inline.backend_inline")
+    import IPython
+
+    flushed: list[str] = []
+
+    def original_flush():
+        flushed.append(threading.current_thread().name)
+
+    class Events:
+        callbacks = {"post_execute": [original_flush]}
+
+    class Shell:
+        events = Events()
+
+    monkeypatch.setattr(inline, "flush_figures", original_flush)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    serialize_matplotlib()
+    serialize_matplotlib()  # idempotent
+    (hook,) = Shell.events.callbacks["post_execute"]
+    assert hook is inline.flush_figures and hook is not original_flush
+    worker = threading.Thread(target=hook, name="subshell-1")
+    worker.start()
+    worker.join()
+    hook()
+    assert flushed == [threading.main_thread().name], "flushed from the subshell thread"

@@ -14,12 +14,16 @@ Every widget of the course therefore
 * does all its figure work inside :func:`redraw_into`, which holds :data:`DRAW_LOCK`;
 * and :func:`serialize_matplotlib` makes matplotlib's text parsing and rendering take
   the same lock wherever they run, so a cell's ``plt.show()`` or ``tight_layout()`` waits
-  for a widget that is drawing, and the other way round.
+  for a widget that is drawing, and the other way round. It also keeps the inline
+  backend's end-of-cell display on the main thread: ipykernel 7 fires ``post_execute``
+  hooks after a widget message handled on a subshell too (ipykernel issue #1564), and
+  matplotlib-inline's ``flush_figures`` would then show (and close) the figure a running
+  cell is still drawing, tagged to the widget message, so it would appear in no cell.
 
-``make lab`` and the browser test also keep widget messages off subshells (JupyterLab's
-``commsOverSubshells`` setting, written by ``make venv``), so callbacks run on the main
-thread as they did before JupyterLab 4.4; the lock is what keeps the course safe in a
-JupyterLab the course does not configure.
+``make lab`` also keeps widget messages off subshells (JupyterLab's ``commsOverSubshells``
+setting, written by ``make venv``), so callbacks run on the main thread as they did before
+JupyterLab 4.4. The browser test runs the widgets both ways: with that setting, and with
+JupyterLab's default (subshells), where these measures alone keep the course safe.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ def _locked(method):
 
 
 def serialize_matplotlib() -> None:
-    """Make matplotlib's mathtext parsing and rendering hold :data:`DRAW_LOCK` (idempotent)."""
+    """Make matplotlib's mathtext parsing and rendering hold :data:`DRAW_LOCK`, and keep the
+    inline backend's end-of-cell ``flush_figures`` on the main thread (idempotent)."""
     import importlib
 
     with DRAW_LOCK:
@@ -61,6 +66,38 @@ def serialize_matplotlib() -> None:
             method = cls.__dict__[method_name]
             if not getattr(method, "_draw_lock", False):
                 setattr(cls, method_name, _locked(method))
+        _flush_figures_on_the_main_thread_only()
+
+
+def _main_thread_only(flush):
+    @functools.wraps(flush)
+    def flush_figures(*args, **kwargs):
+        # On a subshell thread, a post_execute hook belongs to a widget message, not to the
+        # cell whose figures are open: leave them for the cell's own post_execute.
+        if threading.current_thread() is threading.main_thread():
+            return flush(*args, **kwargs)
+        return None
+
+    flush_figures._main_thread_only = True  # type: ignore[attr-defined]
+    return flush_figures
+
+
+def _flush_figures_on_the_main_thread_only() -> None:
+    try:
+        import matplotlib_inline.backend_inline as inline
+        from IPython import get_ipython
+    except ImportError:  # no IPython kernel stack: nothing to guard
+        return
+    original = inline.flush_figures
+    if not getattr(original, "_main_thread_only", False):
+        # later activations of the inline backend register the guarded function
+        inline.flush_figures = _main_thread_only(original)
+    shell = get_ipython()
+    callbacks = getattr(getattr(shell, "events", None), "callbacks", {}).get("post_execute", [])
+    for i, callback in enumerate(callbacks):
+        if callback is original or (getattr(callback, "__wrapped__", None) is original
+                                    and not getattr(callback, "_main_thread_only", False)):
+            callbacks[i] = inline.flush_figures
 
 
 def new_figure(**kwargs):
