@@ -157,3 +157,75 @@ def test_every_registered_course_check_reports_not_implemented_for_a_stub():
             continue
         result = check.run(stub)
         assert result.status == "not_implemented", f"check_{name}: {result.message}"
+
+
+# --------------------------------------------------------------------------- generic diagnoses
+
+
+@pytest.mark.parametrize("factor, fragment", [(2.0, "2 times the answer"), (0.5, "1/2 times the answer"),
+                                              (32.0, "32 times the answer"), (1 / 32, "0.03125 times")])
+def test_a_constant_factor_is_named(check_double, factor, fragment):
+    result = run(check_double, lambda x: factor * 2 * x)
+    assert result.status == "fail" and fragment in result.message, result.message
+
+
+def test_a_transposed_square_matrix_is_named():
+    W = np.arange(9.0).reshape(3, 3)
+    with pytest.raises(_core.Mistake, match="transpose"):
+        expect_array(W.T, W, "dW")
+
+
+def test_values_that_print_alike_show_the_relative_error_and_dtype():
+    with pytest.raises(_core.Mistake, match=r"got 0\.5336832\d*, expected 0\.5336830\d*.*relative error 1\.9e-07, dtype float64"):
+        expect_scalar(0.5336832, 0.5336831, "f(x)")
+
+
+def test_an_unwritten_helper_is_named(check_double):
+    def helper(x):
+        raise NotImplementedError("helper: replace this line with your code")
+
+    def double(x):
+        return 2 * helper(x)
+
+    result = run(check_double, double)
+    assert result.status == "fail" and "calls `helper`, which still raises NotImplementedError" in result.message
+
+
+def test_counted_records_every_call():
+    f = _core.Counted(np.sin)
+    f(0.1), f(0.2)
+    assert f.calls == [(0.1,), (0.2,)] and f.__name__ == "sin"
+
+
+# --------------------------------------------------------------------------- the library's own answer
+
+
+def _reference_double(x):
+    return 2 * x
+
+
+@pytest.fixture(scope="module")
+def check_with_reference():
+    name = "framework_selftest_reference"
+    if name in _core._REGISTRY:
+        return _core._REGISTRY[name]
+
+    @task(name, references=[_reference_double])
+    def check(fn):
+        expect_close(call(fn, np.ones(3)), 2 * np.ones(3), "double")
+
+    return check
+
+
+@pytest.mark.parametrize("learner", [
+    lambda: _reference_double,                                   # an alias: my_double = _reference_double
+    lambda: __import__("functools").partial(_reference_double),  # a partial of it
+    lambda: eval(compile("lambda x: ref(x)", "<learner cell>", "eval"), {"ref": _reference_double}),  # a call
+])
+def test_the_library_answer_under_any_name_scores_zero(check_with_reference, learner):
+    result = run(check_with_reference, learner())
+    assert result.status == "fail" and "reference implementation" in result.message, result.message
+
+
+def test_own_code_passes_a_check_with_references(check_with_reference):
+    assert run(check_with_reference, lambda x: x + x).status == "pass"

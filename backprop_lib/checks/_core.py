@@ -23,6 +23,7 @@ Inside a check, :func:`fail` (or a failed ``expect_*``) stops with a hint.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import functools
 import math
@@ -45,6 +46,7 @@ __all__ = [
     "expect_close",
     "expect_array",
     "expect_scalar",
+    "Counted",
     "grade",
     "registry",
     "results",
@@ -144,6 +146,10 @@ class TaskCheck:
             )
         token = _CURRENT.set(self)
         watch = _ReferenceWatch(self.references, check_file=_defined_in(self._body)) if self.references else None
+        if watch is not None and watch.is_reference(func):
+            _CURRENT.reset(token)
+            watch.used = watch.is_reference(func)
+            return outcome("fail", watch.message(func))
         try:
             if watch is None:
                 verified = self._body(func)
@@ -176,24 +182,8 @@ class TaskCheck:
         return outcome("pass", verified or "all cases match the reference")
 
 
-class _Current:
-    """Which check is running (for the timeout default); a tiny stand-in for contextvars."""
-
-    def __init__(self):
-        self.stack: list[TaskCheck] = []
-
-    def set(self, check):
-        self.stack.append(check)
-        return check
-
-    def reset(self, _token):
-        self.stack.pop()
-
-    def get(self):
-        return self.stack[-1] if self.stack else None
-
-
-_CURRENT = _Current()
+#: Which check is running (for the timeout default of :func:`call`).
+_CURRENT: contextvars.ContextVar["TaskCheck | None"] = contextvars.ContextVar("backprop_lib_check", default=None)
 
 
 def task(
@@ -254,7 +244,13 @@ def call(func: Callable, *args: Any, timeout: float | None = None, **kwargs: Any
     try:
         with _time_limit(timeout):
             out = func(*args, **kwargs)
-    except NotImplementedError:
+    except NotImplementedError as exc:
+        helper = _unwritten_helper(exc, func)
+        if helper is not None:
+            raise Mistake(
+                f"your function `{_name(func)}` calls `{helper}`, which still raises NotImplementedError: "
+                f"write `{helper}` first (or write its lines into `{_name(func)}`), then run this check again."
+            ) from None
         raise _NotImplementedYet() from None
     except _TimedOut:
         raise Mistake(
@@ -279,6 +275,29 @@ def call(func: Callable, *args: Any, timeout: float | None = None, **kwargs: Any
                 "(e.g. `x = x + 1` or `x.copy()`, not `x += 1` or `x[...] = ...` on an input)."
             )
     return out
+
+
+def _unwritten_helper(exc: BaseException, func: Any) -> str | None:
+    """The name of the learner's function that raised ``exc`` when it is not ``func`` itself."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_frame(f.filename)]
+    if not frames:
+        return None
+    raiser = frames[-1].name
+    own = getattr(getattr(func, "__code__", None), "co_name", _name(func))
+    return None if raiser in (own, "<module>", "<lambda>") else raiser
+
+
+class Counted:
+    """A function that counts its calls: pass it to the learner's function to see *how* it was
+    computed (e.g. a chain-rule answer must not evaluate ``f`` near ``x``)."""
+
+    def __init__(self, func: Callable, name: str | None = None):
+        self.func, self.calls = func, []
+        self.__name__ = name or _name(func)
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(args)
+        return self.func(*args, **kwargs)
 
 
 def _snapshot(value: Any):
@@ -425,6 +444,18 @@ class _ReferenceWatch:
                 self.codes[key] = ref
         self.used: Any = None
         self._seen: dict[Any, bool] = {}
+
+    def is_reference(self, func: Any) -> Any:
+        """The reference that ``func`` itself is (an alias such as ``my_sort = topological_order``,
+        a ``functools.partial`` of one, a bound method), or None."""
+        seen = 0
+        while func is not None and seen < 10:
+            seen += 1
+            for key in _reference_codes(func) if not isinstance(func, functools.partial) else ():
+                if key in self.codes:
+                    return self.codes[key]
+            func = getattr(func, "func", None) if isinstance(func, functools.partial) else getattr(func, "__wrapped__", None)
+        return None
 
     def _profile(self, frame, event, arg):
         if event != "call" or self.used is not None:
@@ -575,16 +606,43 @@ def expect_array(
             f"{what} is only close to the answer, and its dtype is {arr.dtype}: compute in float64 "
             "(float32 loses precision after about 7 digits)."
         )
-    hint = _diagnose(arr64, mistakes, rtol, atol)
-    if hint is None and arr64.size and np.allclose(arr64, -expected, rtol=rtol, atol=atol) and np.any(expected):
-        hint = "the sign is flipped"
+    hint = _diagnose(arr64, mistakes, rtol, atol) or _generic_diagnosis(arr64, expected, rtol, atol)
     if hint is None:
         flat_out, flat_exp = arr64.ravel(), expected.ravel()
         i = int(np.argmax(np.abs(flat_out - flat_exp)))
         index = np.unravel_index(i, expected.shape) if expected.ndim else ()
         where = f" at index {tuple(int(j) for j in index)}" if expected.ndim else ""
-        fail(f"{what} is wrong{where}: got {flat_out[i]:.6g}, expected {flat_exp[i]:.6g}.")
+        got, want = f"{flat_out[i]:.6g}", f"{flat_exp[i]:.6g}"
+        if got == want:  # they print alike: say how far apart they are, and in which dtype
+            rel = abs(flat_out[i] - flat_exp[i]) / max(abs(flat_exp[i]), 1e-300)
+            got, want = f"{flat_out[i]:.17g}", f"{flat_exp[i]:.17g}"
+            fail(f"{what} is close but not equal{where}: got {got}, expected {want} (relative error {rel:.1e}, "
+                 f"dtype {arr.dtype}; the check allows {rtol:g}). Is a step computed in lower precision, "
+                 "rounded, or approximated (e.g. by a finite difference)?")
+        fail(f"{what} is wrong{where}: got {got}, expected {want}.")
     fail(f"{what} is wrong: {hint}.")
+
+
+def _generic_diagnosis(out: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
+    """Mistakes any array task can make: a flipped sign, a transposed square matrix, a constant factor."""
+    if not out.size or not np.any(expected):
+        return None
+    if _close(out, -expected, rtol, atol):
+        return "the sign is flipped"
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and _close(out, expected.T, rtol, atol):
+        return "it is the transpose of the answer (for a square matrix the shape cannot tell): check the order of the product or a `.T`"
+    mask = np.abs(expected) > atol
+    if not np.any(mask):
+        return None
+    ratios = out[mask] / expected[mask]
+    k = float(np.median(ratios))
+    if np.isfinite(k) and abs(k - 1.0) > 1e-6 and k != 0.0 and _close(out, k * expected, rtol, atol):
+        for value, name in ((2.0, "2"), (0.5, "1/2"), (-2.0, "-2"), (-0.5, "-1/2")):
+            if abs(k - value) <= 1e-9 * abs(value):
+                return f"every entry is {name} times the answer: look for a missing or extra factor {name.lstrip('-')}"
+        return (f"every entry is {k:.6g} times the answer: a constant factor is missing or extra "
+                "(a batch size N, a 1/N, a learning rate, a factor 2?)")
+    return None
 
 
 def _diagnose_shape(got: tuple, want: tuple) -> str:
