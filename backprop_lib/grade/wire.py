@@ -19,6 +19,7 @@ boolean, number or string, or ``{"$": i}`` pointing at entry ``i``. The entries 
     an object of a backprop_lib class {"t": "obj", "cls": ["backprop_lib.engine", "Value"], "state": {"grad": node, ...}}
     a namedtuple of backprop_lib     {"t": "nt", "cls": [module, qualname], "v": [node, ...]}
     a function of the other side     {"t": "fn", "h": handle, "name": "sin"}
+    a weak reference                 {"t": "weakref", "v": node or null (its object is gone)}
     an object the other side sent    {"t": "ref", "r": entry index in the other side's message}
     anything else (worker only)      {"t": "opaque", "type": "generator"}
 
@@ -38,6 +39,7 @@ import select
 import struct
 import time
 import types
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -58,6 +60,16 @@ _os_read, _os_write = os.read, os.write
 _ndarray, _generic, _np_dtype, _Generator = np.ndarray, np.generic, np.dtype, np.random.Generator
 _frombuffer, _ascontiguousarray, _empty = np.frombuffer, np.ascontiguousarray, np.empty
 _object_new, _object_setattr = object.__new__, object.__setattr__
+_weakref = weakref.ref
+
+
+class _Gone:
+    pass
+
+
+def _dead_weakref() -> weakref.ref:
+    """A weak reference whose object is gone (what a dead weakref the other side had becomes)."""
+    return _weakref(_Gone())
 
 
 class ProtocolError(Exception):
@@ -236,6 +248,9 @@ class Encoder:
             if value.kind not in _DTYPE_KINDS or value.fields is not None:
                 return self._opaque(value)
             return {"t": "dtype", "v": value.str}
+        if isinstance(value, _weakref):
+            target = value()
+            return {"t": "weakref", "v": None if target is None else self.node(target)}
         if isinstance(value, _Generator):
             bitgen = value.bit_generator
             return {"t": "rng", "bitgen": type(bitgen).__name__, "state": self.node(bitgen.state)}
@@ -374,7 +389,7 @@ class Decoder:
         for i, entry in enumerate(entries):
             if entry["t"] in ("tuple", "frozenset", "nt", "slice"):
                 self._build_immutable(i)
-        for order in (("obj",), ("list", "ndo", "rng"), ("dict", "set")):
+        for order in (("obj",), ("list", "ndo"), ("weakref",), ("dict", "set"), ("rng",)):
             for i, entry in enumerate(entries):
                 if entry["t"] in order:
                     self._fill(i, entry)
@@ -459,7 +474,7 @@ class Decoder:
             if not isinstance(name, str) or not name.isidentifier():
                 name = "object"
             value = _opaque_class(name[:60])()
-        elif t in ("tuple", "frozenset", "nt", "slice"):
+        elif t in ("tuple", "frozenset", "nt", "slice", "weakref"):
             return  # built once their items exist
         else:
             raise ProtocolError(f"unknown entry type {t[:30]!r}")
@@ -539,6 +554,14 @@ class Decoder:
                     raise ProtocolError("a dict has more keys than values")
                 for k, v in zip(keys, vals):
                     value[self.node(k)] = self.node(v)
+            elif t == "weakref":
+                target = self.node(e.get("v"))
+                try:
+                    value = _weakref(target) if target is not None else _dead_weakref()
+                except TypeError:
+                    value = _dead_weakref()
+                self.values[i] = value
+                self._built[i] = True
             elif t == "rng":
                 state = self.node(e.get("state"))
                 if not isinstance(state, dict):
