@@ -314,6 +314,9 @@ class Limits:
 class WorkerProcess:
     """One run of :mod:`backprop_lib.grade.worker` in the sandbox (or the fallback)."""
 
+    #: pids of the worker processes running now (the fallback spares them when it kills orphans)
+    live: set = set()
+
     CODE = ("import sys; sys.path.insert(0, {parent!r}); "
             "from backprop_lib.grade.worker import main; main({fd_in}, {fd_out})")
 
@@ -348,6 +351,7 @@ class WorkerProcess:
         finally:
             for fd in (req_read, rep_write, out_write, err_write):
                 os.close(fd)
+        WorkerProcess.live.add(self.proc.pid)
         self.stdout, self.stderr = _Capture(out_read), _Capture(err_read)
         self.stdout.start()
         self.stderr.start()
@@ -389,6 +393,7 @@ class WorkerProcess:
         except OSError:
             pass
         self.wait(10)
+        WorkerProcess.live.discard(self.proc.pid)
         for fd in (self.req_write, self.rep_read):
             try:
                 os.close(fd)

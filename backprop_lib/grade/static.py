@@ -16,8 +16,8 @@ reads the source:
   introspection, profile/trace/audit hooks, ``gc`` object walks, patching the import system,
   the builtins or the library's modules).
 
-A task with references scores 0 when any of these applies (with the reason); other tasks are
-graded on their data alone, whatever the notebook does. :func:`bindings` tells which cell
+A task with references that its check passes scores 0 when any of these applies (with the
+reason); other tasks are graded on their data alone, whatever the notebook does. :func:`bindings` tells which cell
 defines or imports a name (for "your cell 2 failed to import it" feedback).
 """
 
@@ -27,12 +27,12 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Findings", "analyse", "parse_cells", "names_reference", "bindings"]
+__all__ = ["Findings", "analyse", "parse_cells", "names_reference", "bindings", "reachable", "relevant"]
 
 _DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__"}
 _DYNAMIC_ATTRS = {("types", "FunctionType"), ("types", "CodeType"), ("types", "LambdaType")}
 _TAMPER_CALLS = {
-    ("sys", "_getframe"), ("sys", "_current_frames"), ("sys", "addaudithook"), ("sys", "setprofile"),
+    ("sys", "_getframe"), ("sys", "_current_frames"), ("sys", "addaudithook"), ("sys", "setprofile"), ("sys", "getprofile"),
     ("sys", "settrace"), ("threading", "setprofile"), ("threading", "settrace"), ("inspect", "currentframe"),
     ("inspect", "stack"), ("inspect", "getouterframes"), ("inspect", "getinnerframes"), ("inspect", "trace"),
     ("gc", "get_objects"), ("gc", "get_referrers"), ("gc", "get_referents"),
@@ -40,7 +40,11 @@ _TAMPER_CALLS = {
 _FRAME_ATTRS = {"f_back", "f_locals", "f_globals", "f_builtins", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
                 "__code__", "__globals__", "__closure__"}
 _PATCHED_MODULES = {"importlib", "builtins", "__builtins__", "sys", "inspect", "gc", "types"}
-_PATCHED_PREFIXES = ("importlib.", "builtins.", "__builtins__.", "backprop_lib.", "sys.modules", "sys.meta_path",
+# The library's own modules are not on this list: the checks run in the grader, so replacing
+# ``backprop_lib.checks`` (or numpy) in the sandbox changes nothing but the learner's own results.
+# What could blind the sandbox's bookkeeping is: its worker and call machinery, the import system.
+_PATCHED_PREFIXES = ("importlib.", "builtins.", "__builtins__.", "backprop_lib.grade", "backprop_lib._calling",
+                     "sys.modules", "sys.meta_path",
                      "sys.path_hooks", "sys.path_importer_cache", "sys.settrace", "sys.setprofile",
                      "sys.addaudithook", "sys.audit", "sys._getframe", "inspect.", "gc.", "threading.setprofile",
                      "threading.settrace")
@@ -61,6 +65,8 @@ class Findings:
     functions: dict[str, list[ast.AST]] = field(default_factory=dict)  # notebook-level defs by name
     dynamic_code: list[str] = field(default_factory=list)         # "exec (cell 3)"
     tampering: list[str] = field(default_factory=list)            # "sys._getframe (cell 4)"
+    owners: dict[tuple[str, int], str | None] = field(default_factory=dict)  # finding -> its top-level def (None: top level)
+    toplevel_names: set[str] = field(default_factory=set)         # names used by top-level statements
 
 
 def parse_cells(cells: list[dict]) -> list[Cell]:
@@ -121,9 +127,46 @@ def analyse(cells: list[dict]) -> Findings:
                 findings.functions.setdefault(node.name, []).append(node)
             elif isinstance(node, ast.ClassDef):
                 findings.functions.setdefault(node.name, []).append(node)
-        for node in ast.walk(cell.tree):
-            _scan(node, where, module_alias, findings)
+        for stmt in cell.tree.body:
+            owner = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
+            if owner is None:
+                findings.toplevel_names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+            else:
+                findings.toplevel_names |= {n.id for d in stmt.decorator_list for n in ast.walk(d)
+                                            if isinstance(n, ast.Name)}
+            seen = (len(findings.dynamic_code), len(findings.tampering))
+            for node in ast.walk(stmt):
+                _scan(node, where, module_alias, findings)
+            findings.owners.update({("dynamic", i): owner for i in range(seen[0], len(findings.dynamic_code))})
+            findings.owners.update({("tampering", i): owner for i in range(seen[1], len(findings.tampering))})
     return findings
+
+
+def reachable(findings: Findings, function: str) -> set[str]:
+    """The notebook's functions and classes that can run while ``function`` is checked: those it
+    names (transitively), and those the notebook's top-level code names (they may have been
+    installed anywhere, e.g. as a replacement for a numpy function)."""
+    todo = [function, *(n for n in findings.toplevel_names if n in findings.functions)]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in findings.functions:
+            continue
+        seen.add(name)
+        for node in findings.functions[name]:
+            todo.extend(n.split(".")[0] for n in _names_in(node) if n.split(".")[0] in findings.functions)
+    return seen
+
+
+def relevant(findings: Findings, function: str) -> tuple[list[str], list[str]]:
+    """``(dynamic_code, tampering)`` findings that can affect a call of ``function``: in the
+    notebook's top-level code or in a function reachable from it (:func:`reachable`)."""
+    live = reachable(findings, function)
+
+    def keep(kind: str, items: list[str]) -> list[str]:
+        return [text for i, text in enumerate(items) if findings.owners.get((kind, i)) in live | {None}]
+
+    return keep("dynamic", findings.dynamic_code), keep("tampering", findings.tampering)
 
 
 def _resolve(name: str | None, module_alias: dict[str, str]) -> str | None:
@@ -145,7 +188,8 @@ def _scan(node: ast.AST, where: str, module_alias: dict[str, str], findings: Fin
             findings.tampering.append(f"{name} ({where})")
         elif name in ("setattr", "delattr") and node.args:
             target = _resolve(_dotted(node.args[0]), module_alias)
-            if target and target.split(".")[0] in _PATCHED_MODULES | {"backprop_lib"}:
+            if target and (target.split(".")[0] in _PATCHED_MODULES
+                           or target.startswith(("backprop_lib.grade", "backprop_lib._calling"))):
                 findings.tampering.append(f"{name}({target}, ...) ({where})")
     elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
         if node.attr == "__code__" and not isinstance(getattr(node, "ctx", None), ast.Store):

@@ -364,19 +364,18 @@ class _Grader:
                     self.results[task] = {"score": 0.0, "status": "missing",
                                           "message": self._missing_reason(function, found["found"])}
                     continue
-                cheat = self._static_verdict(function, check) if check.references else None
-                if cheat is not None:
-                    self.results[task] = {"score": 0.0, "status": "fail", "message": cheat}
-                    continue
                 remote = RemoteFunction(session, function, found["name"], found["alias_of"])
                 started = time.monotonic()
                 result = check.run(remote)
                 if time.monotonic() - started > self.options.task_timeout:
                     self.report.events.append(f"task {task} took {time.monotonic() - started:.0f} s")
-                message = result.message
-                if result.status in ("fail", "error"):
+                score, status, message = result.score, result.status, result.message
+                if status in ("fail", "error"):
                     message = self._explain_name_error(message)
-                self.results[task] = {"score": result.score, "status": result.status, "message": message}
+                cheat = self._static_verdict(function, check) if check.references and score > 0 else None
+                if cheat is not None:  # the values are right, but how they were computed is not allowed
+                    score, status, message = 0.0, "fail", cheat
+                self.results[task] = {"score": score, "status": status, "message": message}
             except WorkerLost as exc:
                 how = session.proc.describe_end(exc.reason)
                 self.results[task] = {"score": 0.0, "status": "fail",
@@ -393,12 +392,13 @@ class _Grader:
         if named:
             return (f"your function `{function}` calls the library's reference implementation `{named}`, which is "
                     "what this task asks you to write yourself: it scores 0. Write the computation in your own code.")
-        if self.findings.dynamic_code:
-            return (f"the notebook runs code built at run time ({', '.join(self.findings.dynamic_code[:3])}); for a "
+        dynamic, tampering = static.relevant(self.findings, function)
+        if dynamic:
+            return (f"the notebook runs code built at run time ({', '.join(dynamic[:3])}); for a "
                     "task that asks you to write what the library has, the grader cannot see which code ran, so it "
                     "scores 0. Write the function as plain code.")
-        if self.findings.tampering:
-            return (f"the notebook uses tools that can hide what a function calls ({', '.join(self.findings.tampering[:3])});"
+        if tampering:
+            return (f"the notebook uses tools that can hide what a function calls ({', '.join(tampering[:3])});"
                     " for a task that asks you to write what the library has, that scores 0.")
         return None
 
