@@ -19,23 +19,31 @@ Writing a check::
         return "matches the central difference on 3 functions"
 
 Inside a check, :func:`fail` (or a failed ``expect_*``) stops with a hint.
+
+This module holds the verbs a check author uses (``task``, ``call``, ``fail``, ``expect_*``,
+``Counted``); how a check guards against being fooled (the running check as a context
+variable, the watch for calls of the library's own answer, functions that run in the
+grader's sandbox) is in :mod:`._integrity`.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import copy
+import functools
 import math
-import os
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .._calling import (LIBRARY_DIR, Outcome, alias_key, code_key, is_learner_frame, learner_line,
-                        reference_codes, reference_name, run_call)
+from .._calling import Outcome, run_call
+from . import _integrity
+from ._integrity import CURRENT as _CURRENT, WATCH as _WATCH, RemoteCallable, ReferenceWatch as _ReferenceWatch
+# Names the course's checks and tests import from here (the machinery lives in ._integrity).
+from ._integrity import (code_key as _code_key, defined_in as _defined_in,  # noqa: F401
+                         is_learner_frame as _is_learner_frame, learner_line as _learner_line,
+                         reference_codes as _reference_codes, reference_name)
+_LIBRARY_DIR, _CHECKS_DIR = _integrity.LIBRARY_DIR, _integrity._CHECKS_DIR
 
 __all__ = [
     "Result",
@@ -182,10 +190,6 @@ class TaskCheck:
         return outcome("pass", verified or "all cases match the reference")
 
 
-#: Which check is running (for the timeout default of :func:`call`).
-_CURRENT: contextvars.ContextVar["TaskCheck | None"] = contextvars.ContextVar("backprop_lib_check", default=None)
-#: The running check's watch for calls of the task's references (None: the task has none).
-_WATCH: contextvars.ContextVar["_ReferenceWatch | None"] = contextvars.ContextVar("backprop_lib_watch", default=None)
 
 
 def task(
@@ -228,29 +232,6 @@ def grade(task_name: str, func: Any) -> Result:
 
 
 # --------------------------------------------------------------------------- calling
-
-
-class RemoteCallable:
-    """A learner's function that runs somewhere else: the instructor's grader runs it in a
-    sandbox and :func:`call` asks it for an :class:`Outcome` (data) instead of calling it here.
-
-    ``invoke`` must run the function on ``args``/``kwargs``, copy back into them whatever the
-    call modified, and return the Outcome. ``alias_of`` names the reference (see
-    :func:`task`) that the function itself is, if any.
-    """
-
-    __name__ = "function"
-    alias_of: str | None = None
-
-    def invoke(self, args: tuple, kwargs: dict, timeout: float, references: tuple = ()) -> Outcome:
-        raise NotImplementedError
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # a check that calls the function directly
-        current = _CURRENT.get()
-        outcome = self.invoke(args, kwargs, current.timeout if current is not None else DEFAULT_TIMEOUT)
-        if outcome.error is not None:
-            raise RuntimeError(f"{outcome.error}: {outcome.message}")
-        return outcome.value
 
 
 def call(func: Callable, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
@@ -365,95 +346,6 @@ def _deep_equal(a: Any, b: Any) -> bool:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_deep_equal(x, y) for x, y in zip(a, b))
     return bool(a == b)
-
-
-# --------------------------------------------------------------------------- reference calls
-
-
-_LIBRARY_DIR = LIBRARY_DIR
-_CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
-_code_key, _reference_codes, _is_learner_frame = code_key, reference_codes, is_learner_frame
-_learner_line = learner_line
-
-
-def _defined_in(func: Any) -> str | None:
-    code = getattr(func, "__code__", None)
-    return None if code is None or code.co_filename.startswith("<") else code.co_filename
-
-
-class _ReferenceWatch:
-    """Notice, with ``sys.setprofile``, a call to a reference made by the learner's code.
-
-    A call counts as the learner's when, walking up the stack from the reference, a frame of
-    the learner's code comes before any frame of a check (frames of numpy, the standard library
-    and the rest of backprop_lib are looked through). Matching is by code location, so an alias
-    (``from backprop_lib.gradcheck import central_difference as cd``) or a copy of the module
-    made before a re-import is caught too.
-    """
-
-    def __init__(self, references: Iterable[Callable], check_file: str | None = None):
-        self.references = tuple(references)
-        self.check_dirs = (_CHECKS_DIR + os.sep,)
-        self.check_file = os.path.abspath(check_file) if check_file else None
-        self.codes: dict[tuple, Any] = {}
-        for ref in self.references:
-            for key in _reference_codes(ref):
-                self.codes[key] = ref
-        #: The references by name, as the grader's sandbox reports them.
-        self.by_name = {reference_name(ref): ref for ref in self.references}
-        self.names = tuple(self.by_name)
-        self.used: Any = None
-        self._seen: dict[Any, bool] = {}
-
-    def is_reference(self, func: Any) -> Any:
-        """The reference that ``func`` itself is (an alias such as ``my_sort = topological_order``,
-        a ``functools.partial`` of one, a bound method), or None."""
-        if isinstance(func, RemoteCallable):
-            return self.by_name.get(func.alias_of) if func.alias_of else None
-        key = alias_key(func, set(self.codes))
-        return None if key is None else self.codes[key]
-
-    def _profile(self, frame, event, arg):
-        if event != "call" or self.used is not None:
-            return
-        code = frame.f_code
-        hit = self._seen.get(code)
-        if hit is None:
-            hit = self._seen[code] = _code_key(code) in self.codes
-        if not hit:
-            return
-        caller = frame.f_back
-        while caller is not None:
-            filename = caller.f_code.co_filename
-            path = os.path.abspath(filename)
-            if path.startswith(self.check_dirs) or path == self.check_file:
-                return
-            if _is_learner_frame(filename):
-                self.used = self.codes[_code_key(code)]
-                return
-            caller = caller.f_back
-
-    def __enter__(self):
-        self._previous = sys.getprofile()
-        self._hook = self._profile  # one bound method, so `is` below compares like with like
-        sys.setprofile(self._hook)
-        return self
-
-    def __exit__(self, *exc):
-        if sys.getprofile() is not self._hook and self.used is None:
-            self.used = "sys.setprofile"
-        sys.setprofile(self._previous)
-        return False
-
-    def message(self, func: Any) -> str:
-        if self.used == "sys.setprofile":
-            return (f"your function `{_name(func)}` changed sys.setprofile while it was checked; "
-                    "the check cannot verify it, so it scores 0.")
-        ref = self.used
-        where = f"{getattr(ref, '__module__', '?')}.{getattr(ref, '__qualname__', _name(ref))}"
-        return (f"your function `{_name(func)}` calls the library's reference implementation `{where}`, "
-                "which is what this task asks you to write yourself: it scores 0. "
-                "Write the computation in your own code.")
 
 
 # --------------------------------------------------------------------------- describing values

@@ -18,7 +18,6 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .._calling import Outcome
@@ -103,6 +102,7 @@ class Session:
         self.options = options
         self.proc = WorkerProcess(info, options.memory_mb, library_parent)
         self.calls = 0
+        self.task_deadline: float | None = None  # set while a task is checked (--task-timeout)
 
     # -- the cells
     def run_cells(self, cells: list[dict], deadline: float, cell_errors: dict[int, str]) -> tuple[str, int | None]:
@@ -182,11 +182,13 @@ class Session:
                         **nodes, "entries": entries}, buffers)
         deadline = time.monotonic() + timeout + CALL_GRACE
         while True:
+            task_over = self.task_deadline is not None and self.task_deadline < deadline
             try:
-                header, reply_buffers = self.proc.receive(deadline)
+                header, reply_buffers = self.proc.receive(self.task_deadline if task_over else deadline)
             except ChannelClosed:
-                self.proc.killed_for = (f"your function did not return within {timeout:g} s and could not be "
-                                        "interrupted")
+                self.proc.killed_for = (
+                    f"it ran past the limit of {self.options.task_timeout:g} s per task" if task_over else
+                    f"your function did not return within {timeout:g} s and could not be interrupted")
                 self.proc.kill()
                 raise WorkerLost(self.proc.killed_for) from None
             op = header.get("op")
@@ -335,6 +337,9 @@ class _Grader:
                 session.proc.kill()
                 self._collect_output(session)
                 self._check_library()
+        for cell, error in sorted(self.cell_errors.items()):
+            if "did not finish within" in error:
+                self.report.events.append(f"cell {cell} hit the limit of {self.options.cell_timeout:g} s per cell")
         self._rows()
 
     def _collect_output(self, session: Session) -> None:
@@ -366,7 +371,11 @@ class _Grader:
                     continue
                 remote = RemoteFunction(session, function, found["name"], found["alias_of"])
                 started = time.monotonic()
-                result = check.run(remote)
+                session.task_deadline = started + self.options.task_timeout
+                try:
+                    result = check.run(remote)
+                finally:
+                    session.task_deadline = None
                 if time.monotonic() - started > self.options.task_timeout:
                     self.report.events.append(f"task {task} took {time.monotonic() - started:.0f} s")
                 score, status, message = result.score, result.status, result.message

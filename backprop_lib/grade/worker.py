@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._calling import Outcome, alias_key, code_key, learner_line, reference_codes, run_call
+from .._calling import LIBRARY_DIR, Outcome, alias_key, code_key, is_learner_frame, learner_line, reference_codes, run_call
 from . import exchange
 from .wire import ChannelClosed, Encoder, ProtocolError, receive, send
 
@@ -42,6 +42,7 @@ __all__ = ["main", "Proxy"]
 
 _ERRSTATE_ACTIONS = ("ignore", "warn", "raise", "print")
 _exit, _getprofile, _setprofile = os._exit, sys.getprofile, sys.setprofile
+_CHECKS_DIR = os.path.join(LIBRARY_DIR, "checks") + os.sep
 
 
 class _CellTimeout(BaseException):
@@ -275,8 +276,20 @@ class _Watch:
         hit = self._seen.get(code)
         if hit is None:
             hit = self._seen[code] = code_key(code) in self.codes
-        if hit:
-            self.used = self.codes[code_key(code)]
+        if not hit:
+            return
+        # As in the notebook (checks._core._ReferenceWatch): the call counts when, walking up
+        # the stack, the learner's code comes before any code of the checks (an object the
+        # check passed in may call the library itself).
+        caller = frame.f_back
+        while caller is not None:
+            filename = caller.f_code.co_filename
+            if os.path.abspath(filename).startswith(_CHECKS_DIR):
+                return
+            if is_learner_frame(filename):
+                self.used = self.codes[code_key(code)]
+                return
+            caller = caller.f_back
 
     def start(self) -> None:
         if self.codes:
