@@ -393,7 +393,7 @@ def test_students_are_folders_or_file_name_prefixes(tmp_path):
     (tmp_path / "alice").mkdir()
     for rel in ("alice/01_chain_rule.ipynb", "bob_01_chain_rule.ipynb", "carol-02_graph.ipynb",
                 ".ipynb_checkpoints/x.ipynb", "alice/.ipynb_checkpoints/01_chain_rule-checkpoint.ipynb",
-                "dave/notes.txt"):
+                "dave/notes.txt", "README.md"):
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("{}")
@@ -401,6 +401,7 @@ def test_students_are_folders_or_file_name_prefixes(tmp_path):
     assert [(s.label, s.student) for s in found.submissions] == [
         ("alice/01_chain_rule.ipynb", "alice"), ("bob_01_chain_rule.ipynb", "bob"), ("carol-02_graph.ipynb", "carol")]
     assert found.no_notebook == ["dave"] and found.ignored["dave"][0][0] == "dave/notes.txt"
+    assert found.ignored[""] == [("README.md", "not a notebook (.md file): only .ipynb files are graded")]
 
 
 def test_one_students_folder_or_file_keeps_the_students_name(tmp_path):

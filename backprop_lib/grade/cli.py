@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         log.notebook(report)
     for student, files in sorted(found.ignored.items()):
         for label, reason in files:
-            log.write(f"ignored: {label} (student {student}): {reason}")
+            log.write(f"ignored: {label} ({'student ' + student if student else 'the class folder'}): {reason}")
     for label in unmatched:
         log.write(f"unmatched: {label} matches no student on the roster")
     log.write(f"\ngraded {len(graded)} notebooks in {time.monotonic() - started:.1f} s")
@@ -253,7 +253,7 @@ def _other_rows(found: Discovery, roster: gradebook.Roster | None, rows: list[di
     without a submission in ``rows`` (which, for ``--update``, includes the gradebook's rows)."""
     out = []
     for student, files in sorted(found.ignored.items()):
-        for label, reason in files:
+        for label, reason in files if student else ():  # the class folder's own files: in the log only
             out.append(row(Submission(Path(label), label, student), "", "", 0, 0, "ignored_file", reason))
     for student in found.no_notebook:
         names = ", ".join(Path(label).name for label, _ in found.ignored.get(student, []))

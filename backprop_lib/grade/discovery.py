@@ -88,7 +88,7 @@ class Submission:
 @dataclass
 class Discovery:
     submissions: list[Submission] = field(default_factory=list)
-    #: files that are not graded, by student: (label, reason)
+    #: files that are not graded, by student ("": files of the class folder itself): (label, reason)
     ignored: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     #: students (folders) with no notebook at all
     no_notebook: list[str] = field(default_factory=list)
@@ -135,6 +135,8 @@ def discover(paths: list[str], exercise_names: Iterable[str]) -> Discovery:
                     student = rel.parts[0]
                 elif one_student:
                     student = root.resolve().name
+                elif path.suffix != ".ipynb" and _prefix_student(path.stem, names) is None:
+                    student = ""  # a file of the class folder itself (a README, the roster): logged only
                 else:
                     student = _prefix_student(path.stem, names) or path.stem
                 per_student.setdefault(student, []).append(path)
@@ -146,7 +148,7 @@ def discover(paths: list[str], exercise_names: Iterable[str]) -> Discovery:
                         out.submissions.append(Submission(path, label, student))
                     else:
                         ignore(student, label, _why_ignored(path))
-                if not notebooks:
+                if not notebooks and student:
                     out.no_notebook.append(student)
             for sub in sorted(nested - set(per_student)):
                 pass  # folders holding only hidden files: nothing to say
