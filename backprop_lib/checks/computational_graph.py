@@ -163,7 +163,16 @@ def check_graph_pow_backward(fn):
         (d,) = _local_grads(lambda x: x ** n, a)
         what = f"pow_backward({a}, {n}, out_grad={g})"
         out = _call(fn, a, n, g)
+        truncated = {}
+        if int(n) != n:  # int(n) or range(n) turns a fractional exponent into a whole number
+            hint = (f"for the fractional exponent n = {n} you used int(n) = {int(n)} (e.g. `int(n)` or a loop over "
+                    "`range(n)`): the power rule n * a**(n - 1) holds for any real n, use n as given")
+            if math.isclose(int(n) * a ** (int(n) - 1) * g, n * a ** n - 1, rel_tol=1e-9, abs_tol=1e-12):
+                hint += ("; or, if you did not, operator precedence: `a ** n-1` means (a ** n) - 1, write "
+                         "`a ** (n - 1)` (and keep the factor out_grad)")
+            truncated[hint] = int(n) * a ** (int(n) - 1) * g
         _exact(out, d * g, what, "n * a**(n - 1) * out_grad", mistakes={
+            **truncated,
             FORGOT_CHAIN: d,
             "the exponent should drop by one: d(a**n)/da = n * a**(n - 1)": n * a ** n * g,
             "you forgot the factor n in front: d(a**n)/da = n * a**(n - 1)": a ** (n - 1) * g,
@@ -257,6 +266,8 @@ def check_graph_add_accumulate(fn):
         "you multiplied by the input's own value; addition's local derivatives are 1 and 1, so add "
         "out.grad unchanged": [0.5 + 1.5 * 3.0, -1.0 - 2.0 * 3.0],
         "you multiplied the gradients (`*=`); gradients from different paths are ADDED: `+=`": [1.5, -3.0],
+        "you added out.data, the VALUE of the sum (-0.5 here); the backward step passes on the GRADIENT: "
+        "`a.grad += out.grad`": [0.5 - 0.5, -1.0 - 0.5],
         "you subtracted out.grad (`-=`); the inputs receive +out.grad: `+=`": [-2.5, -4.0],
         "out.grad was added twice to each input: each input receives it once": [6.5, 5.0],
         "b.grad was not updated: both inputs of a sum receive out.grad": [3.5, -1.0],
@@ -418,6 +429,9 @@ def check_graph_grads_by_hand(fn):
             "df/dz = x: z sits inside the parentheses, which are multiplied by x (upstream gradient x, "
             "local derivative 1)": [dx, dy, 1.0],
             "you returned f itself, not its gradient": [(x * y + z) * x] * 3,
+            "df/dx: you differentiated only the parentheses (x*y + z) -> y and added z; use the product rule "
+            "on (x*y + z) * x: (x*y + z) * 1 + x * y": [y + z, dy, dz],
+            "df/dy: y appears only in x*y, which is multiplied by x: df/dy = x * x, not x * y": [dx, x * y, dz],
         }
         expected = np.array([dx, dy, dz])
         names = ("df/dx", "df/dy", "df/dz")
