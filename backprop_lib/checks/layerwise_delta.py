@@ -22,6 +22,7 @@ and compares with the steps of the reference backward pass from those same param
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -708,6 +709,32 @@ def check_delta_train_digits(fn):
         _expect(out[k] - p0c[k], ref[k] - p0c[k], f"{what}: the change of params['{k}'] (returned minus initial)",
                 mistakes=_merged((hint, v[k] - p0c[k]) for hint, v in pairs), advice=_REPLAY_ADVICE)
         pairs = _consistent(pairs, k, ref[k])
+
+    # 1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be two
+    # steps, on some 3 of the 5 examples and then on the other 2 (each step sees only its own minibatch)
+    Xd, yd = split.X_train[:m], split.y_train[:m]
+    sig_d = f"{m} different digits, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
+    what0 = f"train_digits({sig_d}, epochs=0)"
+    p0d = _params_dict(_train_call(fn, Xd, yd, what0, epochs=0, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what0, H, Xd.shape[1])
+    what = f"train_digits({sig_d}, epochs=1)"
+    out = _params_dict(_train_call(fn, Xd, yd, what, epochs=1, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what, H, Xd.shape[1])
+
+    def same(a: dict, b: dict) -> bool:
+        return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in _GRAD_KEYS)
+
+    partitions = [list(first) + [i for i in range(m) if i not in first]
+                  for first in itertools.combinations(range(m), bs)]
+    if not any(same(out, _replay(p0d, Xd[order], yd[order], lr, bs, 1)) for order in partitions):
+        whole = _replay(p0d, np.concatenate([Xd] * 2), np.concatenate([yd] * 2), lr, m, 1)
+        if same(out, whole):
+            fail(f"{what}: each step used the gradient of ALL {m} training examples, not of its minibatch: the "
+                 "forward and backward passes of a step take X_train[idx] and y_train[idx] (the same idx), "
+                 "the examples of that minibatch only.")
+        fail(f"{what}: the result is not two SGD steps, one on {bs} of the {m} digits and one on the other "
+             f"{m - bs}, whichever way they are shuffled. {_REPLAY_ADVICE} Shuffle X and y with the SAME "
+             "permutation, and let every step see only the examples of its own minibatch.")
 
     # 2. the learner's own settings: the accuracy on the held-out digits
     what = "train_digits(X_train, y_train)"

@@ -771,4 +771,45 @@ def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, 
             params = sgd_step(params, two_layer_backward(params, cache, yb), lr)
     return params
 """, None),
+    Answer("delta_train_digits", 'every step on the whole training set', """
+def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    params = two_layer_init(X_train.shape[1], hidden, 10, seed=seed)
+    N = X_train.shape[0]
+    for epoch in range(epochs):
+        order = rng.permutation(N)
+        for start in range(0, N, batch_size):
+            idx = order[start:start + batch_size]
+            _, cache = two_layer_forward(params, X_train)
+            grads = two_layer_backward(params, cache, y_train)
+            params = sgd_step(params, grads, lr)
+    return params
+""", 'not of its minibatch'),
+    Answer("delta_train_digits", 'X shuffled, y left in order', """
+def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    params = two_layer_init(X_train.shape[1], hidden, 10, seed=seed)
+    N = X_train.shape[0]
+    for epoch in range(epochs):
+        Xs = X_train[rng.permutation(N)]
+        for start in range(0, N, batch_size):
+            _, cache = two_layer_forward(params, Xs[start:start + batch_size])
+            grads = two_layer_backward(params, cache, y_train[start:start + batch_size])
+            params = sgd_step(params, grads, lr)
+    return params
+""", 'ITS labels y_train[idx]'),
+    Answer("delta_train_digits", 'ok: X and y permuted together, then sliced into minibatches', """
+def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    params = two_layer_init(X_train.shape[1], hidden, 10, seed=seed)
+    N = X_train.shape[0]
+    for epoch in range(epochs):
+        perm = rng.permutation(N)
+        Xs, ys = X_train[perm], y_train[perm]
+        for start in range(0, N, batch_size):
+            xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
+            _, cache = two_layer_forward(params, xb)
+            params = sgd_step(params, two_layer_backward(params, cache, yb), lr)
+    return params
+""", None),
 ]
