@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -323,6 +324,8 @@ def _is_topological(order: list) -> bool:
     return all(position[id(c)] < position[id(n)] for n in order for c in n.inputs)
 
 
+_DEFAULT_RECURSION_LIMIT = 1000  # Python's default
+
 TOPO_TIMEOUT_HINT = (
     "On a chain of 20,001 nodes the sort must be fast: is `visited` a list (`in` scans a list from the "
     "start; use a set), or does the loop put nodes back on the stack again and again?"
@@ -342,7 +345,19 @@ def check_graph_topological_sort(fn):
                        (_diamond(), "a graph with shared nodes (f = tanh(c * d) + d, c = a * b, d = c + a)"),
                        (chain, "a chain of 3 nodes"), (deep, "a chain of 20,001 nodes")]:
         what = f"topological_sort on {name}"
-        order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+        # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
+        # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
+        try:
+            order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+            raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
+        finally:
+            sys.setrecursionlimit(limit)
+        if raised:
+            fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
+                 "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
+                 "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
         if order is None:
             fail(f"{what} returned None. Did you forget `return order`?")
         if isinstance(order, (set, frozenset, dict)):

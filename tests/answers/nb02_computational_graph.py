@@ -531,6 +531,41 @@ def topological_sort(root):
                 stack.append((child, False))
     return order
 """, None),
+    Answer("graph_topological_sort", 'recursion with a raised recursion limit', """
+def topological_sort(root):
+    import sys
+    sys.setrecursionlimit(100000)
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen:
+            return
+        seen.add(v)
+        for c in v.inputs:
+            visit(c)
+        order.append(v)
+
+    visit(root)
+    return order
+""", 'sys.setrecursionlimit'),
+    Answer("graph_topological_sort", 'ok: (node, expanded) pairs, visited by id', """
+def topological_sort(root):
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for c in reversed(node.inputs):
+            if id(c) not in seen:
+                stack.append((c, False))
+    return order
+""", None),
 ]
 
 HAND = [
