@@ -403,6 +403,25 @@ def _try(f: Callable, *args):
 _SHAPES = ("shape", "broadcast", "matmul", "mismatch", "size")
 
 
+_SEGMENT_ADVICE = ("None of the usual mistakes gives these values: on this segment, check that layer l's backward "
+                   "gets its own input a_(l-1) (a_start for the first layer), its own z_l, and the da returned by "
+                   "the layer above it (da_end for l = end), and that the recompute runs layers start+1..end once.")
+_SCHEME_ADVICE = ("None of the usual mistakes gives these values: check that every segment, from the last to the "
+                  "first, is called with its own checkpoint and the da returned by the segment above it (the "
+                  "loss gradient only for the top segment), and that each layer's gradients are kept.")
+
+
+def _expect_with(advice: str, out, expected, what: str, **kwargs):
+    """:func:`expect_array` whose bare "got ..., expected ..." gets ``advice`` appended."""
+    try:
+        return expect_array(out, expected, what, **kwargs)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} {advice}")
+        raise
+
+
 # ----------------------------------------------------------------------------- 3. backward through one segment
 
 
@@ -508,12 +527,13 @@ def check_ckpt_segment_backward(fn):
             mistakes = {h: v for h, v in wrong_W[l].items() if v is not None}
             mistakes["that is the store-all gradient of another layer: check which recomputed activation belongs "
                      "to which layer (off by one)"] = ref_grads.get(f"W{l - 1}", np.zeros(1))
-            expect_array(grads[f"W{l}"], ref_grads[f"W{l}"], f"{what}: grads['W{l}']", mistakes=mistakes)
-            expect_array(grads[f"b{l}"], ref_grads[f"b{l}"], f"{what}: grads['b{l}']")
+            _expect_with(_SEGMENT_ADVICE, grads[f"W{l}"], ref_grads[f"W{l}"], f"{what}: grads['W{l}']",
+                         mistakes=mistakes)
+            _expect_with(_SEGMENT_ADVICE, grads[f"b{l}"], ref_grads[f"b{l}"], f"{what}: grads['b{l}']")
         if da_start is None:
             fail(f"{what} returned da_start = None: call layer_backward with need_input_grad=True so the "
                  f"segment below receives dL/da_{start}.")
-        expect_array(da_start, das[start], f"{what}: da_start", mistakes=wrong_da)
+        _expect_with(_SEGMENT_ADVICE, da_start, das[start], f"{what}: da_start", mistakes=wrong_da)
         if net.forwards > end - start:
             fail(f"{what} gives the right gradients but ran {net.forwards} layer forwards for a segment of "
                  f"{end - start} layers: recompute each layer once, storing its (input, z_l), then backprop "
@@ -615,7 +635,7 @@ def check_ckpt_checkpointed_grads(fn):
             if key in unchained:
                 mistakes["every segment got the loss gradient dL/da_n: pass each segment the da_start returned by "
                          "the segment above it (da, seg_grads = segment_backward(..., da))"] = unchained[key]
-            expect_array(grads[key], ref_grads[key], f"{what}: grads['{key}']", mistakes=mistakes)
+            _expect_with(_SCHEME_ADVICE, grads[key], ref_grads[key], f"{what}: grads['{key}']", mistakes=mistakes)
         kept, forwards = 2 * n - k_last, counting.forwards
         if forwards > 2 * n:
             fail(f"{what} ran {forwards} layer forwards, more than 2n = {2 * n}: each segment should be "

@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
 import sys
 
 import numpy as np
@@ -111,7 +112,8 @@ def _numbers(out, count: int, what: str, names: str) -> np.ndarray:
     fail(f"{what} should return a tuple of {count} numbers {names}, got {type(out).__name__} {out!r:.60}.")
 
 
-def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 1e-12, atol: float = 1e-15):
+def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 1e-12, atol: float = 1e-15,
+           advice: str | None = None):
     """``expect_close`` at a tight tolerance; an answer that is only close is an approximation."""
     if isinstance(out, complex):
         fail(f"{what} returned the complex number {out:.6g}: a fractional power of a negative number. "
@@ -127,7 +129,26 @@ def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 
         fail(f"{what} is only approximately right (relative error {err:.1e}): this task asks for the exact "
              f"derivative, {rule}. A finite difference such as (f(a + h) - f(a - h)) / (2h) is an approximation "
              "(the check compares to about 12 significant digits).")
-    return expect_close(out, expected, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    try:
+        return expect_close(out, expected, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} " + (advice or f"None of the usual mistakes gives this value: evaluate the rule {rule} by "
+                                            "hand for these inputs and compare it, factor by factor, with what your "
+                                            "code computes."))
+        raise
+
+
+def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
+    """:func:`expect_array` whose bare "got ..., expected ..." gets ``advice`` appended."""
+    try:
+        return expect_array(out, expected, what, mistakes=mistakes)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} {advice}")
+        raise
 
 
 # --------------------------------------------------------------------------- task 1: mul
@@ -251,7 +272,7 @@ def check_graph_add_accumulate(fn):
     a.grad, b.grad, out.grad = 0.5, -1.0, 3.0
     what = "add_backward(out) for out = a + b with a.grad = 0.5, b.grad = -1, out.grad = 3"
     _add_case(fn, what, out, [a, b])
-    expect_array([a.grad, b.grad], [3.5, 2.0], f"after {what}, [a.grad, b.grad]", mistakes={
+    _expect_advised([a.grad, b.grad], [3.5, 2.0], f"after {what}, [a.grad, b.grad]", mistakes={
         "you used `=` instead of `+=`: a.grad and b.grad already held gradients from other paths "
         "and they were overwritten": [3.0, 3.0],
         "for b you used `=` instead of `+=`: b.grad already held -1 from another path and it was "
@@ -273,7 +294,8 @@ def check_graph_add_accumulate(fn):
         "out.grad was added twice to each input: each input receives it once": [6.5, 5.0],
         "b.grad was not updated: both inputs of a sum receive out.grad": [3.5, -1.0],
         "a.grad was not updated: both inputs of a sum receive out.grad": [0.5, 2.0],
-    })
+    }, advice="None of the usual mistakes gives these values: each input's gradient must change by exactly "
+              "out.grad (`a.grad += out.grad`, then `b.grad += out.grad`), and by nothing else.")
     # case 2: the same node on both sides, out = x + x, with a gradient from another path
     x = Value(3.0, label="x")
     out = x + x
@@ -455,7 +477,10 @@ def check_graph_grads_by_hand(fn):
                 if perm != (0, 1, 2) and np.allclose(out, expected[list(perm)], rtol=1e-12, atol=1e-15):
                     fail(f"{what} has the right three derivatives in the wrong order: you returned "
                          f"({', '.join(names[i] for i in perm)}); return (df/dx, df/dy, df/dz).")
-        _exact(out, expected, what, "df/dx = 2xy + z, df/dy = x**2, df/dz = x", mistakes=mistakes)
+        _exact(out, expected, what, "df/dx = 2xy + z, df/dy = x**2, df/dz = x", mistakes=mistakes,
+               advice="None of the usual mistakes gives this value. Draw the graph of f = (x*y + z) * x: for each "
+                      "variable, follow every path from it to f, multiply the local derivatives along the path "
+                      "(the upstream gradient times the local one), and add the paths.")
     return "df/dx = 2xy + z, df/dy = x², df/dz = x exactly, on 4 points"
 
 

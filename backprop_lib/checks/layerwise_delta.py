@@ -119,9 +119,14 @@ def _expect(out, expected, what: str, mistakes=None, advice: str | None = None, 
     except Mistake as exc:
         message = str(exc)
         bare = re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected \S+", message)
-        if bare and advice:
-            raise Mistake(f"{message} {advice}") from None
+        if bare:
+            raise Mistake(f"{message} {advice or _DEFAULT_ADVICE}") from None
         raise
+
+
+_DEFAULT_ADVICE = ("None of the usual mistakes gives these values: on this small case, print each intermediate "
+                   "array and its shape and compare it with the task's formula (which array is transposed, which "
+                   "axis is summed, where the 1/N enters, and that sigma' is taken at z).")
 
 
 # --------------------------------------------------------------------------- 1. output delta
@@ -548,7 +553,9 @@ def check_delta_sgd_step(fn):
                 pairs.append(("each parameter got another parameter's gradient: grads lists its keys in another "
                               "order here (W2 first, as a backward pass produces them); pair them by key, "
                               "grads[k], not by position", params[k] - lr * by_position[k]))
-            _expect(out[k], ref, f"{what}['{k}']", mistakes=_merged(pairs))
+            _expect(out[k], ref, f"{what}['{k}']", mistakes=_merged(pairs),
+                    advice="None of the usual mistakes gives these values: the new value of every parameter is "
+                           "params[k] - lr * grads[k], nothing else (no second factor, no normalisation).")
     return "params - lr * grads for 3 learning rates, keys paired by name, inputs untouched"
 
 

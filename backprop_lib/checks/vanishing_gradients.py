@@ -17,6 +17,8 @@ scores 0.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..diagnostics import (
@@ -28,7 +30,7 @@ from ..init import init_std, init_weights
 from ..layers import linear_backward, residual_backward, residual_forward
 from ..mlp import MLP
 from ..optim import clip_grad_norm, global_norm
-from ._core import call, expect_array, expect_scalar, fail, task
+from ._core import Mistake, call, expect_array, expect_scalar, fail, task
 
 __all__ = [
     "check_sigmoid_chain_bound",
@@ -98,9 +100,16 @@ def _expect(out, expected, what: str, mistakes: dict, *, rtol: float = 1e-7, ato
                 err = np.abs(arr - expected_arr) / np.maximum(np.abs(expected_arr), max(atol, 1e-300))
                 fail(f"{what} is only approximately right (largest relative error {float(np.max(err)):.1e}; "
                      f"the check allows {rtol:g}). {approximate}")
-    if expected_arr.ndim == 0:
-        return expect_scalar(out, float(expected_arr), what, mistakes=mistakes, rtol=rtol, atol=atol)
-    return expect_array(out, expected_arr, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    try:
+        if expected_arr.ndim == 0:
+            return expect_scalar(out, float(expected_arr), what, mistakes=mistakes, rtol=rtol, atol=atol)
+        return expect_array(out, expected_arr, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} None of the usual mistakes gives this value: work through a small case by hand "
+                 "(print every intermediate array and its shape) and compare each step with the task's formulas.")
+        raise
 
 
 # --------------------------------------------------------------------------- task 1
