@@ -312,6 +312,10 @@ def _adam_call(fn, w, g, m, v, t, lr, b1, b2, eps, what):
         "operator precedence: `m_new / 1 - beta1**t` is `(m_new / 1) - beta1**t`; write `m_new / (1 - beta1**t)`":
             update(m_ref - b1 ** t, v_hat),
         "the step goes uphill: w_new = w - lr * m_hat / (sqrt(v_hat) + eps)": 2 * w - w_ref,
+        "m_hat is corrected with beta2: m_hat = m_new / (1 - beta1**t) (beta1 for the first moment, beta2 "
+        "for the second)": update(m_ref / c2, v_hat),
+        "the bias corrections are swapped: m_hat = m_new / (1 - beta1**t) and v_hat = v_new / (1 - beta2**t)":
+            update(m_ref / c2, v_ref / c1),
     }, note="w_new = w - lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m_new / (1 - beta1**t) and "
             "v_hat = v_new / (1 - beta2**t).")
     return w_new, m_new, v_new
@@ -607,6 +611,8 @@ def check_pipe_stage_backward(fn):
         if act == "sigmoid":
             wrong_deltas.append(("uses z * (1 - z): that is sigma' only in terms of the OUTPUT a = sigma(z), "
                                  "a * (1 - a); use act_grad(z)", da * z * (1 - z)))
+        wrong_deltas.append(("recomputes z from a_received @ W.T without the bias b; use the z you are given, the "
+                             "cached pre-activation: delta = da * act_grad(z)", da * act_grad(a_recv @ W.T)))
         for other, other_grad in _ACT_GRADS.items():
             if other != act:
                 wrong_deltas.append((f"hard-codes the derivative of {other}; use the act_grad you are given (this "
@@ -624,6 +630,8 @@ def check_pipe_stage_backward(fn):
         })
         dW_mistakes.update({
             "dW was averaged over the batch again; the 1/N is already in da (sum over the batch)": ref_dW / n,
+            "dW = delta.T @ a_received uses the layer's INPUT, the activation stage 0 sent, not the "
+            "pre-activation z": delta.T @ z if z.shape == a_recv.shape else None,
         })
         db_mistakes.update({
             "db is the SUM of delta over the batch, not the mean (the 1/N is already in da)": ref_db / n,

@@ -436,6 +436,10 @@ def check_gradient_2d(fn):
              "the wrong sign", [2 * x * y - 3 * c, x**2 + c]),
             ("you wrote cos(3x + y); the argument is (3x - y)",
              [2 * x * y + 3 * np.cos(3 * x + y), x**2 - np.cos(3 * x + y)]),
+            ("in df/dy you kept the factor 3 of df/dx: the inner derivative of (3x - y) with respect to y "
+             "is -1, so d/dy sin(3x - y) = -cos(3x - y)", [dfdx, x**2 - 3 * c]),
+            ("np.cos and math.cos take radians: do not convert the argument with math.radians or np.deg2rad",
+             [2 * x * y + 3 * np.cos(np.deg2rad(3 * x - y)), x**2 - np.cos(np.deg2rad(3 * x - y))]),
         ]
         expect_array(out, ref, what, rtol=_GRAD_RTOL, atol=_GRAD_ATOL,
                      mistakes=candidates(ref, pairs))
@@ -677,6 +681,10 @@ def check_max_rel_error_check(fn):
              _worst(a, n, np.maximum(1e-8, a + n))),
             ("the numerator is the absolute difference |a - n|: without abs a negative difference "
              "looks like a perfect match", float(np.max((a - n) / guard))),
+            ("you returned the absolute error max|a_i - n_i|; the task asks for the RELATIVE error: divide "
+             "each |a_i - n_i| by max(1e-8, |a_i| + |n_i|)", float(np.max(np.abs(a - n)))),
+            ("you squared the differences; the relative error is |a_i - n_i| / max(1e-8, |a_i| + |n_i|), "
+             "with absolute values, not squares", float(np.max((a - n) ** 2 / np.maximum(1e-8, a**2 + n**2)))),
             ("return the MAX over the points, not the mean", float(per_point.mean())),
             ("return the MAX over the points, not the min", float(per_point.min())),
             ("you returned the error of the last point only; return the max over ALL points",

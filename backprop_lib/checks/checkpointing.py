@@ -164,6 +164,10 @@ def _bytes_hypotheses(sizes, N, B) -> list[tuple[str, Any]]:
         ("that is bits, not bytes: itemsize is already in bytes, do not multiply by 8", 8 * ref),
         ("you added the parameters W_l and b_l: they are held with or without backprop; count only the "
          "activations store-all keeps for the backward pass", ref + B * params),
+        ("you counted the parameters W_l and b_l; store-all keeps ACTIVATIONS, X and each layer's (z_l, a_l), "
+         "N x n_l numbers each (the parameters are held with or without backprop)", B * params),
+        ("you counted the weight matrices W_l (n_l x n_(l-1) numbers); store-all keeps ACTIVATIONS, X and each "
+         "layer's (z_l, a_l), N x n_l numbers each", B * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))),
         ("you also counted a gradient per layer: the gradients flow back one layer at a time and are not kept; "
          "the cache is z_l and a_l", N * B * (n0 + 3 * H)),
         (_EQUAL_WIDTHS, (N * B * (2 * L + 1) * n0, N * B * (2 * L + 1) * max(sizes), N * B * (2 * L + 1) * nL)),
@@ -232,6 +236,7 @@ def _segments_hypotheses(n: int) -> dict[str, list[int] | None]:
         "short_first": [0] + list(range(n % k, n + 1, k)) if n % k else _bounds(n, k),
         "no_start": list(range(k, n, k)) + [n],
         "lengths": [k] * (n // k) + ([n % k] if n % k else []),
+        "floor_plus_one": _bounds(n, math.isqrt(n) + 1),
     }
     return out
 
@@ -263,6 +268,10 @@ def _segments_hint(name: str, n: int, got: list[int]) -> str:
                 f"so the LAST segment is the shorter one")
     if name == "no_start":
         return (f"{example}: the boundaries start at 0: state 0 is the input X, the first checkpoint")
+    if name == "floor_plus_one":
+        return (f"{example}: int(math.sqrt(n)) + 1 rounds up only when n is not a perfect square; for n = "
+                f"{math.isqrt(n) ** 2 if math.isqrt(n) ** 2 == n else 'a square such as 16'} it is one too large: "
+                f"use k = math.ceil(math.sqrt(n)) or math.isqrt(n - 1) + 1")
     if name == "lengths":
         return (f"{example}: those are the segment LENGTHS; return the boundaries, the running totals "
                 f"[0, k, 2k, ..., n] (the first is 0, the last n)")
@@ -394,6 +403,25 @@ def _try(f: Callable, *args):
 _SHAPES = ("shape", "broadcast", "matmul", "mismatch", "size")
 
 
+_SEGMENT_ADVICE = ("None of the usual mistakes gives these values: on this segment, check that layer l's backward "
+                   "gets its own input a_(l-1) (a_start for the first layer), its own z_l, and the da returned by "
+                   "the layer above it (da_end for l = end), and that the recompute runs layers start+1..end once.")
+_SCHEME_ADVICE = ("None of the usual mistakes gives these values: check that every segment, from the last to the "
+                  "first, is called with its own checkpoint and the da returned by the segment above it (the "
+                  "loss gradient only for the top segment), and that each layer's gradients are kept.")
+
+
+def _expect_with(advice: str, out, expected, what: str, **kwargs):
+    """:func:`expect_array` whose bare "got ..., expected ..." gets ``advice`` appended."""
+    try:
+        return expect_array(out, expected, what, **kwargs)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} {advice}")
+        raise
+
+
 # ----------------------------------------------------------------------------- 3. backward through one segment
 
 
@@ -423,6 +451,27 @@ def _segment_wrong_values(net, trace, das, start, end):
         if l - 2 >= 0:
             W[l]["you paired layer l with z_{l-1}: each layer's backward takes its own pre-activation z_l "
                  "(off by one in the cache index)"] = _try(lambda: net.layer_backward(l, das[l], acts[l - 1], zs[l - 2])[1])
+    if start >= 1:  # the recompute also ran layer `start` on a_start (range(start, end + 1))
+        saved = getattr(net, "forwards", None)
+        try:
+            a, ins, zz = acts[start], {}, {}
+            for l in range(start, end + 1):
+                ins[l] = a
+                zz[l], a = net.layer_forward(l, a)
+            d = das[end]
+            for l in range(end, start, -1):
+                d, dW_shift, _, _ = net.layer_backward(l, d, ins[l], zz[l])
+                W[l]["the recompute starts at layer start+1: a_start is already the OUTPUT of layer start (the "
+                     "input of layer start+1), so run range(start + 1, end + 1), not range(start, end + 1)"] = dW_shift
+        except Exception:
+            pass
+        finally:
+            if saved is not None:
+                net.forwards = saved
+    for l in range(end, start, -1):
+        if acts[l - 1].shape == zs[l - 1].shape:
+            W[l]["a_prev is the layer's INPUT a_{l-1} (the activation that went into it), not its pre-activation "
+                 "z_l"] = _try(lambda: net.layer_backward(l, das[l], zs[l - 1], zs[l - 1])[1])
     da_start = {
         "you returned delta (dL/dz) of the segment's first layer, not dL/da_start = delta W: return the first "
         "value layer_backward gives": net.layer_backward(start + 1, das[start + 1], acts[start], zs[start])[3],
@@ -478,12 +527,13 @@ def check_ckpt_segment_backward(fn):
             mistakes = {h: v for h, v in wrong_W[l].items() if v is not None}
             mistakes["that is the store-all gradient of another layer: check which recomputed activation belongs "
                      "to which layer (off by one)"] = ref_grads.get(f"W{l - 1}", np.zeros(1))
-            expect_array(grads[f"W{l}"], ref_grads[f"W{l}"], f"{what}: grads['W{l}']", mistakes=mistakes)
-            expect_array(grads[f"b{l}"], ref_grads[f"b{l}"], f"{what}: grads['b{l}']")
+            _expect_with(_SEGMENT_ADVICE, grads[f"W{l}"], ref_grads[f"W{l}"], f"{what}: grads['W{l}']",
+                         mistakes=mistakes)
+            _expect_with(_SEGMENT_ADVICE, grads[f"b{l}"], ref_grads[f"b{l}"], f"{what}: grads['b{l}']")
         if da_start is None:
             fail(f"{what} returned da_start = None: call layer_backward with need_input_grad=True so the "
                  f"segment below receives dL/da_{start}.")
-        expect_array(da_start, das[start], f"{what}: da_start", mistakes=wrong_da)
+        _expect_with(_SEGMENT_ADVICE, da_start, das[start], f"{what}: da_start", mistakes=wrong_da)
         if net.forwards > end - start:
             fail(f"{what} gives the right gradients but ran {net.forwards} layer forwards for a segment of "
                  f"{end - start} layers: recompute each layer once, storing its (input, z_l), then backprop "
@@ -566,6 +616,14 @@ def check_ckpt_checkpointed_grads(fn):
                      f"Backpropagate through it first: recompute it from its checkpoint like the others, or "
                      f"keep its caches in the forward pass.")
             fail(f"{what} is missing the gradients {missing}: every segment must be recomputed and backpropagated.")
+        for s, e, ok_start in step.calls:
+            if (s, e) not in segments:
+                fail(f"{what} called segment_backward for layers {s + 1}..{e}, which is not a segment of "
+                     f"sqrt_segments({n}) = {bounds}: cut the net with sqrt_segments(n) and pass each segment's "
+                     f"(start, end).")
+            if not ok_start:
+                fail(f"{what} called segment_backward for layers {s + 1}..{e} with an a_start that is not a_{s}, "
+                     f"that segment's checkpoint: pass the input the forward pass kept for it.")
         expect_scalar(loss, ref_loss, f"{what}: loss")
         unchained: dict[str, np.ndarray] = {}
         for s, e in segments[:-1]:
@@ -577,15 +635,7 @@ def check_ckpt_checkpointed_grads(fn):
             if key in unchained:
                 mistakes["every segment got the loss gradient dL/da_n: pass each segment the da_start returned by "
                          "the segment above it (da, seg_grads = segment_backward(..., da))"] = unchained[key]
-            expect_array(grads[key], ref_grads[key], f"{what}: grads['{key}']", mistakes=mistakes)
-        for s, e, ok_start in step.calls:
-            if (s, e) not in segments:
-                fail(f"{what} called segment_backward for layers {s + 1}..{e}, which is not a segment of "
-                     f"sqrt_segments({n}) = {bounds}: cut the net with sqrt_segments(n) and pass each segment's "
-                     f"(start, end).")
-            if not ok_start:
-                fail(f"{what} called segment_backward for layers {s + 1}..{e} with an a_start that is not a_{s}, "
-                     f"that segment's checkpoint: pass the input the forward pass kept for it.")
+            _expect_with(_SCHEME_ADVICE, grads[key], ref_grads[key], f"{what}: grads['{key}']", mistakes=mistakes)
         kept, forwards = 2 * n - k_last, counting.forwards
         if forwards > 2 * n:
             fail(f"{what} ran {forwards} layer forwards, more than 2n = {2 * n}: each segment should be "
@@ -632,6 +682,8 @@ def _variant(name: str, n: int, s: int) -> int | None:
     one = 1 if name == "one_is_1" else 0
     if n == 1:
         return one
+    if name == "enough_zero" and s >= n:
+        return 0
     if s == 1:
         return {"single_l": n * (n + 1) // 2, "single_nn1": n * (n - 1), "single_sq": n * n}.get(name, n * (n - 1) // 2)
     best = None
@@ -642,7 +694,7 @@ def _variant(name: str, n: int, s: int) -> int | None:
         if up is None or low is None:
             return None
         cost = adv + up + low
-        best = cost if best is None else min(best, cost)
+        best = cost if best is None else (max if name == "max" else min)(best, cost)
     return best
 
 
@@ -657,6 +709,10 @@ def _cost_hypotheses(n: int, s: int) -> list[tuple[str, Any]]:
          (_variant("single_nn1", n, s), _variant("single_sq", n, s))),
         ("F(1, s) = 0: a single layer whose input is held needs no advance (its reverse re-run is not extra)",
          _variant("one_is_1", n, s)),
+        ("an optimal schedule takes the BEST split: the minimum over m, not the maximum",
+         _variant("max", n, s)),
+        ("with s >= n slots the cost is not 0: the slots hold layer INPUTS, not the caches z_l, so every layer "
+         "below the top is still advanced once to fill them, F(n, n) = n - 1", _variant("enough_zero", n, s)),
         ("while the upper n - m layers are reversed, the snapshot at m occupies a slot: they have s - 1 slots, "
          "not s", _variant("upper_keeps_s", n, s)),
         ("once the upper part is reversed, the snapshot at m is no longer needed: the lower m layers get all s "

@@ -24,6 +24,8 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
+import sys
 
 import numpy as np
 
@@ -110,7 +112,8 @@ def _numbers(out, count: int, what: str, names: str) -> np.ndarray:
     fail(f"{what} should return a tuple of {count} numbers {names}, got {type(out).__name__} {out!r:.60}.")
 
 
-def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 1e-12, atol: float = 1e-15):
+def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 1e-12, atol: float = 1e-15,
+           advice: str | None = None):
     """``expect_close`` at a tight tolerance; an answer that is only close is an approximation."""
     if isinstance(out, complex):
         fail(f"{what} returned the complex number {out:.6g}: a fractional power of a negative number. "
@@ -126,7 +129,26 @@ def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 
         fail(f"{what} is only approximately right (relative error {err:.1e}): this task asks for the exact "
              f"derivative, {rule}. A finite difference such as (f(a + h) - f(a - h)) / (2h) is an approximation "
              "(the check compares to about 12 significant digits).")
-    return expect_close(out, expected, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    try:
+        return expect_close(out, expected, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} " + (advice or f"None of the usual mistakes gives this value: evaluate the rule {rule} by "
+                                            "hand for these inputs and compare it, factor by factor, with what your "
+                                            "code computes."))
+        raise
+
+
+def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
+    """:func:`expect_array` whose bare "got ..., expected ..." gets ``advice`` appended."""
+    try:
+        return expect_array(out, expected, what, mistakes=mistakes)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} {advice}")
+        raise
 
 
 # --------------------------------------------------------------------------- task 1: mul
@@ -163,7 +185,16 @@ def check_graph_pow_backward(fn):
         (d,) = _local_grads(lambda x: x ** n, a)
         what = f"pow_backward({a}, {n}, out_grad={g})"
         out = _call(fn, a, n, g)
+        truncated = {}
+        if int(n) != n:  # int(n) or range(n) turns a fractional exponent into a whole number
+            hint = (f"for the fractional exponent n = {n} you used int(n) = {int(n)} (e.g. `int(n)` or a loop over "
+                    "`range(n)`): the power rule n * a**(n - 1) holds for any real n, use n as given")
+            if math.isclose(int(n) * a ** (int(n) - 1) * g, n * a ** n - 1, rel_tol=1e-9, abs_tol=1e-12):
+                hint += ("; or, if you did not, operator precedence: `a ** n-1` means (a ** n) - 1, write "
+                         "`a ** (n - 1)` (and keep the factor out_grad)")
+            truncated[hint] = int(n) * a ** (int(n) - 1) * g
         _exact(out, d * g, what, "n * a**(n - 1) * out_grad", mistakes={
+            **truncated,
             FORGOT_CHAIN: d,
             "the exponent should drop by one: d(a**n)/da = n * a**(n - 1)": n * a ** n * g,
             "you forgot the factor n in front: d(a**n)/da = n * a**(n - 1)": a ** (n - 1) * g,
@@ -241,7 +272,7 @@ def check_graph_add_accumulate(fn):
     a.grad, b.grad, out.grad = 0.5, -1.0, 3.0
     what = "add_backward(out) for out = a + b with a.grad = 0.5, b.grad = -1, out.grad = 3"
     _add_case(fn, what, out, [a, b])
-    expect_array([a.grad, b.grad], [3.5, 2.0], f"after {what}, [a.grad, b.grad]", mistakes={
+    _expect_advised([a.grad, b.grad], [3.5, 2.0], f"after {what}, [a.grad, b.grad]", mistakes={
         "you used `=` instead of `+=`: a.grad and b.grad already held gradients from other paths "
         "and they were overwritten": [3.0, 3.0],
         "for b you used `=` instead of `+=`: b.grad already held -1 from another path and it was "
@@ -257,11 +288,14 @@ def check_graph_add_accumulate(fn):
         "you multiplied by the input's own value; addition's local derivatives are 1 and 1, so add "
         "out.grad unchanged": [0.5 + 1.5 * 3.0, -1.0 - 2.0 * 3.0],
         "you multiplied the gradients (`*=`); gradients from different paths are ADDED: `+=`": [1.5, -3.0],
+        "you added out.data, the VALUE of the sum (-0.5 here); the backward step passes on the GRADIENT: "
+        "`a.grad += out.grad`": [0.5 - 0.5, -1.0 - 0.5],
         "you subtracted out.grad (`-=`); the inputs receive +out.grad: `+=`": [-2.5, -4.0],
         "out.grad was added twice to each input: each input receives it once": [6.5, 5.0],
         "b.grad was not updated: both inputs of a sum receive out.grad": [3.5, -1.0],
         "a.grad was not updated: both inputs of a sum receive out.grad": [0.5, 2.0],
-    })
+    }, advice="None of the usual mistakes gives these values: each input's gradient must change by exactly "
+              "out.grad (`a.grad += out.grad`, then `b.grad += out.grad`), and by nothing else.")
     # case 2: the same node on both sides, out = x + x, with a gradient from another path
     x = Value(3.0, label="x")
     out = x + x
@@ -312,6 +346,8 @@ def _is_topological(order: list) -> bool:
     return all(position[id(c)] < position[id(n)] for n in order for c in n.inputs)
 
 
+_DEFAULT_RECURSION_LIMIT = 1000  # Python's default
+
 TOPO_TIMEOUT_HINT = (
     "On a chain of 20,001 nodes the sort must be fast: is `visited` a list (`in` scans a list from the "
     "start; use a set), or does the loop put nodes back on the stack again and again?"
@@ -331,7 +367,19 @@ def check_graph_topological_sort(fn):
                        (_diamond(), "a graph with shared nodes (f = tanh(c * d) + d, c = a * b, d = c + a)"),
                        (chain, "a chain of 3 nodes"), (deep, "a chain of 20,001 nodes")]:
         what = f"topological_sort on {name}"
-        order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+        # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
+        # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
+        try:
+            order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+            raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
+        finally:
+            sys.setrecursionlimit(limit)
+        if raised:
+            fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
+                 "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
+                 "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
         if order is None:
             fail(f"{what} returned None. Did you forget `return order`?")
         if isinstance(order, (set, frozenset, dict)):
@@ -418,6 +466,9 @@ def check_graph_grads_by_hand(fn):
             "df/dz = x: z sits inside the parentheses, which are multiplied by x (upstream gradient x, "
             "local derivative 1)": [dx, dy, 1.0],
             "you returned f itself, not its gradient": [(x * y + z) * x] * 3,
+            "df/dx: you differentiated only the parentheses (x*y + z) -> y and added z; use the product rule "
+            "on (x*y + z) * x: (x*y + z) * 1 + x * y": [y + z, dy, dz],
+            "df/dy: y appears only in x*y, which is multiplied by x: df/dy = x * x, not x * y": [dx, x * y, dz],
         }
         expected = np.array([dx, dy, dz])
         names = ("df/dx", "df/dy", "df/dz")
@@ -426,7 +477,10 @@ def check_graph_grads_by_hand(fn):
                 if perm != (0, 1, 2) and np.allclose(out, expected[list(perm)], rtol=1e-12, atol=1e-15):
                     fail(f"{what} has the right three derivatives in the wrong order: you returned "
                          f"({', '.join(names[i] for i in perm)}); return (df/dx, df/dy, df/dz).")
-        _exact(out, expected, what, "df/dx = 2xy + z, df/dy = x**2, df/dz = x", mistakes=mistakes)
+        _exact(out, expected, what, "df/dx = 2xy + z, df/dy = x**2, df/dz = x", mistakes=mistakes,
+               advice="None of the usual mistakes gives this value. Draw the graph of f = (x*y + z) * x: for each "
+                      "variable, follow every path from it to f, multiply the local derivatives along the path "
+                      "(the upstream gradient times the local one), and add the paths.")
     return "df/dx = 2xy + z, df/dy = x², df/dz = x exactly, on 4 points"
 
 

@@ -22,6 +22,7 @@ and compares with the steps of the reference backward pass from those same param
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -118,9 +119,14 @@ def _expect(out, expected, what: str, mistakes=None, advice: str | None = None, 
     except Mistake as exc:
         message = str(exc)
         bare = re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected \S+", message)
-        if bare and advice:
-            raise Mistake(f"{message} {advice}") from None
+        if bare:
+            raise Mistake(f"{message} {advice or _DEFAULT_ADVICE}") from None
         raise
+
+
+_DEFAULT_ADVICE = ("None of the usual mistakes gives these values: on this small case, print each intermediate "
+                   "array and its shape and compare it with the task's formula (which array is transposed, which "
+                   "axis is summed, where the 1/N enters, and that sigma' is taken at z).")
 
 
 # --------------------------------------------------------------------------- 1. output delta
@@ -146,6 +152,9 @@ def check_delta_output_softmax_ce(fn):
             if "broadcast" in str(exc) and len(np.unique(labels)) < C:
                 fail(f"{exc} This batch does not contain every class: the one-hot rows need C = logits.shape[1] "
                      "columns, the number of classes (not labels.max() + 1 or the number of distinct labels).")
+            if "broadcast" in str(exc) and f"({N},)" in str(exc).replace(" ", ""):
+                fail(f"{exc} A row's max or sum has shape (N,), which does not broadcast against the (N, C) logits: "
+                     "use keepdims=True (shape (N, 1)), e.g. z.max(axis=1, keepdims=True).")
             raise
         _expect_shape(out, ref.shape, what, {
             (N,): "one value per example: the delta has one entry per class, (p - y)/N of shape (N, C) "
@@ -161,6 +170,8 @@ def check_delta_output_softmax_ce(fn):
                 and not np.all(np.isfinite(arr)):
             fail(f"{what} contains NaN or inf for logits near 800: np.exp(800) overflows. Use a stable softmax: "
                  "subtract each row's max before exponentiating (or call `softmax`).")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dl_dp = np.where(Y > 0, -Y / np.maximum(p, 1e-300), 0.0)
         wrong_columns = p.copy()
         wrong_columns[:, labels] -= 1.0
         whole = np.exp(logits - logits.max())
@@ -189,6 +200,9 @@ def check_delta_output_softmax_ce(fn):
              "softmax + cross-entropy has no sigma' factor, the delta is simply p - y", (p - Y) * sigmoid_grad(logits)),
             ("`p[:, labels] -= 1` subtracts 1 in whole columns (every example's entry of every label in the "
              "batch): index each row's own class, p[np.arange(N), labels] -= 1", wrong_columns),
+            ("that is -y/p, the derivative of the loss with respect to the PROBABILITIES p; the output delta is "
+             "the derivative with respect to the LOGITS z, where softmax and cross-entropy combine into p - y",
+             dl_dp),
         ]
         for hint, wrong in others:  # each mistake with the 1/N, then without it
             pairs.append((hint, wrong / N))
@@ -224,6 +238,11 @@ def check_delta_hidden_bp2(fn):
              "sigma'(z) = sigma(z)(1 - sigma(z))", back * (1 - np.tanh(z) ** 2)),
             ("you used 1 - a^2 (tanh's derivative in terms of its output): for the sigmoid it is a(1 - a)",
              back * (1 - a ** 2)),
+            ("you divided by N: delta_next already carries the 1/N of the mean loss (it enters once, in the "
+             "output delta), so BP2 divides by nothing", ref / N),
+            ("you used ReLU's derivative (z > 0): this hidden layer is a sigmoid, sigma'(z) = sigma(z)(1 - sigma(z))",
+             back * (z > 0)),
+            ("sigma'(z) = sigma(z)(1 - sigma(z)), with a minus: you wrote sigma(z)(1 + sigma(z))", back * a * (1 + a)),
         ]
         if N == n == m:
             pairs += [
@@ -303,12 +322,18 @@ def check_delta_param_grads(fn):
                  delta @ a_prev / N),
                 ("delta @ a_prev.T multiplies over the units; the product must run over the batch: "
                  "delta.T @ a_prev", delta @ a_prev.T),
+                ("you multiplied delta and a_prev elementwise (`*`); dW is a matrix product that sums the "
+                 "per-example outer products: delta.T @ a_prev", delta * a_prev),
             ]
+        dW_pairs.append((f"dW is multiplied by N: delta already carries the 1/N of the mean loss, and the sum over "
+                         f"the batch in delta.T @ a_prev is the whole gradient: no factor N", dW_ref * N))
         _expect(dW, dW_ref, f"dW from {what}", mistakes=_merged(dW_pairs))
         db_pairs = [
             (f"db is the mean of the rows of delta; it must be their SUM, delta.sum(axis=0): {_AGAIN}", db_ref / N),
             ("db is only the LAST example's delta: in a loop over the examples, add them up "
              "(`db += delta[n]`, not `db = delta[n]`)", delta[-1]),
+            ("db is only the FIRST example's delta (delta[0]): sum the rows of delta over the batch, "
+             "delta.sum(axis=0)", delta[0]),
         ]
         if N == n_out:
             db_pairs += [
@@ -381,7 +406,22 @@ def _backward_mistakes() -> list[tuple[str, object]]:
             return g
         return backward
 
+    def through_w1(params, cache, labels):
+        X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
+        d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
+        return _grads_from(d1, d2, X, a1)
+
+    def keys_swapped(params, cache, labels):
+        g = variant()(params, cache, labels)
+        return {"W1": g["W2"], "b1": g["b2"], "W2": g["W1"], "b2": g["b1"]}
+
     return [
+        ("delta1 must come back through the weights of the layer ABOVE, W2: delta1 = (delta2 @ W2) * "
+         "sigma'(z1), not delta2 @ W1", through_w1),
+        ("the layers' gradients are under each other's keys: grads['W2'] and grads['b2'] belong to the output "
+         "layer (delta2), grads['W1'] and grads['b1'] to the hidden layer (delta1)", keys_swapped),
+        ("the output layer is a softmax over the classes, not a sigmoid per logit: delta2 = (softmax(z2) - y)/N",
+         variant(make_d2=lambda z2, Y, N, d2: (sigmoid(z2) - Y) / N)),
         ("you applied sigma' to the activation a1 instead of to z1: delta1 = (delta2 @ W2) * sigmoid_grad(z1) "
          "(or a1 * (1 - a1))", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * sigmoid_grad(a1))),
         ("you forgot the sigma'(z1) factor in delta1 = (delta2 @ W2) * sigma'(z1)",
@@ -513,7 +553,9 @@ def check_delta_sgd_step(fn):
                 pairs.append(("each parameter got another parameter's gradient: grads lists its keys in another "
                               "order here (W2 first, as a backward pass produces them); pair them by key, "
                               "grads[k], not by position", params[k] - lr * by_position[k]))
-            _expect(out[k], ref, f"{what}['{k}']", mistakes=_merged(pairs))
+            _expect(out[k], ref, f"{what}['{k}']", mistakes=_merged(pairs),
+                    advice="None of the usual mistakes gives these values: the new value of every parameter is "
+                           "params[k] - lr * grads[k], nothing else (no second factor, no normalisation).")
     return "params - lr * grads for 3 learning rates, keys paired by name, inputs untouched"
 
 
@@ -674,6 +716,32 @@ def check_delta_train_digits(fn):
         _expect(out[k] - p0c[k], ref[k] - p0c[k], f"{what}: the change of params['{k}'] (returned minus initial)",
                 mistakes=_merged((hint, v[k] - p0c[k]) for hint, v in pairs), advice=_REPLAY_ADVICE)
         pairs = _consistent(pairs, k, ref[k])
+
+    # 1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be two
+    # steps, on some 3 of the 5 examples and then on the other 2 (each step sees only its own minibatch)
+    Xd, yd = split.X_train[:m], split.y_train[:m]
+    sig_d = f"{m} different digits, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
+    what0 = f"train_digits({sig_d}, epochs=0)"
+    p0d = _params_dict(_train_call(fn, Xd, yd, what0, epochs=0, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what0, H, Xd.shape[1])
+    what = f"train_digits({sig_d}, epochs=1)"
+    out = _params_dict(_train_call(fn, Xd, yd, what, epochs=1, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what, H, Xd.shape[1])
+
+    def same(a: dict, b: dict) -> bool:
+        return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in _GRAD_KEYS)
+
+    partitions = [list(first) + [i for i in range(m) if i not in first]
+                  for first in itertools.combinations(range(m), bs)]
+    if not any(same(out, _replay(p0d, Xd[order], yd[order], lr, bs, 1)) for order in partitions):
+        whole = _replay(p0d, np.concatenate([Xd] * 2), np.concatenate([yd] * 2), lr, m, 1)
+        if same(out, whole):
+            fail(f"{what}: each step used the gradient of ALL {m} training examples, not of its minibatch: the "
+                 "forward and backward passes of a step take X_train[idx] and y_train[idx] (the same idx), "
+                 "the examples of that minibatch only.")
+        fail(f"{what}: the result is not two SGD steps, one on {bs} of the {m} digits and one on the other "
+             f"{m - bs}, whichever way they are shuffled. {_REPLAY_ADVICE} Shuffle X and y with the SAME "
+             "permutation, and let every step see only the examples of its own minibatch.")
 
     # 2. the learner's own settings: the accuracy on the held-out digits
     what = "train_digits(X_train, y_train)"

@@ -17,6 +17,8 @@ scores 0.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..diagnostics import (
@@ -28,7 +30,7 @@ from ..init import init_std, init_weights
 from ..layers import linear_backward, residual_backward, residual_forward
 from ..mlp import MLP
 from ..optim import clip_grad_norm, global_norm
-from ._core import call, expect_array, expect_scalar, fail, task
+from ._core import Mistake, call, expect_array, expect_scalar, fail, task
 
 __all__ = [
     "check_sigmoid_chain_bound",
@@ -98,9 +100,16 @@ def _expect(out, expected, what: str, mistakes: dict, *, rtol: float = 1e-7, ato
                 err = np.abs(arr - expected_arr) / np.maximum(np.abs(expected_arr), max(atol, 1e-300))
                 fail(f"{what} is only approximately right (largest relative error {float(np.max(err)):.1e}; "
                      f"the check allows {rtol:g}). {approximate}")
-    if expected_arr.ndim == 0:
-        return expect_scalar(out, float(expected_arr), what, mistakes=mistakes, rtol=rtol, atol=atol)
-    return expect_array(out, expected_arr, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    try:
+        if expected_arr.ndim == 0:
+            return expect_scalar(out, float(expected_arr), what, mistakes=mistakes, rtol=rtol, atol=atol)
+        return expect_array(out, expected_arr, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} None of the usual mistakes gives this value: work through a small case by hand "
+                 "(print every intermediate array and its shape) and compare each step with the task's formulas.")
+        raise
 
 
 # --------------------------------------------------------------------------- task 1
@@ -163,6 +172,8 @@ def check_sigmoid_chain_bound(fn):
              P if act == "sigmoid" else None),
             ("every layer contributes its own factor f'(z_l), so the largest slope appears L times: "
              "(max f')^L, not once", P * m),
+            ("you used only the largest weight, once: the chain rule multiplies one factor |w_l| f'(z_l) per "
+             "layer, over all L layers", float(absw.max()) * m),
             ("there is one factor per layer and L = len(weights) layers: the exponent of the largest slope is L, "
              "not L - 1", P * m ** (L - 1)),
             ("there is one factor per layer and L = len(weights) layers: the exponent of the largest slope is L, "
@@ -323,7 +334,12 @@ def _norms_variant(weights, zs, acts, delta_out, df, *, deriv="z", W_T=False, dW
         for l in range(L, 0, -1):
             a_in = acts[l - 1] if dW_input == "prev" else acts[l]
             g = {"weight": delta.T @ a_in, "delta": delta, "bias": delta.sum(axis=0)}[what]
-            out[l - 1] = np.linalg.norm(g, 2) if (norm == "spectral" and g.ndim == 2) else np.linalg.norm(g)
+            if norm == "l1":
+                out[l - 1] = float(np.sum(np.abs(g)))
+            elif norm == "maxabs":
+                out[l - 1] = float(np.max(np.abs(g)))
+            else:
+                out[l - 1] = np.linalg.norm(g, 2) if (norm == "spectral" and g.ndim == 2) else np.linalg.norm(g)
             if l > 1:
                 back = delta @ (weights[l - 1].T if W_T else weights[l - 1])
                 if deriv == "none":
@@ -397,6 +413,10 @@ def check_per_layer_grad_norms(fn):
              "layer's input", np.array([np.linalg.norm(d @ W) for d, W in zip(bp.deltas, weights)])),
             ("the norms are in the wrong order: layer 1 (nearest the input) comes first", ref[::-1]),
             ("you returned squared norms: take the square root (np.linalg.norm)", ref ** 2),
+            ("np.sum(np.abs(dW)) is the L1 norm of the entries; the Frobenius norm is the square root of the sum "
+             "of their SQUARES, np.linalg.norm(dW)", variant(*args, norm="l1")),
+            ("np.max(np.abs(dW)) is the largest entry; the Frobenius norm is the square root of the sum of the "
+             "squares of ALL entries, np.linalg.norm(dW)", variant(*args, norm="maxabs")),
             ("delta_out already carries the 1/N of the mean loss (delta_L = (Y_hat - Y)/N): dL/dW_l = "
              "delta_l^T a_{l-1} sums over the batch, do not divide by N again", ref / N),
             ("delta_out already carries the 1/N of the mean loss: do not multiply by the batch size N", ref * N),
@@ -472,6 +492,10 @@ def check_clip_by_global_norm(fn):
              "of the per-tensor norms sum_k ||g_k||", scaled_by(sum(per.values()))),
             ("you forgot the square root: ||g|| = sqrt(sum_k ||g_k||^2), not sum_k ||g_k||^2",
              scaled_by(sum(sq.values()))),
+            ("the global norm is sqrt(sum_k ||g_k||^2) over ALL tensors, not the largest per-tensor norm "
+             "max_k ||g_k||", scaled_by(max(per.values()))),
+            ("sum(|entries|) is the L1 norm; the global norm is the Euclidean one: the square root of the sum of "
+             "the SQUARES of all entries", scaled_by(float(np.sum(np.abs(flat))))),
             ("the norm SUMS the squares of all entries: np.mean gives the root-mean-square, which is smaller by "
              "sqrt(number of entries)", scaled_by(float(np.sqrt(np.mean(flat ** 2))))),
             ("np.linalg.norm(M, 2) of a matrix is its largest singular value; the global norm uses the "
@@ -527,6 +551,9 @@ def check_residual_block_backward(fn):
             if set(shapes) == {(N, n), (n, n), (n,)} or shapes[:2] == ((n, n), (N, n)):
                 fail(f"{what} returned arrays of shapes {shapes}: return them in the order of the forward "
                      f"arguments, (dx, dW, db), with shapes {((N, n), (n, n), (n,))}.")
+            if shapes[2] == (1, n):
+                fail(f"{what}: db has shape (1, {n}); keep it one-dimensional, shape ({n},), like b: sum over the "
+                     "batch without keepdims=True.")
             if shapes[2] == (N,):
                 fail(f"{what}: db has shape (N,) = {shapes[2]}; it needs one value per unit, shape ({n},): sum "
                      "delta over the batch, axis 0, not over the units.")
@@ -554,6 +581,7 @@ def check_residual_block_backward(fn):
             "no_branch": (dout, dW, db),
             "no_bias": grads(s * dout * (1 - t_nob ** 2)),
             "z_no_T": grads(s * dout * (1 - t_noT ** 2)),
+            "sigmoid_grad": grads(s * dout * (1 / (1 + np.exp(-z))) * (1 - 1 / (1 + np.exp(-z)))),
         }
         hints = {
             "no_skip": "dx is missing the identity path: the skip connection a = x + s f(z) passes dout straight "
@@ -573,6 +601,8 @@ def check_residual_block_backward(fn):
             "no_branch": "dx has only the identity path: the branch sends gradient back too, dx = dout + delta W",
             "no_bias": "the pre-activation is z = x W^T + b: you left out the bias b",
             "z_no_T": "the pre-activation is z = x W^T + b (W is (n_out, n_in)): x @ W uses its transpose",
+            "sigmoid_grad": "the branch is a tanh: its derivative is 1 - tanh(z)^2, not the sigmoid's "
+                            "sigma(z)(1 - sigma(z))",
         }
 
         def candidates(part: int, extra=()):

@@ -87,6 +87,12 @@ def central_diff(f, x, h=1e-5):
 central_diff = lambda f, x, h=1e-5: 0.5 * (f(x + h) - f(x - h)) / h
 """, None),
 
+    Answer("central_diff", 'mean of the forward and backward differences (the same number)', """
+def central_diff(f, x, h=1e-5):
+    forward = (f(x + h) - f(x)) / h
+    backward = (f(x) - f(x - h)) / h
+    return 0.5 * (forward + backward)
+""", None),
     # ------------------------------------------------------------------ Task 2: chain_rule_derivative
     Answer("chain_rule_derivative", "forgets the inner derivative", """
 def chain_rule_derivative(f, df, g, dg, x):
@@ -275,6 +281,16 @@ def gradient_2d(x, y):
     return np.array([3 * math.cos(3 * x - y) + 2 * y * x, -math.cos(3 * x - y) + x**2])
 """, None),
 
+    Answer("gradient_2d", 'factor 3 kept in df/dy', """
+def gradient_2d(x, y):
+    c = np.cos(3 * x - y)
+    return np.array([2 * x * y + 3 * c, x**2 - 3 * c])
+""", 'in df/dy you kept the factor 3'),
+    Answer("gradient_2d", 'converts the angle to radians', """
+def gradient_2d(x, y):
+    c = math.cos(math.radians(3 * x - y))
+    return np.array([2 * x * y + 3 * c, x**2 - c])
+""", 'take radians'),
     # ------------------------------------------------------------------ Task 4: stable_sigmoid_derivative
     Answer("stable_sigmoid_derivative", "naive formula: overflow warnings", """
 def stable_sigmoid_derivative(x):
@@ -436,6 +452,18 @@ def stable_sigmoid_derivative(x):
     return np.exp(-a - 2 * np.log1p(np.exp(-a)))
 """, None),
 
+    Answer("stable_sigmoid_derivative", 'sigma from tanh: 1 + tanh(-x/2) cancels', """
+def stable_sigmoid_derivative(x):
+    s = 0.5 * (1 + np.tanh(x / 2))
+    t = 0.5 * (1 + np.tanh(-x / 2))
+    return s * t
+""", '1 - sigma(x) = sigma(-x)'),
+    Answer("stable_sigmoid_derivative", 'clip at 700, then e^-x / (1 + e^-x)^2', """
+def stable_sigmoid_derivative(x):
+    xc = np.clip(x, -700, 700)
+    e = np.exp(-xc)
+    return e / (1 + e) ** 2
+""", 'overflow'),
     # ------------------------------------------------------------------ Task 5: max_rel_error_check
     Answer("max_rel_error_check", "CS231n notes' denominator max(|a|, |n|)", """
 def max_rel_error_check(f, df, xs, h=1e-5):
@@ -593,4 +621,16 @@ def max_rel_error_check(f, df, xs, h=1e-5):
         errors.append(abs(a - n) / max(1e-8, abs(a) + abs(n)))
     return max(errors)
 """, None),
+    Answer("max_rel_error_check", 'absolute error, not relative', """
+def max_rel_error_check(f, df, xs, h=1e-5):
+    a = df(xs)
+    n = (f(xs + h) - f(xs - h)) / (2 * h)
+    return float(np.max(np.abs(a - n)))
+""", 'the task asks for the RELATIVE error'),
+    Answer("max_rel_error_check", 'squared differences over squared magnitudes', """
+def max_rel_error_check(f, df, xs, h=1e-5):
+    a = df(xs)
+    n = (f(xs + h) - f(xs - h)) / (2 * h)
+    return float(np.max((a - n) ** 2 / np.maximum(1e-8, a**2 + n**2)))
+""", 'not squares'),
 ]

@@ -135,6 +135,11 @@ def pow_backward(a, n, out_grad):
 def pow_backward(a, n, out_grad):
     return n * a ** n / a * out_grad
 """, None),
+    Answer("graph_pow_backward", 'int(n) for the exponent', """
+def pow_backward(a, n, out_grad):
+    n = int(n)
+    return n * a ** (n - 1) * out_grad
+""", 'you used int(n)'),
 ]
 
 TANH = [
@@ -310,6 +315,21 @@ def add_backward(out):
     out.inputs[0].grad += out.grad
     out.inputs[1].grad += out.grad
     return None
+""", None),
+    Answer("graph_add_accumulate", 'adds out.data instead of out.grad', """
+def add_backward(out):
+    a, b = out.inputs
+    a.grad += out.data
+    b.grad += out.data
+""", 'you added out.data'),
+    Answer("graph_add_accumulate", 'ok: special case for x + x', """
+def add_backward(out):
+    a, b = out.inputs
+    if a is b:
+        a.grad += 2 * out.grad
+    else:
+        a.grad += out.grad
+        b.grad += out.grad
 """, None),
 ]
 
@@ -511,6 +531,41 @@ def topological_sort(root):
                 stack.append((child, False))
     return order
 """, None),
+    Answer("graph_topological_sort", 'recursion with a raised recursion limit', """
+def topological_sort(root):
+    import sys
+    sys.setrecursionlimit(100000)
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen:
+            return
+        seen.add(v)
+        for c in v.inputs:
+            visit(c)
+        order.append(v)
+
+    visit(root)
+    return order
+""", 'sys.setrecursionlimit'),
+    Answer("graph_topological_sort", 'ok: (node, expanded) pairs, visited by id', """
+def topological_sort(root):
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for c in reversed(node.inputs):
+            if id(c) not in seen:
+                stack.append((c, False))
+    return order
+""", None),
 ]
 
 HAND = [
@@ -579,6 +634,14 @@ def grads_by_hand(x, y, z):
 def grads_by_hand(x, y, z):
     return np.array([2 * x * y + z, x * x, x])
 """, None),
+    Answer("graph_grads_by_hand", 'df/dx from the parentheses only, plus z', """
+def grads_by_hand(x, y, z):
+    return y + z, x ** 2, x
+""", 'use the product rule'),
+    Answer("graph_grads_by_hand", 'df/dy = x*y', """
+def grads_by_hand(x, y, z):
+    return 2 * x * y + z, x * y, x
+""", 'df/dy = x * x, not x * y'),
 ]
 
 _TRAIN = """
@@ -698,6 +761,61 @@ def train_xor(model, X, y, lr, steps):
         for p in model.parameters():
             p.data -= lr * p.grad
         losses.append(loss.data)   # the Value keeps the value it had before the update
+    return losses
+""", None),
+    Answer("graph_xor_training", 'loss with a factor 1/2', """
+def train_xor(model, X, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        preds = [model(x) for x in X]
+        loss = sum((p - t) ** 2 for p, t in zip(preds, y)) / (2 * len(X))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        losses.append(loss.data)
+    return losses
+""", 'without a factor 1/2'),
+    Answer("graph_xor_training", 'range(1, steps): one step short', """
+def train_xor(model, X, y, lr, steps):
+    losses = []
+    for _ in range(1, steps):
+        preds = [model(x) for x in X]
+        loss = sum((p - t) ** 2 for p, t in zip(preds, y)) / len(X)
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        losses.append(loss.data)
+    return losses
+""", 'returned 14 losses'),
+    Answer("graph_xor_training", 'zero_grad once, before the loop', """
+def train_xor(model, X, y, lr, steps):
+    losses = []
+    model.zero_grad()
+    for _ in range(steps):
+        preds = [model(x) for x in X]
+        loss = sum((p - t) ** 2 for p, t in zip(preds, y)) / len(X)
+        loss.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        losses.append(loss.data)
+    return losses
+""", 'not reset between steps'),
+    Answer("graph_xor_training", 'ok: backward per example, the gradients add up', """
+def train_xor(model, X, y, lr, steps):
+    losses = []
+    N = len(X)
+    for _ in range(steps):
+        model.zero_grad()
+        total = 0.0
+        for x, t in zip(X, y):
+            l = (model(x) - t) ** 2 / N
+            l.backward()
+            total += l.data
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        losses.append(total)
     return losses
 """, None),
 ]

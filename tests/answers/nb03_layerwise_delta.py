@@ -149,6 +149,19 @@ def ce_output_delta(logits, labels):
     return (np.exp(log_softmax(logits)) - Y) / len(labels)
 """, None),
 
+    Answer("delta_output_softmax_ce", 'row max without keepdims', """
+def ce_output_delta(logits, labels):
+    N, C = logits.shape
+    e = np.exp(logits - logits.max(axis=1))
+    p = e / e.sum(axis=1)
+    return (p - one_hot(labels, C)) / N
+""", 'keepdims=True'),
+    Answer("delta_output_softmax_ce", '-y/p, the derivative with respect to p', """
+def ce_output_delta(logits, labels):
+    N, C = logits.shape
+    p = softmax(logits)
+    return -one_hot(labels, C) / p / N
+""", 'PROBABILITIES'),
     # ----------------------------------------------------------------------- 2. hidden delta
     Answer("delta_hidden_bp2", "sigma' of the activation", """
 def hidden_delta(delta_next, W_next, z):
@@ -215,6 +228,15 @@ def hidden_delta(delta_next, W_next, z):
     return back * s * (1.0 - s)
 """, None),
 
+    Answer("delta_hidden_bp2", 'divides by N again', """
+def hidden_delta(delta_next, W_next, z):
+    N = delta_next.shape[0]
+    return (delta_next @ W_next) * sigmoid_grad(z) / N
+""", 'delta_next already carries the 1/N'),
+    Answer("delta_hidden_bp2", "ReLU's derivative", """
+def hidden_delta(delta_next, W_next, z):
+    return (delta_next @ W_next) * (z > 0)
+""", "ReLU's derivative"),
     # ----------------------------------------------------------------------- 3. dW, db
     Answer("delta_param_grads", "divides by N again", """
 def param_grads(delta, a_prev):
@@ -299,6 +321,19 @@ def param_grads(delta, a_prev):
     return dW, delta.sum(0)
 """, None),
 
+    Answer("delta_param_grads", 'elementwise product for dW', """
+def param_grads(delta, a_prev):
+    return delta * a_prev, delta.sum(axis=0)
+""", 'elementwise'),
+    Answer("delta_param_grads", 'dW multiplied by N', """
+def param_grads(delta, a_prev):
+    N = delta.shape[0]
+    return N * (delta.T @ a_prev), delta.sum(axis=0)
+""", 'dW is multiplied by N'),
+    Answer("delta_param_grads", 'db from the first row only', """
+def param_grads(delta, a_prev):
+    return delta.T @ a_prev, delta[0]
+""", 'FIRST example'),
     # ----------------------------------------------------------------------- 4. backward pass
     Answer("delta_two_layer_backward", "sigma' of the cached activation", """
 def two_layer_backward(params, cache, labels):
@@ -438,6 +473,40 @@ def two_layer_backward(params, cache, labels):
     return grads
 """, None),
 
+    Answer("delta_two_layer_backward", 'delta1 through W1', """
+def two_layer_backward(params, cache, labels):
+    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    d2 = (softmax(z2) - one_hot(labels, C)) / N
+    d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
+    return {"W1": d1.T @ X, "b1": d1.sum(axis=0), "W2": d2.T @ a1, "b2": d2.sum(axis=0)}
+""", 'weights of the layer ABOVE'),
+    Answer("delta_two_layer_backward", "layer 1 and layer 2 gradients under each other's keys", """
+def two_layer_backward(params, cache, labels):
+    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    d2 = (softmax(z2) - one_hot(labels, C)) / N
+    d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
+    return {"W2": d1.T @ X, "b2": d1.sum(axis=0), "W1": d2.T @ a1, "b1": d2.sum(axis=0)}
+""", "under each other's keys"),
+    Answer("delta_two_layer_backward", 'sigmoid output instead of softmax', """
+def two_layer_backward(params, cache, labels):
+    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    d2 = (sigmoid(z2) - one_hot(labels, C)) / N
+    d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
+    return {"W1": d1.T @ X, "b1": d1.sum(axis=0), "W2": d2.T @ a1, "b2": d2.sum(axis=0)}
+""", 'not a sigmoid per logit'),
+    Answer("delta_two_layer_backward", 'ok: a1 * (1 - a1), np.eye for the one-hot rows', """
+def two_layer_backward(params, cache, labels):
+    X, a1, z2 = cache["X"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    Y = np.eye(C)[labels]
+    e = np.exp(z2 - z2.max(axis=1, keepdims=True))
+    d2 = (e / e.sum(axis=1, keepdims=True) - Y) / N
+    d1 = d2.dot(params["W2"]) * a1 * (1 - a1)
+    return dict(W1=d1.T.dot(X), b1=d1.sum(axis=0), W2=d2.T.dot(a1), b2=d2.sum(axis=0))
+""", None),
     # ----------------------------------------------------------------------- 5. SGD step
     Answer("delta_sgd_step", "steps up the gradient", """
 def sgd_step(params, grads, lr):
@@ -511,6 +580,22 @@ def sgd_step(params, grads, lr):
     return new
 """, None),
 
+    Answer("delta_sgd_step", 'ok: deepcopy, then -= on the copies', """
+def sgd_step(params, grads, lr):
+    import copy
+    new = copy.deepcopy(params)
+    for k in new:
+        new[k] -= lr * grads[k]
+    return new
+""", None),
+    Answer("delta_sgd_step", 'copy.copy of the dict, then -=', """
+def sgd_step(params, grads, lr):
+    import copy
+    new = copy.copy(params)
+    for k in new:
+        new[k] -= lr * grads[k]
+    return new
+""", 'shallow'),
     # ----------------------------------------------------------------------- 6. training loop
     Answer("delta_train_digits", "sigma' of the activation (still above 93 %)",
            _loop(d1='(d2 @ params["W2"]) * sigmoid_grad(cache["a1"])'), "activation a1 instead of to z1"),
@@ -682,6 +767,47 @@ def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, 
         Xs, ys = X_train[perm], y_train[perm]
         for i in range(0, len(ys), batch_size):
             xb, yb = Xs[i:i + batch_size], ys[i:i + batch_size]
+            _, cache = two_layer_forward(params, xb)
+            params = sgd_step(params, two_layer_backward(params, cache, yb), lr)
+    return params
+""", None),
+    Answer("delta_train_digits", 'every step on the whole training set', """
+def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    params = two_layer_init(X_train.shape[1], hidden, 10, seed=seed)
+    N = X_train.shape[0]
+    for epoch in range(epochs):
+        order = rng.permutation(N)
+        for start in range(0, N, batch_size):
+            idx = order[start:start + batch_size]
+            _, cache = two_layer_forward(params, X_train)
+            grads = two_layer_backward(params, cache, y_train)
+            params = sgd_step(params, grads, lr)
+    return params
+""", 'not of its minibatch'),
+    Answer("delta_train_digits", 'X shuffled, y left in order', """
+def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    params = two_layer_init(X_train.shape[1], hidden, 10, seed=seed)
+    N = X_train.shape[0]
+    for epoch in range(epochs):
+        Xs = X_train[rng.permutation(N)]
+        for start in range(0, N, batch_size):
+            _, cache = two_layer_forward(params, Xs[start:start + batch_size])
+            grads = two_layer_backward(params, cache, y_train[start:start + batch_size])
+            params = sgd_step(params, grads, lr)
+    return params
+""", 'ITS labels y_train[idx]'),
+    Answer("delta_train_digits", 'ok: X and y permuted together, then sliced into minibatches', """
+def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    params = two_layer_init(X_train.shape[1], hidden, 10, seed=seed)
+    N = X_train.shape[0]
+    for epoch in range(epochs):
+        perm = rng.permutation(N)
+        Xs, ys = X_train[perm], y_train[perm]
+        for start in range(0, N, batch_size):
+            xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
             _, cache = two_layer_forward(params, xb)
             params = sgd_step(params, two_layer_backward(params, cache, yb), lr)
     return params

@@ -129,6 +129,16 @@ def sigmoid_chain_bound(w, act):
     return np.abs(w).prod() * m ** w.shape[0]
 """, None),
 
+    Answer("sigmoid_chain_bound", 'the largest weight once', """
+def sigmoid_chain_bound(weights, activation):
+    slope = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}[activation]
+    return float(np.max(np.abs(weights)) * slope)
+""", 'you used only the largest weight, once'),
+    Answer("sigmoid_chain_bound", 'ok: product of the per-layer factors', """
+def sigmoid_chain_bound(weights, activation):
+    slope = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}[activation]
+    return float(np.prod(np.abs(weights) * slope))
+""", None),
     # ------------------------------------------------------------------ scaled_init
     Answer("scaled_init", "variance used as the std", """
 def scaled_init(kind, n_in, n_out, rng):
@@ -492,6 +502,28 @@ def per_layer_grad_norms(Ws, zs, acts, delta_out, act_grad):
     return np.array([np.linalg.norm(np.einsum("ni,nj->ij", d, a)) for d, a in zip(deltas, acts[:-1])])
 """, None),
 
+    Answer("per_layer_grad_norms", 'L1 norm of each dW', """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    norms = np.zeros(L)
+    delta = delta_out
+    for l in range(L, 0, -1):
+        norms[l - 1] = np.sum(np.abs(delta.T @ activations[l - 1]))
+        if l > 1:
+            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
+    return norms
+""", 'L1 norm'),
+    Answer("per_layer_grad_norms", 'largest entry of each dW', """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    norms = np.zeros(L)
+    delta = delta_out
+    for l in range(L, 0, -1):
+        norms[l - 1] = np.abs(delta.T @ activations[l - 1]).max()
+        if l > 1:
+            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
+    return norms
+""", 'largest entry'),
     # ------------------------------------------------------------------ clip_by_global_norm
     Answer("clip_by_global_norm", "per-element np.clip (clipping by value)", """
 def clip_by_global_norm(grads, max_norm):
@@ -619,6 +651,25 @@ def clip_by_global_norm(gradients, c):
     return {name: factor * g for name, g in gradients.items()}
 """, None),
 
+    Answer("clip_by_global_norm", 'the largest per-tensor norm as the global norm', """
+def clip_by_global_norm(grads, max_norm):
+    total = max(np.linalg.norm(g) for g in grads.values())
+    factor = min(1.0, max_norm / total) if total > 0 else 1.0
+    return {k: g * factor for k, g in grads.items()}
+""", 'not the largest per-tensor norm'),
+    Answer("clip_by_global_norm", 'L1 norm of all entries', """
+def clip_by_global_norm(grads, max_norm):
+    total = sum(np.abs(g).sum() for g in grads.values())
+    factor = min(1.0, max_norm / total) if total > 0 else 1.0
+    return {k: g * factor for k, g in grads.items()}
+""", 'L1 norm'),
+    Answer("clip_by_global_norm", 'ok: np.concatenate of the flattened arrays', """
+def clip_by_global_norm(grads, max_norm):
+    total = np.linalg.norm(np.concatenate([g.ravel() for g in grads.values()]))
+    if total > max_norm:
+        return {k: g * (max_norm / total) for k, g in grads.items()}
+    return {k: g.copy() for k, g in grads.items()}
+""", None),
     # ------------------------------------------------------------------ residual_block_backward
     Answer("residual_block_backward", "no identity path in dx", """
 def residual_block_backward(dout, x, W, b, scale):
@@ -794,5 +845,24 @@ def residual_block_backward(dout, x, W, b, s):
         dW += np.outer(d, x[i])
         db += d
     return dx, dW, db
+""", None),
+    Answer("residual_block_backward", "the sigmoid's derivative in the branch", """
+def residual_block_backward(dout, x, W, b, scale):
+    z = x @ W.T + b
+    s = 1 / (1 + np.exp(-z))
+    delta = scale * dout * s * (1 - s)
+    return dout + delta @ W, delta.T @ x, delta.sum(axis=0)
+""", "not the sigmoid's"),
+    Answer("residual_block_backward", 'db with keepdims', """
+def residual_block_backward(dout, x, W, b, scale):
+    z = x @ W.T + b
+    delta = scale * dout * (1 - np.tanh(z) ** 2)
+    return dout + delta @ W, delta.T @ x, delta.sum(axis=0, keepdims=True)
+""", 'without keepdims'),
+    Answer("residual_block_backward", 'ok: the scale applied after the products', """
+def residual_block_backward(dout, x, W, b, scale):
+    z = x @ W.T + b
+    d = dout * (1 - np.tanh(z) ** 2)
+    return dout + scale * (d @ W), scale * (d.T @ x), scale * d.sum(axis=0)
 """, None),
 ]

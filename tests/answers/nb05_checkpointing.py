@@ -90,6 +90,17 @@ def store_all_memory(sizes, batch, itemsize=8):
     return sum(rows * cols for rows, cols in shapes) * itemsize
 """, None),
 
+    Answer("ckpt_store_all_bytes", 'counts the weight matrices', """
+def store_all_memory(sizes, batch, itemsize=8):
+    return itemsize * sum(sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1))
+""", 'you counted the weight matrices'),
+    Answer("ckpt_store_all_bytes", 'loop stops before the output layer', """
+def store_all_memory(sizes, batch, itemsize=8):
+    total = sizes[0]
+    for n in sizes[1:-1]:
+        total += 2 * n
+    return batch * itemsize * total
+""", 'you left out the output layer'),
     # ------------------------------------------------------------------ 2. segment_boundaries
     Answer("ckpt_segment_bounds", "k = int(sqrt(n)) rounds down", """
 def segment_boundaries(n):
@@ -165,6 +176,11 @@ def segment_boundaries(n):
     return starts + [n]
 """, None),
 
+    Answer("ckpt_segment_bounds", 'k = int(sqrt(n)) + 1', """
+def segment_boundaries(n):
+    k = int(math.sqrt(n)) + 1
+    return list(range(0, n, k)) + [n]
+""", 'one too large'),
     # ------------------------------------------------------------------ 3. segment_backward
     Answer("ckpt_segment_backward", "passes the layer's output instead of its input", """
 def segment_backward(net, a_start, start, end, da_end):
@@ -317,6 +333,28 @@ def segment_backward(net, a_start, start, end, da_end):
     return da, grads
 """, None),
 
+    Answer("ckpt_segment_backward", 'z_l passed as a_prev', """
+def segment_backward(net, a_start, start, end, da_end):
+    inputs, zs, a = {}, {}, a_start
+    for l in range(start + 1, end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads, da = {}, da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, zs[l], zs[l], need_input_grad=True)
+    return da, grads
+""", 'not its pre-activation'),
+    Answer("ckpt_segment_backward", 'the recompute also runs layer start', """
+def segment_backward(net, a_start, start, end, da_end):
+    inputs, zs, a = {}, {}, a_start
+    for l in range(max(start, 1), end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads, da = {}, da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
+    return da, grads
+""", 'range(start + 1, end + 1), not range(start, end + 1)'),
     # ------------------------------------------------------------------ 4. checkpointed_grads
     Answer("ckpt_checkpointed_grads", "forgot the last segment", """
 def checkpointed_grads(net, X, y, segment_backward):
@@ -500,6 +538,51 @@ def checkpointed_grads(net, X, y, segment_backward):
     return loss, {k: grads[k] for k in net.params}
 """, None),
 
+    Answer("ckpt_checkpointed_grads", 'hands every segment the last activation', """
+def checkpointed_grads(net, X, y, segment_backward):
+    bounds = sqrt_segments(net.n_layers)
+    first, a = X, X
+    for l in range(1, net.n_layers + 1):
+        _, a = net.layer_forward(l, a)
+    loss, da = net.output_loss(a, y)
+    grads = {}
+    for s, e in reversed(list(zip(bounds[:-1], bounds[1:]))):
+        da, g = segment_backward(net, first if s == 0 else a, s, e, da)
+        grads.update(g)
+    return loss, grads
+""", 'that is not a_'),
+    Answer("ckpt_checkpointed_grads", 'floor(sqrt(n)) boundaries of its own', """
+def checkpointed_grads(net, X, y, segment_backward):
+    n = net.n_layers
+    k = max(1, int(math.sqrt(n)))
+    bounds = list(range(0, n, k)) + [n]
+    ckpt, a = {}, X
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        ckpt[s] = a
+        for l in range(s + 1, e + 1):
+            _, a = net.layer_forward(l, a)
+    loss, da = net.output_loss(a, y)
+    grads = {}
+    for s, e in reversed(list(zip(bounds[:-1], bounds[1:]))):
+        da, g = segment_backward(net, ckpt[s], s, e, da)
+        grads.update(g)
+    return loss, grads
+""", 'not a segment of sqrt_segments'),
+    Answer("ckpt_checkpointed_grads", 'ok: a list of checkpoints walked by index', """
+def checkpointed_grads(net, X, y, segment_backward):
+    bounds = sqrt_segments(net.n_layers)
+    ckpt, a = [], X
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        ckpt.append(a)
+        for l in range(s + 1, e + 1):
+            _, a = net.layer_forward(l, a)
+    loss, da = net.output_loss(a, y)
+    grads = {}
+    for i in range(len(ckpt) - 1, -1, -1):
+        da, g = segment_backward(net, ckpt[i], bounds[i], bounds[i + 1], da)
+        grads.update(g)
+    return loss, grads
+""", None),
     # ------------------------------------------------------------------ 5. binomial_cost
     Answer("ckpt_binomial_cost", "plain recursion, not memoised", """
 def binomial_cost(n, slots):
@@ -660,6 +743,49 @@ def binomial_cost(n, slots):
     return F[n, slots]
 """, None),
 
+    Answer("ckpt_binomial_cost", 'max over the splits', """
+def binomial_cost(n, slots):
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def F(n, s):
+        if n == 1:
+            return 0
+        if s == 1:
+            return n * (n - 1) // 2
+        return max(m + F(n - m, s - 1) + F(m, s) for m in range(1, n))
+    return F(n, slots)
+""", 'not the maximum'),
+    Answer("ckpt_binomial_cost", 'enough slots taken as free', """
+def binomial_cost(n, slots):
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def F(n, s):
+        if n == 1:
+            return 0
+        if s >= n:
+            return 0
+        if s == 1:
+            return n * (n - 1) // 2
+        return min(m + F(n - m, s - 1) + F(m, s) for m in range(1, n))
+    return F(n, slots)
+""", 'F(n, n) = n - 1'),
+    Answer("ckpt_binomial_cost", 'ok: memoised, with the shortcut F(n, s >= n) = n - 1', """
+def binomial_cost(n, slots):
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def F(n, s):
+        if n == 1:
+            return 0
+        if s >= n:
+            return n - 1
+        if s == 1:
+            return n * (n - 1) // 2
+        return min(m + F(n - m, s - 1) + F(m, s) for m in range(1, n))
+    return F(n, slots)
+""", None),
     # ------------------------------------------------------------------ 6. fewest_slots
     Answer("ckpt_fewest_slots", "strict budget", """
 def fewest_slots(n, budget):
@@ -754,4 +880,11 @@ def fewest_slots(n, budget):
         s += 1
     return s if s <= n else None
 """, None),
+    Answer("ckpt_fewest_slots", 'returns 0 when nothing fits', """
+def fewest_slots(n, budget):
+    for s in range(1, n + 1):
+        if revolve_cost(n, s) <= budget:
+            return s
+    return 0
+""", 'return None'),
 ]

@@ -118,6 +118,11 @@ def momentum_step(params, g, buf, eta, mu):
         new_buf[i] = mu * buf[i] + g[i]
     return params.copy() - eta * new_buf, new_buf
 """, None),
+    Answer("opt_momentum_step", 'momentum scales the sum of velocity and gradient', """
+def momentum_step(w, grad, velocity, lr, momentum):
+    v = momentum * (velocity + grad)
+    return w - lr * v, v
+""", 'momentum multiplies the velocity you are given'),
 ]
 
 ADAM = [
@@ -276,6 +281,22 @@ def adam_step(theta, g, m1, m2, step, lr=1e-3, b1=0.9, b2=0.999, epsilon=1e-8):
     m2_hat = m2 / (1 - math.pow(b2, step))
     return theta - lr * m1_hat / (np.sqrt(m2_hat) + epsilon), m1, m2
 """, None),
+    Answer("opt_adam_step", 'm_hat corrected with beta2', """
+def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat = m / (1 - beta2**t)
+    v_hat = v / (1 - beta2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+""", 'm_hat is corrected with beta2'),
+    Answer("opt_adam_step", 'no square root in the denominator', """
+def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return w - lr * m_hat / (v_hat + eps), m, v
+""", 'the square root is missing'),
 ]
 
 COSINE = [
@@ -373,6 +394,11 @@ def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
     s = (np.cos(theta) + 1) / 2            # 1 .. 0
     return float(lr0 - (1 - s) * (lr0 - eta_min))
 """, None),
+    Answer("opt_cosine_lr", 'lr0 * s + eta_min', """
+def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
+    s = 0.5 * (1 + np.cos(np.pi * epoch / t_max))
+    return lr0 * s + eta_min
+""", 'the amplitude is lr0 - eta_min'),
 ]
 
 WEIGHT_DECAY = [
@@ -466,6 +492,14 @@ def weight_decay_grads(params, grads, weight_decay):
             new[name] = new[name] + weight_decay * params[name]
     return new
 """, None),
+    Answer("opt_weight_decay_grads", "ok: 'W' in the key", """
+def weight_decay_grads(params, grads, weight_decay):
+    return {k: grads[k] + weight_decay * params[k] if "W" in k else grads[k] for k in grads}
+""", None),
+    Answer("opt_weight_decay_grads", "penalty's gradient taken as wd * W**2", """
+def weight_decay_grads(params, grads, weight_decay):
+    return {k: grads[k] + weight_decay * params[k] ** 2 if k.startswith("W") else grads[k] for k in grads}
+""", 'not weight_decay * W**2'),
 ]
 
 STAGE = [
@@ -565,6 +599,16 @@ def stage_backward(da, a_received, z, W, act_grad):
     dz = np.multiply(da, act_grad(z))
     return dz.dot(W), dz.T.dot(a_received), dz.sum(0)
 """, None),
+    Answer("pipe_stage_backward", 'dW from the pre-activation z', """
+def stage_backward(da, a_received, z, W, act_grad):
+    delta = da * act_grad(z)
+    return delta @ W, delta.T @ z, delta.sum(axis=0)
+""", 'not the pre-activation z'),
+    Answer("pipe_stage_backward", 'z recomputed without the bias', """
+def stage_backward(da, a_received, z, W, act_grad):
+    delta = da * act_grad(a_received @ W.T)
+    return delta @ W, delta.T @ a_received, delta.sum(axis=0)
+""", 'without the bias b'),
 ]
 
 ANSWERS = MOMENTUM + ADAM + COSINE + WEIGHT_DECAY + STAGE
