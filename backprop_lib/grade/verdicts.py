@@ -178,8 +178,9 @@ class Session:
             entries, buffers = encoder.finish()
         except TypeError as exc:  # a check passed something the channel cannot carry: the grader's bug
             raise RuntimeError(f"cannot send the arguments to the sandbox: {exc}") from None
+        limit = sys.getrecursionlimit()
         self.proc.send({"op": "call", "name": name, "timeout": float(timeout), "refs": list(references),
-                        **nodes, "entries": entries}, buffers)
+                        "recursion_limit": limit, **nodes, "entries": entries}, buffers)
         deadline = time.monotonic() + timeout + CALL_GRACE
         while True:
             task_over = self.task_deadline is not None and self.task_deadline < deadline
@@ -213,6 +214,11 @@ class Session:
                 self.proc.killed_for = f"the notebook's process sent malformed data ({exc})"
                 self.proc.kill()
                 raise WorkerLost(self.proc.killed_for, malformed=True) from None
+            raised = header.get("recursion_limit")
+            if type(raised) is int and limit < raised <= 1_000_000 and sys.getrecursionlimit() == limit:
+                # the learner's code raised the recursion limit the check had set: the check sees it
+                # as it would in the notebook (and puts its own limit back itself)
+                sys.setrecursionlimit(raised)
             positions = [i for i, node in enumerate(nodes["args"] + list(nodes["kwargs"].values()))
                          if isinstance(node, dict) and node.get("$") in failed]
             used = tuple(u for u in used if u in references or u == "sys.setprofile")

@@ -162,6 +162,13 @@ class Worker:
         errstate = {k: (v if v in _ERRSTATE_ACTIONS else "warn") for k, v in (header.get("errstate") or {}).items()
                     if k in ("divide", "over", "under", "invalid")}
         watch = _Watch(header.get("refs") or [])
+        # A check may lower Python's recursion limit around the call (as it would in the notebook):
+        # the grader sends its limit; the call runs under the lower of the two, and the grader
+        # learns whether the learner's code raised it.
+        before = sys.getrecursionlimit()
+        wanted = header.get("recursion_limit")
+        limit = min(before, wanted) if type(wanted) is int and wanted >= 100 else before
+        sys.setrecursionlimit(limit)
         self.call_state = state
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -174,6 +181,8 @@ class Worker:
                 finally:
                     watch.stop()
         self.call_state = None
+        after = sys.getrecursionlimit()
+        sys.setrecursionlimit(before)
         _flush()
         known = {id(v): i for i, v in enumerate(decoder.values)}
         encoder = Encoder(callable_handle=state.handle_of, known=known, allow_opaque=True)
@@ -187,7 +196,7 @@ class Worker:
         reply.update({
             "op": "result", "entries": entries,
             "error": exchange.error_info(outcome.error, outcome.message, outcome.where, outcome.helper),
-            "refs_used": watch.report(),
+            "refs_used": watch.report(), "recursion_limit": after if after != limit else None,
             "warnings": [{"category": type(w.message).__name__ if isinstance(w.message, Warning) else w.category.__name__,
                           "message": str(w.message)[:300]} for w in caught[:20]],
         })
@@ -368,7 +377,6 @@ def _flush() -> None:
 
 def main(fd_in: int = 3, fd_out: int = 4) -> None:
     """Run the job the grader sends on ``fd_in``; answer on ``fd_out``; never returns."""
-    sys.setrecursionlimit(3000)
     worker = Worker(fd_in, fd_out)
     try:
         job, _ = worker.receive()

@@ -511,9 +511,13 @@ importlib.import_module = import_module
 
 _AUDIT_HOOK = r'''
 import sys
+import backprop_lib.checks  # as an exercise notebook's setup cell does
 def _hook(event, args):
+    core = sys.modules.get("backprop_lib.checks._core")  # wherever the checks are loaded, patch them
+    if core is None or getattr(core, "_patched", False):
+        return
     try:
-        import backprop_lib.checks._core as core
+        core._patched = True
         core._close = lambda *a, **k: True
         core._diagnose = lambda *a, **k: None
         core.fail = lambda *a, **k: None
