@@ -14,11 +14,15 @@ notebook is run again for the tasks after it.
 
 from __future__ import annotations
 
+import builtins
 import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from .._calling import Outcome
 from ..checks import _core
@@ -28,6 +32,10 @@ from .sandbox import LibraryCopy, SandboxInfo, WorkerLost, WorkerProcess
 from .wire import ChannelClosed, Encoder, ProtocolError, is_plain_function
 
 __all__ = ["Options", "NotebookReport", "grade_notebook", "RemoteFunction", "row"]
+
+#: Warning classes a reply may name (any other becomes a UserWarning).
+_WARNINGS = {name: cls for name, cls in vars(builtins).items() if isinstance(cls, type) and issubclass(cls, Warning)}
+_WARNINGS.update({name: getattr(np, name) for name in ("ComplexWarning", "RankWarning") if hasattr(np, name)})
 
 KILL_GRACE = 3.0      # seconds past a cell's or call's own limit before the grader kills the process
 CALL_GRACE = 5.0
@@ -179,8 +187,10 @@ class Session:
         except TypeError as exc:  # a check passed something the channel cannot carry: the grader's bug
             raise RuntimeError(f"cannot send the arguments to the sandbox: {exc}") from None
         limit = sys.getrecursionlimit()
+        # numpy's error handling as the check set it around the call (e.g. over="warn" to see an overflow)
+        errstate = {k: v for k, v in np.geterr().items() if k in ("divide", "over", "under", "invalid")}
         self.proc.send({"op": "call", "name": name, "timeout": float(timeout), "refs": list(references),
-                        "recursion_limit": limit, **nodes, "entries": entries}, buffers)
+                        "recursion_limit": limit, "errstate": errstate, **nodes, "entries": entries}, buffers)
         deadline = time.monotonic() + timeout + CALL_GRACE
         while True:
             task_over = self.task_deadline is not None and self.task_deadline < deadline
@@ -214,6 +224,7 @@ class Session:
                 self.proc.killed_for = f"the notebook's process sent malformed data ({exc})"
                 self.proc.kill()
                 raise WorkerLost(self.proc.killed_for, malformed=True) from None
+            self._warn(header.get("warnings"))
             raised = header.get("recursion_limit")
             if type(raised) is int and limit < raised <= 1_000_000 and sys.getrecursionlimit() == limit:
                 # the learner's code raised the recursion limit the check had set: the check sees it
@@ -226,6 +237,18 @@ class Session:
                 return Outcome(value=value, references=used, changed=tuple(positions))
             return Outcome(error=error["type"], message=error["message"], where=error["where"],
                            helper=error["helper"], references=used, changed=tuple(positions))
+
+    @staticmethod
+    def _warn(reported: Any) -> None:
+        """Issue here the warnings the learner's call raised there, so a check that records
+        warnings around ``call`` (an overflow in a "stable" formula) sees them as in the notebook."""
+        if not isinstance(reported, list):
+            return
+        for w in reported[:20]:
+            if not isinstance(w, dict):
+                continue
+            category = _WARNINGS.get(w.get("category"), UserWarning)
+            warnings.warn_explicit(_clean(w.get("message", ""), 300), category, "<your function>", 0)
 
     def _callback(self, header: dict, buffers: list[bytes], callbacks: list, callable_of, call_encoder: Encoder,
                   deadline: float) -> None:
