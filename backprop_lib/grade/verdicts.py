@@ -89,6 +89,39 @@ class RemoteFunction(_core.RemoteCallable):
         return self._session.call(self._name, args, kwargs, timeout, references)
 
 
+class _Source:
+    """A notebook function's compiled code (never run): what a check that reads code sees."""
+
+    def __init__(self, code):
+        self.__code__ = code
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("the grader does not run the notebook's code in its own process")
+
+
+def notebook_codes(cells: list[dict]) -> dict[str, Any]:
+    """The code objects of the notebook's top-level functions, compiled (not run) the way the
+    worker compiles them, by name (the last definition wins)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        transform = TransformerManager().transform_cell
+    except ImportError:  # pragma: no cover
+        def transform(src: str) -> str:
+            return src
+    out: dict[str, Any] = {}
+    for cell in cells:
+        try:
+            module = compile(transform(cell["source"]), f"<cell {cell['index']}>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for const in module.co_consts:
+            if hasattr(const, "co_name") and const.co_name.isidentifier():
+                out[const.co_name] = const
+    return out
+
+
+
 def _resolve_class(module: str, qualname: str) -> type:
     """Only classes of backprop_lib that this process has imported already (no import here)."""
     if not (module == "backprop_lib" or module.startswith("backprop_lib.")) or module not in sys.modules:
@@ -320,6 +353,7 @@ class _Grader:
         self.sub, self.exercise, self.points, self.options, self.info = sub, exercise, points, options, info
         self.cells, self.report, self.library = cells, report, library
         self.findings = static.analyse(cells)
+        self.codes = notebook_codes(cells)
         self.bindings = static.bindings(self.findings)
         self.skipped: dict[int, str] = {}
         self.cell_errors: dict[int, str] = {}
@@ -399,6 +433,9 @@ class _Grader:
                                           "message": self._missing_reason(function, found["found"])}
                     continue
                 remote = RemoteFunction(session, function, found["name"], found["alias_of"])
+                if function in self.codes:  # for checks that read the code (is it recursive?)
+                    remote.__code__ = self.codes[function]
+                    remote.__globals__ = {name: _Source(code) for name, code in self.codes.items()}
                 started = time.monotonic()
                 session.task_deadline = started + self.options.task_timeout
                 try:
