@@ -197,16 +197,32 @@ def read_notebook(path: Path) -> tuple[Any, str | None]:
     if not raw.strip():
         return None, "the file is empty (0 bytes of notebook)" if not raw else "the file is empty (only whitespace)"
     try:
-        nb = json.loads(raw.decode("utf-8"))
+        nb = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark (some editors write one) is fine
     except UnicodeDecodeError:
         return None, "the file is not text (not UTF-8): not a Jupyter notebook"
     except ValueError as exc:
         return None, f"the file is not a valid notebook (JSON error at line {exc.lineno}: {exc.msg})"
     except RecursionError:
         return None, "the file is not a valid notebook (nested too deeply)"
+    if isinstance(nb, dict) and isinstance(nb.get("worksheets"), list) and "cells" not in nb:
+        nb = _from_v3(nb)  # an old (nbformat 3) notebook
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return None, "the file is JSON but not a Jupyter notebook (no list of cells)"
     return nb, None
+
+
+def _from_v3(nb: dict) -> dict:
+    """The cells of an nbformat 3 notebook (``worksheets`` of cells with ``input``) as version 4 has them."""
+    cells = []
+    for sheet in nb["worksheets"]:
+        for cell in sheet.get("cells", []) if isinstance(sheet, dict) else []:
+            if not isinstance(cell, dict):
+                continue
+            kind = cell.get("cell_type")
+            source = cell.get("input", "") if kind == "code" else cell.get("source", "")
+            cells.append({"cell_type": "code" if kind == "code" else "markdown", "metadata": cell.get("metadata", {}),
+                          "source": source})
+    return {"cells": cells, "metadata": nb.get("metadata", {})}
 
 
 def _check_tasks(nb: Any) -> set[str]:
