@@ -535,6 +535,8 @@ def check_opt_weight_decay_grads(fn):
                 "grad + weight_decay * W": (1 - wd) * p if weight else None,
                 "the penalty's gradient is weight_decay * W, not weight_decay * W**2":
                     g + wd * p ** 2 if weight else None,
+                f"you used a fixed decay 0.01 instead of the `weight_decay` argument (this call passes {wd:g})":
+                    g + 0.01 * p if weight and wd != 0.01 else None,
                 "you added the penalty's value (a number), not its gradient weight_decay * W (one entry per weight)":
                     g + 0.5 * wd * np.sum(p ** 2) if weight else None,
                 "you added weight_decay times the norm of W (a number), not the gradient weight_decay * W (one "

@@ -162,6 +162,8 @@ def _bytes_hypotheses(sizes, N, B) -> list[tuple[str, Any]]:
         ("that counts numbers, not bytes: multiply by itemsize (bytes per number)", N * (n0 + 2 * H)),
         ("every kept array has one row per example: multiply by the batch size N", B * (n0 + 2 * H)),
         ("that is bits, not bytes: itemsize is already in bytes, do not multiply by 8", 8 * ref),
+        ("you used 8 bytes per number whatever `itemsize` says: multiply by the itemsize argument (4 for "
+         "float32, 2 for float16)", N * 8 * (n0 + 2 * H)),
         ("you added the parameters W_l and b_l: they are held with or without backprop; count only the "
          "activations store-all keeps for the backward pass", ref + B * params),
         ("you counted the parameters W_l and b_l; store-all keeps ACTIVATIONS, X and each layer's (z_l, a_l), "

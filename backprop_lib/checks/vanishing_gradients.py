@@ -511,6 +511,8 @@ def check_clip_by_global_norm(fn):
              "gradients must stay as they are", _flat(_scaled(grads, c / norm), keys)),
             ("the global norm is above max_norm here, so the gradients must be scaled down (by max_norm / ||g||)",
              flat if norm > c else None),
+            (f"you used a fixed max_norm 1.0 instead of the `max_norm` argument (this call passes {c:g})",
+             _flat(_scaled(grads, min(1.0, 1.0 / norm)), keys) if c != 1.0 and norm > 0 else None),
         ]
         mistakes = _mistakes([(h, v) for h, v in candidates if v is None or not np.allclose(v, expected, rtol=1e-9)])
         _expect(got, expected, what, mistakes,

@@ -596,6 +596,10 @@ def sgd_step(params, grads, lr):
         new[k] -= lr * grads[k]
     return new
 """, 'shallow'),
+    Answer("delta_sgd_step", 'learning rate hard-coded to 0.1', """
+def sgd_step(params, grads, lr):
+    return {k: params[k] - 0.1 * grads[k] for k in params}
+""", 'instead of the `lr` argument'),
     # ----------------------------------------------------------------------- 6. training loop
     Answer("delta_train_digits", "sigma' of the activation (still above 93 %)",
            _loop(d1='(d2 @ params["W2"]) * sigmoid_grad(cache["a1"])'), "activation a1 instead of to z1"),

@@ -670,6 +670,12 @@ def clip_by_global_norm(grads, max_norm):
         return {k: g * (max_norm / total) for k, g in grads.items()}
     return {k: g.copy() for k, g in grads.items()}
 """, None),
+    Answer("clip_by_global_norm", 'max_norm hard-coded to 1.0', """
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    factor = min(1.0, 1.0 / total) if total > 0 else 1.0
+    return {k: g * factor for k, g in grads.items()}
+""", 'instead of the `max_norm` argument'),
     # ------------------------------------------------------------------ residual_block_backward
     Answer("residual_block_backward", "no identity path in dx", """
 def residual_block_backward(dout, x, W, b, scale):

@@ -101,6 +101,10 @@ def store_all_memory(sizes, batch, itemsize=8):
         total += 2 * n
     return batch * itemsize * total
 """, 'you left out the output layer'),
+    Answer("ckpt_store_all_bytes", '8 bytes per number whatever itemsize says', """
+def store_all_memory(sizes, batch, itemsize=8):
+    return batch * 8 * (sizes[0] + 2 * sum(sizes[1:]))
+""", 'multiply by the itemsize argument'),
     # ------------------------------------------------------------------ 2. segment_boundaries
     Answer("ckpt_segment_bounds", "k = int(sqrt(n)) rounds down", """
 def segment_boundaries(n):

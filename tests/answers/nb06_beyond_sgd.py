@@ -529,6 +529,10 @@ def weight_decay_grads(params, grads, weight_decay):
 def weight_decay_grads(params, grads, weight_decay):
     return {k: grads[k] + weight_decay * params[k] ** 2 if k.startswith("W") else grads[k] for k in grads}
 """, 'not weight_decay * W**2'),
+    Answer("opt_weight_decay_grads", 'decay hard-coded to 0.01', """
+def weight_decay_grads(params, grads, weight_decay):
+    return {k: grads[k] + 0.01 * params[k] if k.startswith("W") else grads[k] for k in grads}
+""", 'instead of the `weight_decay` argument'),
 ]
 
 STAGE = [
