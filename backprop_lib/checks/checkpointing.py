@@ -508,6 +508,8 @@ def check_ckpt_segment_backward(fn):
                      f"layer l's backward takes its input a_{{l-1}}, its own z_l, and the da returned by the layer "
                      f"above it (da_end only for the top layer, l = end).")
             raise
+        if isinstance(out, list) and len(out) == 2:
+            out = tuple(out)  # a list of the two results is as good as a tuple
         if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
             fail(f"{what} returned (grads, da_start): the order is (da_start, grads), the input gradient first.")
         if not (isinstance(out, tuple) and len(out) == 2):
@@ -599,6 +601,8 @@ def check_ckpt_checkpointed_grads(fn):
                      f"the LAST segment (did you forget the last segment?) and pair every "
                      f"segment with its own checkpoint.")
             raise
+        if isinstance(out, list) and len(out) == 2:
+            out = tuple(out)  # a list of the two results is as good as a tuple
         if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
             fail(f"{what} returned (grads, loss): the order is (loss, grads).")
         if not (isinstance(out, tuple) and len(out) == 2):

@@ -543,6 +543,8 @@ def check_residual_block_backward(fn):
         N, n = x.shape
         out = call(fn, dout, x, W, b, s)
         what = f"residual_block_backward (N={N}, n={n}, scale={s})"
+        if isinstance(out, list) and len(out) == 3:
+            out = tuple(out)  # a list of the three arrays is as good as a tuple
         if not isinstance(out, tuple) or len(out) != 3:
             fail(f"{what} should return a tuple (dx, dW, db), got "
                  f"{'None (did you forget `return`?)' if out is None else _kind(out)}.")

@@ -871,4 +871,10 @@ def residual_block_backward(dout, x, W, b, scale):
     d = dout * (1 - np.tanh(z) ** 2)
     return dout + scale * (d @ W), scale * (d.T @ x), scale * d.sum(axis=0)
 """, None),
+    Answer("residual_block_backward", 'ok: the three gradients in a list', """
+def residual_block_backward(dout, x, W, b, scale):
+    z = x @ W.T + b
+    delta = scale * dout * (1.0 - np.tanh(z) ** 2)
+    return [dout + delta @ W, delta.T @ x, delta.sum(axis=0)]
+""", None),
 ]

@@ -359,6 +359,17 @@ def segment_backward(net, a_start, start, end, da_end):
         da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
     return da, grads
 """, 'range(start + 1, end + 1), not range(start, end + 1)'),
+    Answer("ckpt_segment_backward", 'ok: returns a list [da_start, grads]', """
+def segment_backward(net, a_start, start, end, da_end):
+    inputs, zs, a = {}, {}, a_start
+    for l in range(start + 1, end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads, da = {}, da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
+    return [da, grads]
+""", None),
     # ------------------------------------------------------------------ 4. checkpointed_grads
     Answer("ckpt_checkpointed_grads", "forgot the last segment", """
 def checkpointed_grads(net, X, y, segment_backward):
