@@ -237,6 +237,10 @@ def hidden_delta(delta_next, W_next, z):
 def hidden_delta(delta_next, W_next, z):
     return (delta_next @ W_next) * (z > 0)
 """, "ReLU's derivative"),
+    Answer("delta_hidden_bp2", 'ok: the column form, transposed back to rows', """
+def hidden_delta(delta_next, W_next, z):
+    return (W_next.T @ delta_next.T).T * sigmoid_grad(z)
+""", None),
     # ----------------------------------------------------------------------- 3. dW, db
     Answer("delta_param_grads", "divides by N again", """
 def param_grads(delta, a_prev):

@@ -524,6 +524,15 @@ def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
             delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
     return norms
 """, 'largest entry'),
+    Answer("per_layer_grad_norms", 'ok: all deltas first, then the norms with einsum', """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    deltas = [None] * L
+    deltas[-1] = delta_out
+    for l in range(L - 1, 0, -1):
+        deltas[l - 1] = (deltas[l] @ weights[l]) * act_grad(zs[l - 1])
+    return np.array([np.sqrt((np.einsum('ni,nj->ij', deltas[l], activations[l]) ** 2).sum()) for l in range(L)])
+""", None),
     # ------------------------------------------------------------------ clip_by_global_norm
     Answer("clip_by_global_norm", "per-element np.clip (clipping by value)", """
 def clip_by_global_norm(grads, max_norm):

@@ -642,6 +642,11 @@ def stage_backward(da, a_received, z, W, act_grad):
     delta = da * act_grad(a_received @ W.T)
     return delta @ W, delta.T @ a_received, delta.sum(axis=0)
 """, 'without the bias b'),
+    Answer("pipe_stage_backward", 'ok: np.multiply, np.dot and np.sum, a list', """
+def stage_backward(da, a_received, z, W, act_grad):
+    delta = np.multiply(da, act_grad(z))
+    return [np.dot(delta, W), np.dot(delta.T, a_received), np.sum(delta, axis=0)]
+""", None),
 ]
 
 ANSWERS = MOMENTUM + ADAM + COSINE + WEIGHT_DECAY + STAGE
