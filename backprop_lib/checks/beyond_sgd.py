@@ -207,6 +207,8 @@ def check_opt_momentum_step(fn):
                     mu * v + (1 - mu) * scale * g if mu else None,
                 f"momentum multiplies the velocity you are given, not the gradient: `{velocity}`":
                     v + mu * scale * g if mu else None,
+                f"you used momentum = 0.9 instead of the `momentum` argument (this call passes momentum={mu}): "
+                f"`{velocity}` with the value you are given": 0.9 * v + scale * g if mu != 0.9 and t else None,
             }, note=f"Your first step followed {name}: `{velocity}`.")
             forms = _update_forms(w, v_new, lr)
             old = _update_forms(w, v, lr)[update]
@@ -258,6 +260,8 @@ def _adam_call(fn, w, g, m, v, t, lr, b1, b2, eps, what):
             (1 - b1) * g if t > 1 else None,
         "the weights of the average are swapped: beta1 * m + (1 - beta1) * grad": (1 - b1) * m + b1 * g,
         "beta1 and beta2 are swapped: m uses beta1, v uses beta2": b2 * m + (1 - b2) * g,
+        f"you used beta1 = 0.9 (the default) instead of the `beta1` argument (this call passes beta1={b1:g})":
+            0.9 * m + 0.1 * g if b1 != 0.9 else None,
     }, note="m_new = beta1 * m + (1 - beta1) * grad.")
     v_new = _expect(out[2], v_ref, f"v_new from {what}", rtol=1e-9, atol=1e-16, mistakes={
         "you returned the bias-corrected v_hat as the state: return the uncorrected "
@@ -271,6 +275,8 @@ def _adam_call(fn, w, g, m, v, t, lr, b1, b2, eps, what):
             (1 - b2) * g * g if t > 1 else None,
         "the weights of the average are swapped: beta2 * v + (1 - beta2) * grad**2": (1 - b2) * v + b2 * g * g,
         "beta1 and beta2 are swapped: m uses beta1, v uses beta2": b1 * v + (1 - b1) * g * g,
+        f"you used beta2 = 0.999 (the default) instead of the `beta2` argument (this call passes beta2={b2:g})":
+            0.999 * v + 0.001 * g * g if b2 != 0.999 else None,
     }, note="v_new = beta2 * v + (1 - beta2) * grad**2.")
     w_arr = np.asarray(out[0]) if isinstance(out[0], np.ndarray) else None
     if w_arr is not None and w_arr.dtype.kind == "f" and np.any(np.isnan(w_arr)):
@@ -278,8 +284,8 @@ def _adam_call(fn, w, g, m, v, t, lr, b1, b2, eps, what):
              "`v_new / 1 - beta2**t` is `(v_new / 1) - beta2**t`, and `beta2*t` is not `beta2**t`; write "
              "`v_new / (1 - beta2**t)`.")
 
-    def update(mh, vh, *, eps_inside=False, rate=lr):
-        return w - rate * mh / (np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps)
+    def update(mh, vh, *, eps_inside=False, rate=lr, e=eps):
+        return w - rate * mh / (np.sqrt(vh + e) if eps_inside else np.sqrt(vh) + e)
 
     w_new = _expect(out[0], w_ref, f"w_new from {what}", rtol=1e-11, atol=1e-14, mistakes={
         "missing bias correction: divide m_new by (1 - beta1**t) and v_new by (1 - beta2**t) before the update "
@@ -312,6 +318,10 @@ def _adam_call(fn, w, g, m, v, t, lr, b1, b2, eps, what):
         "operator precedence: `m_new / 1 - beta1**t` is `(m_new / 1) - beta1**t`; write `m_new / (1 - beta1**t)`":
             update(m_ref - b1 ** t, v_hat),
         "the step goes uphill: w_new = w - lr * m_hat / (sqrt(v_hat) + eps)": 2 * w - w_ref,
+        f"you used eps = 1e-8 (the default) instead of the `eps` argument (this call passes eps={eps:g})":
+            update(m_hat, v_hat, e=1e-8) if eps != 1e-8 else None,
+        f"you used lr = 1e-3 (the default) instead of the `lr` argument (this call passes lr={lr:g})":
+            update(m_hat, v_hat, rate=1e-3) if lr != 1e-3 else None,
         "m_hat is corrected with beta2: m_hat = m_new / (1 - beta1**t) (beta1 for the first moment, beta2 "
         "for the second)": update(m_ref / c2, v_hat),
         "the bias corrections are swapped: m_hat = m_new / (1 - beta1**t) and v_hat = v_new / (1 - beta2**t)":
@@ -444,6 +454,13 @@ def check_opt_cosine_lr(fn):
                 values = np.array([wrong(*case) for case in cases], dtype=np.float64)
             if np.allclose(got, values, rtol=1e-10, atol=1e-12):
                 fail(f"{example}: {hint}.")
+        for pi in (3.14, 3.1416, 3.14159, 3.141592, 3.1415926, 22 / 7):
+            values = np.array([lo + 0.5 * (lr0 - lo) * (1 + np.cos(pi * e / T)) for lr0, e, T, lo in cases])
+            if np.allclose(got, values, rtol=1e-10, atol=1e-12):
+                j = int(np.argmax(np.abs(got - ref)))
+                fail(f"{names[j]} returned {got[j]:.17g}, expected {ref[j]:.17g}: you wrote pi as {pi:.7g}; use "
+                     "np.pi (or math.pi): an approximation leaves the whole schedule a little off (at epoch t_max "
+                     "it must be exactly eta_min).")
         start = [j for j, c in enumerate(cases) if c[1] == 0 and not np.isclose(got[j], ref[j], rtol=1e-10)]
         end = [j for j, c in enumerate(cases) if c[1] == c[2] and not np.isclose(got[j], ref[j], rtol=1e-10)]
         mid = [j for j, c in enumerate(cases) if 2 * c[1] == c[2] and not np.isclose(got[j], ref[j], rtol=1e-10)]
@@ -518,6 +535,8 @@ def check_opt_weight_decay_grads(fn):
                 "grad + weight_decay * W": (1 - wd) * p if weight else None,
                 "the penalty's gradient is weight_decay * W, not weight_decay * W**2":
                     g + wd * p ** 2 if weight else None,
+                f"you used a fixed decay 0.01 instead of the `weight_decay` argument (this call passes {wd:g})":
+                    g + 0.01 * p if weight and wd != 0.01 else None,
                 "you added the penalty's value (a number), not its gradient weight_decay * W (one entry per weight)":
                     g + 0.5 * wd * np.sum(p ** 2) if weight else None,
                 "you added weight_decay times the norm of W (a number), not the gradient weight_decay * W (one "

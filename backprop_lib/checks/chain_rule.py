@@ -27,6 +27,7 @@ them all). Every callable passed to a learner's function is defined here or in t
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -526,7 +527,14 @@ def check_stable_sigmoid_derivative(fn):
             ("you wrote e^(-x) / (1 + e^(x))^2: both exponents are -x, e^(-x) / (1 + e^(-x))^2",
              np.exp(-x) / (1 + np.exp(x)) ** 2),
         ]
-        expect_array(out, ref, what, rtol=1e-7, atol=1e-12, mistakes=candidates(ref, pairs))
+        try:
+            expect_array(out, ref, what, rtol=1e-7, atol=1e-12, mistakes=candidates(ref, pairs))
+        except Mistake as exc:
+            if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", str(exc)):
+                fail(f"{exc} None of the usual mistakes gives these values: sigma'(0) = 1/4 and sigma'(2) = "
+                     "0.104993585...; evaluate your formula at these points step by step, against "
+                     "sigma(x) * (1 - sigma(x)) with sigma(x) = 1 / (1 + e^(-x)).")
+            raise
     return ("sigma'(x) = sigma(x) sigma(-x) to 9 significant digits elementwise, also where it is tiny, "
             "without overflow, NaN or warnings for |x| up to 1000")
 
@@ -681,6 +689,10 @@ def check_max_rel_error_check(fn):
              _worst(a, n, np.maximum(1e-8, a + n))),
             ("the numerator is the absolute difference |a - n|: without abs a negative difference "
              "looks like a perfect match", float(np.max((a - n) / guard))),
+            ("that is the relative error of the whole vectors, ||a - n|| / (||a|| + ||n||) with Euclidean norms "
+             "(the gradient check of Andrew Ng's course); this task asks for the relative error at EACH point, "
+             "|a_i - n_i| / max(1e-8, |a_i| + |n_i|), then the max over the points",
+             float(np.linalg.norm(a - n) / max(1e-8, float(np.linalg.norm(a) + np.linalg.norm(n))))),
             ("you returned the absolute error max|a_i - n_i|; the task asks for the RELATIVE error: divide "
              "each |a_i - n_i| by max(1e-8, |a_i| + |n_i|)", float(np.max(np.abs(a - n)))),
             ("you squared the differences; the relative error is |a_i - n_i| / max(1e-8, |a_i| + |n_i|), "

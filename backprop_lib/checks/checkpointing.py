@@ -162,6 +162,8 @@ def _bytes_hypotheses(sizes, N, B) -> list[tuple[str, Any]]:
         ("that counts numbers, not bytes: multiply by itemsize (bytes per number)", N * (n0 + 2 * H)),
         ("every kept array has one row per example: multiply by the batch size N", B * (n0 + 2 * H)),
         ("that is bits, not bytes: itemsize is already in bytes, do not multiply by 8", 8 * ref),
+        ("you used 8 bytes per number whatever `itemsize` says: multiply by the itemsize argument (4 for "
+         "float32, 2 for float16)", N * 8 * (n0 + 2 * H)),
         ("you added the parameters W_l and b_l: they are held with or without backprop; count only the "
          "activations store-all keeps for the backward pass", ref + B * params),
         ("you counted the parameters W_l and b_l; store-all keeps ACTIVATIONS, X and each layer's (z_l, a_l), "
@@ -506,6 +508,8 @@ def check_ckpt_segment_backward(fn):
                      f"layer l's backward takes its input a_{{l-1}}, its own z_l, and the da returned by the layer "
                      f"above it (da_end only for the top layer, l = end).")
             raise
+        if isinstance(out, list) and len(out) == 2:
+            out = tuple(out)  # a list of the two results is as good as a tuple
         if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
             fail(f"{what} returned (grads, da_start): the order is (da_start, grads), the input gradient first.")
         if not (isinstance(out, tuple) and len(out) == 2):
@@ -597,6 +601,8 @@ def check_ckpt_checkpointed_grads(fn):
                      f"the LAST segment (did you forget the last segment?) and pair every "
                      f"segment with its own checkpoint.")
             raise
+        if isinstance(out, list) and len(out) == 2:
+            out = tuple(out)  # a list of the two results is as good as a tuple
         if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
             fail(f"{what} returned (grads, loss): the order is (loss, grads).")
         if not (isinstance(out, tuple) and len(out) == 2):

@@ -546,6 +546,8 @@ def check_delta_sgd_step(fn):
                 ("you forgot the learning rate: params - lr * grads", params[k] - grads[k]),
                 ("you returned the step only: the new value is params - lr * grads", -lr * grads[k]),
                 ("the learning rate multiplies the gradient, it does not divide it", params[k] - grads[k] / lr),
+                (f"you used a fixed learning rate 0.1 instead of the `lr` argument (this call passes lr={lr})",
+                 params[k] - 0.1 * grads[k] if lr != 0.1 else None),
                 (f"params['{k}'] was not updated: every parameter, weights AND biases, takes the step "
                  "params[k] - lr * grads[k]", params[k]),
             ]

@@ -287,6 +287,8 @@ def check_scaled_init(fn):
         candidates = [
             ("you used the variance where the standard deviation is needed: multiply the N(0, 1) samples by "
              "sqrt(Var) (rng.normal(loc, scale) takes the standard deviation as `scale`)", ref ** 2),
+            ("the standard deviation is the square root of the whole fraction, sqrt(2 / fan), not sqrt(2) / fan",
+             np.sqrt(2.0) / (n_in + n_out if kind == "xavier" else n_in)),
         ]
         if kind == "he":
             candidates += [
@@ -381,6 +383,9 @@ def check_per_layer_grad_norms(fn):
         if isinstance(out, (list, tuple, np.ndarray)) and np.ndim(out) == 1 and len(out) == L - 1:
             fail(f"{what} returned {L - 1} norms for {L} weight matrices: the loop must also give layer 1, "
                  "dL/dW_1 = delta_1^T a_0 with a_0 = activations[0] = X (check the range of your loop).")
+        if isinstance(out, (list, tuple)) and len(out) == L and all(np.ndim(o) == 2 for o in out):
+            fail(f"{what} returned the {L} weight gradients themselves: return their Frobenius NORMS, one number "
+                 "per layer (np.linalg.norm(dW)), as an array of shape (L,).")
         variant = _norms_variant
         args = (weights, zs, acts, delta_out, df)
         N = delta_out.shape[0]
@@ -420,6 +425,8 @@ def check_per_layer_grad_norms(fn):
             ("delta_out already carries the 1/N of the mean loss (delta_L = (Y_hat - Y)/N): dL/dW_l = "
              "delta_l^T a_{l-1} sums over the batch, do not divide by N again", ref / N),
             ("delta_out already carries the 1/N of the mean loss: do not multiply by the batch size N", ref * N),
+            ("the top layer's norm is missing (0): the loop must start at layer L, whose gradient is "
+             "delta_out^T a_{L-1} (delta_L = delta_out, nothing applied to it)", np.append(ref[:-1], 0.0)),
         ]
         _expect(out, ref, what, _mistakes(candidates))
     return "per-layer ||dL/dW_l||_F match the library's backprop on 4 nets (tanh and sigmoid)"
@@ -501,6 +508,9 @@ def check_clip_by_global_norm(fn):
             ("np.linalg.norm(M, 2) of a matrix is its largest singular value; the global norm uses the "
              "Frobenius norm of each array (np.linalg.norm(M), the square root of the sum of squares)",
              scaled_by(float(spectral))),
+            ("every array is scaled by the SAME factor, biases too: you scaled only the weights",
+             _flat({k: (g * min(1.0, c / norm) if k.startswith("W") else g) for k, g in grads.items()}, keys)
+             if norm > 0 else None),
             ("every array in the dict counts, biases too: ||g||^2 = sum over ALL keys of ||g_k||^2",
              scaled_by(float(np.sqrt(sum(v for k, v in sq.items() if k.startswith("W")))))),
             ("the factor is inverted: scale by max_norm / ||g|| (capped at 1), not ||g|| / max_norm",
@@ -511,6 +521,8 @@ def check_clip_by_global_norm(fn):
              "gradients must stay as they are", _flat(_scaled(grads, c / norm), keys)),
             ("the global norm is above max_norm here, so the gradients must be scaled down (by max_norm / ||g||)",
              flat if norm > c else None),
+            (f"you used a fixed max_norm 1.0 instead of the `max_norm` argument (this call passes {c:g})",
+             _flat(_scaled(grads, min(1.0, 1.0 / norm)), keys) if c != 1.0 and norm > 0 else None),
         ]
         mistakes = _mistakes([(h, v) for h, v in candidates if v is None or not np.allclose(v, expected, rtol=1e-9)])
         _expect(got, expected, what, mistakes,
@@ -541,6 +553,8 @@ def check_residual_block_backward(fn):
         N, n = x.shape
         out = call(fn, dout, x, W, b, s)
         what = f"residual_block_backward (N={N}, n={n}, scale={s})"
+        if isinstance(out, list) and len(out) == 3:
+            out = tuple(out)  # a list of the three arrays is as good as a tuple
         if not isinstance(out, tuple) or len(out) != 3:
             fail(f"{what} should return a tuple (dx, dW, db), got "
                  f"{'None (did you forget `return`?)' if out is None else _kind(out)}.")

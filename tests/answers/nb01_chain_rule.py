@@ -464,6 +464,14 @@ def stable_sigmoid_derivative(x):
     e = np.exp(-xc)
     return e / (1 + e) ** 2
 """, 'overflow'),
+    Answer("stable_sigmoid_derivative", 'ok: a loop over the elements with math.exp of -abs(x)', """
+def stable_sigmoid_derivative(x):
+    out = np.empty_like(x)
+    for i, v in np.ndenumerate(x):
+        e = math.exp(-abs(v))
+        out[i] = e / (1 + e) ** 2
+    return out
+""", None),
     # ------------------------------------------------------------------ Task 5: max_rel_error_check
     Answer("max_rel_error_check", "CS231n notes' denominator max(|a|, |n|)", """
 def max_rel_error_check(f, df, xs, h=1e-5):
@@ -633,4 +641,10 @@ def max_rel_error_check(f, df, xs, h=1e-5):
     n = (f(xs + h) - f(xs - h)) / (2 * h)
     return float(np.max((a - n) ** 2 / np.maximum(1e-8, a**2 + n**2)))
 """, 'not squares'),
+    Answer("max_rel_error_check", "relative error of the whole vectors (Andrew Ng's gradient check)", """
+def max_rel_error_check(f, df, xs, h=1e-5):
+    a = df(xs)
+    n = (f(xs + h) - f(xs - h)) / (2 * h)
+    return float(np.linalg.norm(a - n) / max(1e-8, np.linalg.norm(a) + np.linalg.norm(n)))
+""", 'relative error of the whole vectors'),
 ]

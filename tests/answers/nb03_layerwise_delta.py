@@ -237,6 +237,10 @@ def hidden_delta(delta_next, W_next, z):
 def hidden_delta(delta_next, W_next, z):
     return (delta_next @ W_next) * (z > 0)
 """, "ReLU's derivative"),
+    Answer("delta_hidden_bp2", 'ok: the column form, transposed back to rows', """
+def hidden_delta(delta_next, W_next, z):
+    return (W_next.T @ delta_next.T).T * sigmoid_grad(z)
+""", None),
     # ----------------------------------------------------------------------- 3. dW, db
     Answer("delta_param_grads", "divides by N again", """
 def param_grads(delta, a_prev):
@@ -596,6 +600,10 @@ def sgd_step(params, grads, lr):
         new[k] -= lr * grads[k]
     return new
 """, 'shallow'),
+    Answer("delta_sgd_step", 'learning rate hard-coded to 0.1', """
+def sgd_step(params, grads, lr):
+    return {k: params[k] - 0.1 * grads[k] for k in params}
+""", 'instead of the `lr` argument'),
     # ----------------------------------------------------------------------- 6. training loop
     Answer("delta_train_digits", "sigma' of the activation (still above 93 %)",
            _loop(d1='(d2 @ params["W2"]) * sigmoid_grad(cache["a1"])'), "activation a1 instead of to z1"),

@@ -280,6 +280,11 @@ def scaled_init(kind, fan_in, fan_out, rng):
     return (rng.standard_normal(fan_in * fan_out) * std).reshape(fan_out, fan_in)
 """, None),
 
+    Answer("scaled_init", 'sqrt(2) / fan as the standard deviation', """
+def scaled_init(kind, n_in, n_out, rng):
+    std = np.sqrt(2) / (n_in + n_out) if kind == "xavier" else np.sqrt(2) / n_in
+    return std * rng.standard_normal((n_out, n_in))
+""", 'square root of the whole fraction'),
     # ------------------------------------------------------------------ per_layer_grad_norms
     Answer("per_layer_grad_norms", "no activation derivative", """
 def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
@@ -524,6 +529,37 @@ def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
             delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
     return norms
 """, 'largest entry'),
+    Answer("per_layer_grad_norms", 'ok: all deltas first, then the norms with einsum', """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    deltas = [None] * L
+    deltas[-1] = delta_out
+    for l in range(L - 1, 0, -1):
+        deltas[l - 1] = (deltas[l] @ weights[l]) * act_grad(zs[l - 1])
+    return np.array([np.sqrt((np.einsum('ni,nj->ij', deltas[l], activations[l]) ** 2).sum()) for l in range(L)])
+""", None),
+    Answer("per_layer_grad_norms", 'returns the gradients, not their norms', """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    out = [None] * L
+    delta = delta_out
+    for l in range(L, 0, -1):
+        out[l - 1] = delta.T @ activations[l - 1]
+        if l > 1:
+            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
+    return out
+""", 'return their Frobenius NORMS'),
+    Answer("per_layer_grad_norms", 'the loop starts one layer down: the top norm stays 0', """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    norms = np.zeros(L)
+    delta = (delta_out @ weights[L - 1]) * act_grad(zs[L - 2])
+    for l in range(L - 1, 0, -1):
+        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
+        if l > 1:
+            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
+    return norms
+""", "the top layer's norm is missing"),
     # ------------------------------------------------------------------ clip_by_global_norm
     Answer("clip_by_global_norm", "per-element np.clip (clipping by value)", """
 def clip_by_global_norm(grads, max_norm):
@@ -670,6 +706,18 @@ def clip_by_global_norm(grads, max_norm):
         return {k: g * (max_norm / total) for k, g in grads.items()}
     return {k: g.copy() for k, g in grads.items()}
 """, None),
+    Answer("clip_by_global_norm", 'max_norm hard-coded to 1.0', """
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    factor = min(1.0, 1.0 / total) if total > 0 else 1.0
+    return {k: g * factor for k, g in grads.items()}
+""", 'instead of the `max_norm` argument'),
+    Answer("clip_by_global_norm", 'scales only the weight matrices', """
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))
+    factor = min(1.0, max_norm / total) if total > 0 else 1.0
+    return {k: g * factor if k.startswith("W") else g.copy() for k, g in grads.items()}
+""", 'you scaled only the weights'),
     # ------------------------------------------------------------------ residual_block_backward
     Answer("residual_block_backward", "no identity path in dx", """
 def residual_block_backward(dout, x, W, b, scale):
@@ -864,5 +912,11 @@ def residual_block_backward(dout, x, W, b, scale):
     z = x @ W.T + b
     d = dout * (1 - np.tanh(z) ** 2)
     return dout + scale * (d @ W), scale * (d.T @ x), scale * d.sum(axis=0)
+""", None),
+    Answer("residual_block_backward", 'ok: the three gradients in a list', """
+def residual_block_backward(dout, x, W, b, scale):
+    z = x @ W.T + b
+    delta = scale * dout * (1.0 - np.tanh(z) ** 2)
+    return [dout + delta @ W, delta.T @ x, delta.sum(axis=0)]
 """, None),
 ]

@@ -101,6 +101,10 @@ def store_all_memory(sizes, batch, itemsize=8):
         total += 2 * n
     return batch * itemsize * total
 """, 'you left out the output layer'),
+    Answer("ckpt_store_all_bytes", '8 bytes per number whatever itemsize says', """
+def store_all_memory(sizes, batch, itemsize=8):
+    return batch * 8 * (sizes[0] + 2 * sum(sizes[1:]))
+""", 'multiply by the itemsize argument'),
     # ------------------------------------------------------------------ 2. segment_boundaries
     Answer("ckpt_segment_bounds", "k = int(sqrt(n)) rounds down", """
 def segment_boundaries(n):
@@ -355,6 +359,17 @@ def segment_backward(net, a_start, start, end, da_end):
         da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
     return da, grads
 """, 'range(start + 1, end + 1), not range(start, end + 1)'),
+    Answer("ckpt_segment_backward", 'ok: returns a list [da_start, grads]', """
+def segment_backward(net, a_start, start, end, da_end):
+    inputs, zs, a = {}, {}, a_start
+    for l in range(start + 1, end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads, da = {}, da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
+    return [da, grads]
+""", None),
     # ------------------------------------------------------------------ 4. checkpointed_grads
     Answer("ckpt_checkpointed_grads", "forgot the last segment", """
 def checkpointed_grads(net, X, y, segment_backward):

@@ -123,6 +123,11 @@ def momentum_step(w, grad, velocity, lr, momentum):
     v = momentum * (velocity + grad)
     return w - lr * v, v
 """, 'momentum multiplies the velocity you are given'),
+    Answer("opt_momentum_step", 'momentum hard-coded to 0.9', """
+def momentum_step(w, grad, velocity, lr, momentum):
+    v = 0.9 * velocity + grad
+    return w - lr * v, v
+""", 'instead of the `momentum` argument'),
 ]
 
 ADAM = [
@@ -297,6 +302,22 @@ def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     v_hat = v / (1 - beta2**t)
     return w - lr * m_hat / (v_hat + eps), m, v
 """, 'the square root is missing'),
+    Answer("opt_adam_step", 'eps hard-coded to 1e-8', """
+def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + 1e-8), m, v
+""", 'instead of the `eps` argument'),
+    Answer("opt_adam_step", 'betas hard-coded to 0.9 and 0.999', """
+def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = 0.9 * m + 0.1 * grad
+    v = 0.999 * v + 0.001 * grad**2
+    m_hat = m / (1 - 0.9**t)
+    v_hat = v / (1 - 0.999**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+""", 'instead of the `beta1` argument'),
 ]
 
 COSINE = [
@@ -399,6 +420,14 @@ def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
     s = 0.5 * (1 + np.cos(np.pi * epoch / t_max))
     return lr0 * s + eta_min
 """, 'the amplitude is lr0 - eta_min'),
+    Answer("opt_cosine_lr", 'pi written as 3.14', """
+def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
+    return eta_min + 0.5 * (lr0 - eta_min) * (1 + np.cos(3.14 * epoch / t_max))
+""", 'use np.pi'),
+    Answer("opt_cosine_lr", 'pi written as 3.14159', """
+def cosine_lr(lr0, epoch, t_max, eta_min=0.0):
+    return eta_min + 0.5 * (lr0 - eta_min) * (1 + np.cos(3.14159 * epoch / t_max))
+""", 'use np.pi'),
 ]
 
 WEIGHT_DECAY = [
@@ -500,6 +529,10 @@ def weight_decay_grads(params, grads, weight_decay):
 def weight_decay_grads(params, grads, weight_decay):
     return {k: grads[k] + weight_decay * params[k] ** 2 if k.startswith("W") else grads[k] for k in grads}
 """, 'not weight_decay * W**2'),
+    Answer("opt_weight_decay_grads", 'decay hard-coded to 0.01', """
+def weight_decay_grads(params, grads, weight_decay):
+    return {k: grads[k] + 0.01 * params[k] if k.startswith("W") else grads[k] for k in grads}
+""", 'instead of the `weight_decay` argument'),
 ]
 
 STAGE = [
@@ -609,6 +642,11 @@ def stage_backward(da, a_received, z, W, act_grad):
     delta = da * act_grad(a_received @ W.T)
     return delta @ W, delta.T @ a_received, delta.sum(axis=0)
 """, 'without the bias b'),
+    Answer("pipe_stage_backward", 'ok: np.multiply, np.dot and np.sum, a list', """
+def stage_backward(da, a_received, z, W, act_grad):
+    delta = np.multiply(da, act_grad(z))
+    return [np.dot(delta, W), np.dot(delta.T, a_received), np.sum(delta, axis=0)]
+""", None),
 ]
 
 ANSWERS = MOMENTUM + ADAM + COSINE + WEIGHT_DECAY + STAGE
