@@ -174,12 +174,13 @@ class Worker:
             warnings.simplefilter("always")
             with np.errstate(**errstate):
                 watch.start()
+                outcome = None
                 try:
                     outcome = run_call(func, tuple(args), kwargs, timeout)
                 except BaseException as exc:  # noqa: BLE001 (SystemExit and the like are data too)
                     outcome = Outcome(error=type(exc).__name__, message=str(exc), where=learner_line(exc))
                 finally:
-                    watch.stop()
+                    watch.stop(outcome.error if outcome is not None else None)
         self.call_state = None
         after = sys.getrecursionlimit()
         sys.setrecursionlimit(before)
@@ -304,9 +305,13 @@ class _Watch:
         if self.codes:
             _setprofile(self._hook)
 
-    def stop(self) -> None:
+    def stop(self, error: str | None = None) -> None:
         if self.codes:
-            if _getprofile() is not self._hook and self.used is None:
+            current = _getprofile()
+            # Python removes a profile function that raised: at the recursion limit the hook's own
+            # call can raise RecursionError. That is the learner's deep recursion, not tampering.
+            removed_by_python = current is None and error in ("RecursionError", "MemoryError")
+            if current is not self._hook and self.used is None and not removed_by_python:
                 self.used = "sys.setprofile"
             _setprofile(None)
 
