@@ -23,7 +23,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import gradebook, reports, sandbox
+from . import gradebook, reports, sandbox, verdicts
 from .discovery import Discovery, Exercise, Submission, UsageError, discover, load_exercises
 from .verdicts import NotebookReport, Options, grade_notebook, row
 
@@ -87,6 +87,8 @@ def grade_all(subs: list[Submission], exercises: dict[str, Exercise], points: di
                          f"({time.monotonic() - start:.1f} s)")
         return report
 
+    if jobs > 1:
+        verdicts.serialise_warnings()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(one, subs))
 

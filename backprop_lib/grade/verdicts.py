@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 import re
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -36,6 +37,33 @@ __all__ = ["Options", "NotebookReport", "grade_notebook", "RemoteFunction", "row
 #: Warning classes a reply may name (any other becomes a UserWarning).
 _WARNINGS = {name: cls for name, cls in vars(builtins).items() if isinstance(cls, type) and issubclass(cls, Warning)}
 _WARNINGS.update({name: getattr(np, name) for name in ("ComplexWarning", "RankWarning") if hasattr(np, name)})
+
+#: Python's warnings machinery is process-wide: with --jobs 2, a warning re-issued for one
+#: notebook must not land in another notebook's check that is recording warnings. Recording
+#: (``warnings.catch_warnings``) and re-issuing take this lock (see :func:`serialise_warnings`).
+_WARN_LOCK = threading.RLock()
+
+
+class _SerialCatchWarnings(warnings.catch_warnings):
+    def __enter__(self):
+        _WARN_LOCK.acquire()
+        try:
+            return super().__enter__()
+        except BaseException:
+            _WARN_LOCK.release()
+            raise
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            _WARN_LOCK.release()
+
+
+def serialise_warnings() -> None:
+    """Make ``warnings.catch_warnings`` blocks exclusive between the grader's threads."""
+    warnings.catch_warnings = _SerialCatchWarnings  # type: ignore[misc]
+
 
 KILL_GRACE = 3.0      # seconds past a cell's or call's own limit before the grader kills the process
 CALL_GRACE = 5.0
@@ -281,7 +309,8 @@ class Session:
             if not isinstance(w, dict):
                 continue
             category = _WARNINGS.get(w.get("category"), UserWarning)
-            warnings.warn_explicit(_clean(w.get("message", ""), 300), category, "<your function>", 0)
+            with _WARN_LOCK:
+                warnings.warn_explicit(_clean(w.get("message", ""), 300), category, "<your function>", 0)
 
     def _callback(self, header: dict, buffers: list[bytes], callbacks: list, callable_of, call_encoder: Encoder,
                   deadline: float) -> None:
