@@ -53,13 +53,6 @@ def load_points(check_files: list[str]) -> dict[str, float]:
     return {name: check.points for name, check in registry().items()}
 
 
-class _Active:
-    """Worker pids alive right now (the fallback kills every other child it adopted)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-
-
 def grade_all(subs: list[Submission], exercises: dict[str, Exercise], points: dict[str, float], options: Options,
               info: sandbox.SandboxInfo, jobs: int = 1, progress=None,
               library: sandbox.LibraryCopy | None = None) -> list[NotebookReport]:
