@@ -213,7 +213,12 @@ class Session:
     # -- the functions
     def lookup(self, name: str, references: tuple) -> dict:
         self.proc.send({"op": "lookup", "name": name, "refs": list(references)})
-        header, _ = self.proc.receive(time.monotonic() + 30)
+        try:
+            header, _ = self.proc.receive(time.monotonic() + 30)
+        except ChannelClosed:  # a worker that stopped answering
+            self.proc.killed_for = "the notebook's process stopped answering the grader"
+            self.proc.kill()
+            raise WorkerLost(self.proc.killed_for) from None
         if header.get("op") != "lookup" or not isinstance(header.get("found"), bool):
             raise WorkerLost("the notebook's process answered a lookup with malformed data", malformed=True)
         alias = header.get("alias_of")
