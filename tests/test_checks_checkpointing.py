@@ -46,7 +46,7 @@ def test_store_all_bytes_without_input_gets_hint():
 
 def test_store_all_bytes_only_activations_gets_hint():
     res = check_ckpt_store_all_bytes.run(lambda sizes, batch, itemsize=8: batch * itemsize * sum(sizes))
-    assert "BOTH z_l" in res.message
+    assert "TWO arrays, z_l" in res.message
 
 
 def test_store_all_bytes_counting_numbers_gets_hint():
@@ -246,8 +246,26 @@ def test_checkpointed_grads_recomputing_a_segment_twice_gets_hint():
 
 
 def test_checkpointed_grads_store_all_gets_hint():
-    res = check_ckpt_checkpointed_grads.run(lambda net, X, y, segment_backward: net.loss_and_grads(X, y))
+    def store_all(net, X, y, segment_backward):
+        caches, a = {}, X
+        for l in range(1, net.n_layers + 1):
+            z, a_next = net.layer_forward(l, a)
+            caches[l] = (a, z)
+            a = a_next
+        loss, da = net.output_loss(a, y)
+        grads = {}
+        for l in range(net.n_layers, 0, -1):
+            a_prev, z = caches[l]
+            da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, a_prev, z)
+        return loss, grads
+
+    res = check_ckpt_checkpointed_grads.run(store_all)
     assert res.status == "fail" and "that is store-all" in res.message
+
+
+def test_checkpointed_grads_library_store_all_is_flagged():
+    res = check_ckpt_checkpointed_grads.run(lambda net, X, y, segment_backward: net.loss_and_grads(X, y))
+    assert res.status == "fail" and "reference implementation" in res.message
 
 
 # ----------------------------------------------------------------------------- 5. binomial cost
@@ -330,7 +348,7 @@ def test_fewest_slots_input_as_free_slot_gets_hint():
         return None if s is None else s - 1
 
     res = check_ckpt_fewest_slots.run(minus_one)
-    assert res.status == "fail" and "input X occupies one slot" in res.message
+    assert res.status == "fail" and "the slots include the one holding X" in res.message
 
 
 def test_fewest_slots_strict_budget_gets_hint():
@@ -352,8 +370,8 @@ def test_checkpointed_grads_is_graded_with_the_library_segment_step_not_the_lear
         return checkpointed_ok(net, X, y, segment_backward)
 
     assert check_ckpt_checkpointed_grads.run(uses_given_step).passed
-    from backprop_lib.checkpoint import segment_backward as library_step
-    assert calls and all(c is library_step for c in calls)
+    # the check passes a recording wrapper of the library's step (never the learner's own function)
+    assert calls and all(type(c).__name__ == "_SegmentStep" and c.__name__ == "segment_backward" for c in calls)
 
 
 def test_segment_backward_calling_the_library_step_is_flagged():

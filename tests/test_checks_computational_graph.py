@@ -40,7 +40,7 @@ def test_mul_backward_reference_passes_and_mistakes_get_hints():
     r = run(cg.check_graph_mul_backward, lambda a, b, g: (b, a))
     assert "chain factor" in r.message
     r = run(cg.check_graph_mul_backward, lambda a, b, g: b * g)
-    assert "tuple of two numbers" in r.message
+    assert "tuple of 2 numbers" in r.message
 
 
 # --------------------------------------------------------------------------- pow
@@ -160,7 +160,7 @@ def test_topological_sort_reversed_and_recursive_get_hints():
     r = run(cg.check_graph_topological_sort, topo_recursive)
     assert "RecursionError" in r.message and "explicit stack" in r.message
     r = run(cg.check_graph_topological_sort, lambda root: topo_right(root)[:-1])
-    assert "must appear exactly once" in r.message
+    assert "missing" in r.message and "root itself" in r.message
 
 
 # --------------------------------------------------------------------------- by hand

@@ -1,20 +1,39 @@
-"""Checks for exercises/02_computational_graph.ipynb (the scalar autodiff engine).
+r"""Checks for exercises/02_computational_graph.ipynb (the scalar autodiff engine).
 
-Every reference answer comes from :mod:`backprop_lib.engine` (``Value``) or
-:mod:`backprop_lib.nn_scalar`; the wrong answers in ``mistakes`` are what the typical
-mistakes (``=`` instead of ``+=``, swapped multiply gradients, a missing ``out.grad``
-factor, a shared node visited twice) produce on the same cases.
+Tasks (ids are unique across the course) and the library code that is their answer
+(declared as ``references``: a learner's function that calls it, or is it under another
+name, scores 0):
+
+``graph_mul_backward``      (b·ḡ, a·ḡ) for out = a·b          ``Value`` (its ``*`` rule, ``backward``)
+``graph_pow_backward``      n·a^(n-1)·ḡ                       ``Value`` (its ``**`` rule, ``backward``)
+``graph_tanh_backward``     (1 - tanh²a)·ḡ                    ``Value``, ``activations.tanh_grad``/``tanh_backward``
+``graph_add_accumulate``    a.grad += ḡ; b.grad += ḡ (in place) ``Value.backward``, ``backward_steps``
+``graph_topological_sort``  every node once, inputs first      ``topological_order`` (and what calls it)
+``graph_grads_by_hand``     ∇ of (xy + z)x, derived on paper   ``Value``
+``graph_xor_training``      full-batch gradient descent        ``nn_scalar.fit``
+
+The expected values come from :mod:`backprop_lib.engine` and :func:`backprop_lib.nn_scalar.fit`.
+The ``mistakes`` are what typical wrong answers return on the same cases (``=`` instead of
+``+=``, swapped multiply gradients, a missing ``out.grad`` factor, a shared node visited twice,
+the gradients zeroed at the wrong moment, ...). The local rules and the hand-derived gradients
+are compared to about 12 significant digits, so a finite-difference approximation does not pass.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import numbers
+import re
+import sys
 
 import numpy as np
 
-from ..engine import Value, topological_order
+from ..activations import tanh_backward as _lib_tanh_backward
+from ..activations import tanh_grad
+from ..engine import Value, backward_steps, topological_order
 from ..nn_scalar import ValueMLP, fit, xor_data
-from ._core import call, expect_array, expect_close, fail, task
+from ._core import Mistake, call, expect_array, expect_close, fail, task
 
 __all__ = [
     "check_graph_mul_backward",
@@ -28,6 +47,38 @@ __all__ = [
 
 FORGOT_CHAIN = "you forgot the chain factor: multiply the local derivative by the upstream gradient `out_grad`"
 
+#: Hints added to the message of an exception the learner's code raised: (text in the message, hint).
+_EXCEPTION_HINTS = (
+    ("for ^", "In Python `^` is the bitwise XOR, not a power: write `**`, e.g. `a ** (n - 1)`."),
+    ("can't multiply sequence by non-int", "A tuple times a number repeats the tuple instead of scaling its "
+     "entries: multiply each entry, e.g. `return b * out_grad, a * out_grad`."),
+    ("cannot be interpreted as an integer", "n may be fractional or negative: use the power operator "
+     "`a ** (n - 1)`, not a loop over `range(n)`."),
+    ("math range error", "math.cosh and math.exp overflow for large |a| (the check uses a = 800): compute "
+     "t = tanh(a) and use 1 - t**2, which stays finite."),
+    ("has no attribute 'backward'", "Only a Value has .backward(): build the loss from the outputs `model(x)` "
+     "(`model.predict` returns plain numbers, without a graph)."),
+    ("'Value' object has no attribute", "A Value has only the attributes data, grad, inputs, local_grads, op "
+     "and label (it uses __slots__): keep your bookkeeping outside the nodes, e.g. in a set `visited`."),
+    ("not 'Value'", "A Value is not a plain number: use its `.data` (e.g. `losses.append(loss.data)`)."),
+    ("must have 2 entries", "Call the model on one example at a time: `preds = [model(x) for x in X]`."),
+    ("'method' object is not iterable", "`model.parameters` is a method: call it, `model.parameters()`."),
+    ("unsupported operand for Value", "A Value combines only with a Value, an int or a float: subtract the "
+     "label of that example, y_n (e.g. `for p, y_n in zip(preds, y)`), not the whole array y."),
+)
+
+
+def _call(fn, *args, hints=()):
+    """:func:`call`, with a hint for the exceptions learners typically raise in this notebook."""
+    try:
+        return call(fn, *args)
+    except Mistake as exc:
+        message = str(exc)
+        for pattern, hint in tuple(hints) + _EXCEPTION_HINTS:
+            if pattern in message:
+                raise Mistake(f"{message} {hint}") from None
+        raise
+
 
 def _local_grads(build, *inputs: float) -> tuple[float, ...]:
     """d out / d input_i of ``build(*Values)`` from the engine (the reference)."""
@@ -37,83 +88,234 @@ def _local_grads(build, *inputs: float) -> tuple[float, ...]:
     return tuple(v.grad for v in leaves)
 
 
-def _pair(out, what: str) -> np.ndarray:
-    if isinstance(out, (tuple, list)) and len(out) == 2:
-        try:
-            return np.array([float(out[0]), float(out[1])])
-        except (TypeError, ValueError):
-            fail(f"{what} should return two numbers (da, db), got {out!r:.80}.")
-    fail(f"{what} should return a tuple of two numbers (da, db), got {type(out).__name__} {out!r:.60}.")
+def _numbers(out, count: int, what: str, names: str) -> np.ndarray:
+    """``out`` as ``count`` floats (a tuple, list or array of numbers), else a hint."""
+    if isinstance(out, np.ndarray) and out.ndim == 1:
+        out = list(out)
+    if isinstance(out, (tuple, list)) and len(out) == count:
+        if all(isinstance(v, Value) for v in out):
+            fail(f"{what} returned Value nodes: compute with plain floats (the task's inputs are floats) "
+                 f"and return the numbers {names}.")
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in out):
+            if any(isinstance(v, np.floating) and v.dtype.itemsize < 8 for v in out):
+                fail(f"{what} returned {type(next(v for v in out if isinstance(v, np.floating) and v.dtype.itemsize < 8)).__name__} "
+                     "numbers: compute in float64 (float32 keeps only about 7 significant digits).")
+            return np.array([float(v) for v in out])
+        if any(isinstance(v, complex) for v in out):
+            fail(f"{what} returned a complex number: a power of a negative number was taken somewhere. "
+                 "Use only the inputs themselves (no finite difference).")
+        fail(f"{what} should return {count} numbers {names}, got {out!r:.80}.")
+    if isinstance(out, (tuple, list)):
+        fail(f"{what} should return a tuple of {count} numbers {names}, got {len(out)} items.")
+    if out is None:
+        fail(f"{what} returned None. Did you forget the `return` statement?")
+    fail(f"{what} should return a tuple of {count} numbers {names}, got {type(out).__name__} {out!r:.60}.")
 
 
-@task("graph_mul_backward", points=1)
+def _exact(out, expected, what: str, rule: str, *, mistakes=None, rtol: float = 1e-12, atol: float = 1e-15,
+           advice: str | None = None):
+    """``expect_close`` at a tight tolerance; an answer that is only close is an approximation."""
+    if isinstance(out, complex):
+        fail(f"{what} returned the complex number {out:.6g}: a fractional power of a negative number. "
+             f"Did you use a finite difference? At a = 1e-6 the point a - h is negative; use the exact rule {rule}.")
+    arr = np.asarray(out, dtype=np.float64) if isinstance(out, (numbers.Real, np.ndarray, list, tuple)) else None
+    if (arr is not None and arr.shape == np.shape(expected) and np.all(np.isfinite(arr))
+            and np.asarray(out).dtype in (np.float64, np.int64, object)
+            and not np.allclose(arr, expected, rtol=rtol, atol=atol)
+            and np.allclose(arr, expected, rtol=1e-4, atol=1e-9)
+            and not any(np.allclose(arr, np.asarray(w, dtype=np.float64), rtol=rtol, atol=atol)
+                        for w in (mistakes or {}).values())):
+        err = float(np.max(np.abs(arr - expected) / np.maximum(np.abs(expected), 1e-300)))
+        fail(f"{what} is only approximately right (relative error {err:.1e}): this task asks for the exact "
+             f"derivative, {rule}. A finite difference such as (f(a + h) - f(a - h)) / (2h) is an approximation "
+             "(the check compares to about 12 significant digits).")
+    try:
+        return expect_close(out, expected, what, mistakes=mistakes, rtol=rtol, atol=atol)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} " + (advice or f"None of the usual mistakes gives this value: evaluate the rule {rule} by "
+                                            "hand for these inputs and compare it, factor by factor, with what your "
+                                            "code computes."))
+        raise
+
+
+def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
+    """:func:`expect_array` whose bare "got ..., expected ..." gets ``advice`` appended."""
+    try:
+        return expect_array(out, expected, what, mistakes=mistakes)
+    except Mistake as exc:
+        message = str(exc)
+        if re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected [^ ]+", message):
+            fail(f"{message} {advice}")
+        raise
+
+
+# --------------------------------------------------------------------------- task 1: mul
+
+
+@task("graph_mul_backward", points=1, references=[Value, backward_steps])
 def check_graph_mul_backward(fn):
     for a, b, g in [(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, 2.5, 0.3)]:
         da, db = _local_grads(lambda x, y: x * y, a, b)
         expected = np.array([da, db]) * g
         what = f"mul_backward({a}, {b}, out_grad={g})"
-        out = _pair(call(fn, a, b, g), what)
-        expect_array(out, expected, what, mistakes={
-            "the gradients are swapped: for out = a * b, a gets b * out_grad and b gets a * out_grad": [a * g, b * g],
+        out = _numbers(_call(fn, a, b, g), 2, what, "(da, db)")
+        _exact(out, expected, what, "da = b * out_grad, db = a * out_grad", mistakes={
+            "the gradients are swapped: for out = a * b, a gets b * out_grad and b gets a * out_grad "
+            "(or you returned them in the order (db, da))": [a * g, b * g],
             FORGOT_CHAIN: [da, db],
             "the gradients are swapped AND the chain factor out_grad is missing: a gets b * out_grad": [a, b],
+            "that is the rule of addition (add passes out_grad on unchanged); multiplication swaps: "
+            "a gets b * out_grad, b gets a * out_grad": [g, g],
+            "you multiplied by the output a * b; the local derivative of a * b with respect to a is b "
+            "(the other input), not the product": [a * b * g, a * b * g],
+            "you added out_grad to the local derivative; the chain rule multiplies: b * out_grad": [b + g, a + g],
         })
     return "da = b·out_grad and db = a·out_grad on 3 cases"
 
 
-@task("graph_pow_backward", points=1)
+# --------------------------------------------------------------------------- task 2: pow
+
+
+@task("graph_pow_backward", points=1, references=[Value, backward_steps])
 def check_graph_pow_backward(fn):
-    for a, n, g in [(2.0, 3, 1.5), (-1.2, 2, 0.7), (4.0, 0.5, -1.0), (1.5, -1, 2.0)]:
+    for a, n, g in [(1.5, 3, -2.0), (-1.2, 2, 0.7), (4.0, 0.5, -1.0), (2.5, -1, 2.0), (1e-6, 0.5, 1.0),
+                    (0.01, -2, 0.5)]:
         (d,) = _local_grads(lambda x: x ** n, a)
         what = f"pow_backward({a}, {n}, out_grad={g})"
-        expect_close(call(fn, a, n, g), d * g, what, mistakes={
+        out = _call(fn, a, n, g)
+        truncated = {}
+        if int(n) != n:  # int(n) or range(n) turns a fractional exponent into a whole number
+            hint = (f"for the fractional exponent n = {n} you used int(n) = {int(n)} (e.g. `int(n)` or a loop over "
+                    "`range(n)`): the power rule n * a**(n - 1) holds for any real n, use n as given")
+            if math.isclose(int(n) * a ** (int(n) - 1) * g, n * a ** n - 1, rel_tol=1e-9, abs_tol=1e-12):
+                hint += ("; or, if you did not, operator precedence: `a ** n-1` means (a ** n) - 1, write "
+                         "`a ** (n - 1)` (and keep the factor out_grad)")
+            truncated[hint] = int(n) * a ** (int(n) - 1) * g
+        _exact(out, d * g, what, "n * a**(n - 1) * out_grad", mistakes={
+            **truncated,
             FORGOT_CHAIN: d,
             "the exponent should drop by one: d(a**n)/da = n * a**(n - 1)": n * a ** n * g,
             "you forgot the factor n in front: d(a**n)/da = n * a**(n - 1)": a ** (n - 1) * g,
+            "the factor in front is n, not n - 1: d(a**n)/da = n * a**(n - 1)": (n - 1) * a ** (n - 1) * g,
+            "operator precedence: `a ** n-1` means (a ** n) - 1; put the exponent in parentheses, "
+            "`a ** (n - 1)`": n * a ** n - g,
+            "operator precedence: `a ** n-1` means (a ** n) - 1; put the exponent in parentheses, "
+            "`a ** (n - 1)` (and keep the factor out_grad)": n * a ** n - 1,
+            "that is the derivative with respect to the exponent n (a**n * ln a); the task asks for "
+            "d(a**n)/da = n * a**(n - 1)": a ** n * math.log(abs(a)) * g,
+            "the exponent went up by one; the power rule lowers it: n * a**(n - 1)": n * a ** (n + 1) * g,
         })
-    return "da = n·a^(n-1)·out_grad for integer, fractional and negative n"
+    return "da = n·a^(n-1)·out_grad for integer, fractional and negative n, exactly (also at a = 1e-6)"
 
 
-@task("graph_tanh_backward", points=1)
+# --------------------------------------------------------------------------- task 3: tanh
+
+
+@task("graph_tanh_backward", points=1, references=[Value, backward_steps, tanh_grad, _lib_tanh_backward])
 def check_graph_tanh_backward(fn):
-    for a, g in [(0.5, 2.0), (-1.3, -0.5), (20.0, 1.0), (0.0, 0.7)]:
+    for a, g in [(0.5, 2.0), (-1.3, -0.5), (3.0, 1.5), (20.0, 1.0), (0.0, 0.7), (800.0, 1.0)]:
         (d,) = _local_grads(lambda x: x.tanh(), a)
         what = f"tanh_backward({a}, out_grad={g})"
-        out = call(fn, a, g)
-        if isinstance(out, float) and not math.isfinite(out):
-            fail(f"{what} returned {out}: use 1 - tanh(a)**2 (always finite), not a formula with exp or cosh.")
-        expect_close(out, d * g, what, mistakes={
+        out = _call(fn, a, g)
+        if isinstance(out, (float, np.floating)) and not math.isfinite(out):
+            fail(f"{what} returned {out}: use t = tanh(a) and 1 - t**2 (always finite), not a formula with "
+                 "exp or cosh, which overflow for large |a|.")
+        t = math.tanh(a)
+        s = 1.0 / (1.0 + math.exp(-a)) if a < 700 else 1.0
+        _exact(out, d * g, what, "(1 - tanh(a)**2) * out_grad", mistakes={
             FORGOT_CHAIN: d,
             "use the OUTPUT t = tanh(a) in the derivative: 1 - t**2, not 1 - a**2": (1 - a * a) * g,
-            "the derivative of tanh is 1 - tanh(a)**2 (squared)": (1 - math.tanh(a)) * g,
-            "the derivative of tanh is 1 - tanh(a)**2, not tanh(a)**2": math.tanh(a) ** 2 * g,
-        }, atol=1e-12)
-    return "da = (1 - tanh(a)²)·out_grad, finite even at a = 20"
+            "the derivative of tanh is 1 - tanh(a)**2 (squared)": (1 - t) * g,
+            "the derivative of tanh is 1 - tanh(a)**2, not tanh(a)**2": t ** 2 * g,
+            "you squared the wrong thing: 1 - tanh(a)**2 means 1 - (tanh a)², not (1 - tanh a)²": (1 - t) ** 2 * g,
+            "operator precedence: `1 - t**2 * out_grad` multiplies only t**2 by out_grad; "
+            "write `(1 - t**2) * out_grad`": 1 - t * t * g,
+            "that is the sigmoid's rule s * (1 - s); tanh's is 1 - t**2 with t = tanh(a)": t * (1 - t) * g,
+            "that is the sigmoid's derivative σ(a)(1 - σ(a)); tanh's is 1 - tanh(a)**2": s * (1 - s) * g,
+            "tanh(a**2) is not tanh(a)**2: square the output, 1 - math.tanh(a)**2": (1 - math.tanh(a * a)) * g,
+            "1/cosh(a) must be squared: tanh'(a) = 1/cosh²(a) = 1 - tanh²(a)": g / math.cosh(min(a, 700.0)),
+        })
+    return "da = (1 - tanh(a)²)·out_grad exactly, finite even at a = 800"
 
 
-@task("graph_add_accumulate", points=1)
+# --------------------------------------------------------------------------- task 4: add, +=
+
+
+def _add_case(fn, what: str, out: Value, nodes: list[Value]):
+    """Run ``add_backward(out)``; fail on the side effects that are not gradient updates."""
+    before = [(v.data, v.grad) for v in nodes]
+    out_before = (out.data, out.grad)
+    result = _call(fn, out)
+    if (out.data, out.grad) != out_before:
+        fail(f"{what}: add_backward changed out.grad (or out.data); it should only add out.grad to the "
+             "inputs' gradients, leaving out itself as it was.")
+    if any(v.data != d for v, (d, _) in zip(nodes, before)):
+        fail(f"{what}: add_backward changed an input's .data (its value); the backward pass changes only "
+             "the gradients, `.grad`.")
+    if all(v.grad == gr for v, (_, gr) in zip(nodes, before)):
+        if result is not None:
+            fail(f"{what}: the inputs' .grad did not change, and add_backward returned {result!r:.60}. "
+                 "The backward step must update the gradients in place (`a.grad += out.grad`); "
+                 "the engine ignores a returned value, so return nothing.")
+        fail(f"{what}: the inputs' .grad did not change. Update them in place on the nodes, "
+             "`a.grad += out.grad`: a float is immutable, so `g = a.grad; g += out.grad` changes only "
+             "the local name g.")
+
+
+@task("graph_add_accumulate", points=1, references=[Value.backward, backward_steps])
 def check_graph_add_accumulate(fn):
-    # case 1: a already holds a gradient from another path; it must grow, not be replaced
-    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    # case 1: both inputs already hold a gradient from other paths; it must grow, not be replaced
+    a, b = Value(1.5, label="a"), Value(-2.0, label="b")
     out = a + b
-    a.grad, b.grad, out.grad = 0.5, 0.0, 2.0
-    call(fn, out)
-    if out.grad != 2.0:
-        fail("add_backward changed out.grad; it should only add to the inputs' gradients.")
-    what = "after add_backward(out) with a.grad = 0.5, b.grad = 0, out.grad = 2, [a.grad, b.grad]"
-    expect_array([a.grad, b.grad], [2.5, 2.0], what, mistakes={
-        "you used `=` instead of `+=`: a.grad already held 0.5 from another path and it was overwritten": [2.0, 2.0],
-    })
-    # case 2: the same node on both sides, out = x + x
+    a.grad, b.grad, out.grad = 0.5, -1.0, 3.0
+    what = "add_backward(out) for out = a + b with a.grad = 0.5, b.grad = -1, out.grad = 3"
+    _add_case(fn, what, out, [a, b])
+    _expect_advised([a.grad, b.grad], [3.5, 2.0], f"after {what}, [a.grad, b.grad]", mistakes={
+        "you used `=` instead of `+=`: a.grad and b.grad already held gradients from other paths "
+        "and they were overwritten": [3.0, 3.0],
+        "for b you used `=` instead of `+=`: b.grad already held -1 from another path and it was "
+        "overwritten (a is right)": [3.5, 3.0],
+        "for a you used `=` instead of `+=`: a.grad already held 0.5 from another path and it was "
+        "overwritten (b is right)": [3.0, 2.0],
+        "the out.grad factor is missing: each input receives its local derivative 1 TIMES the upstream "
+        "gradient out.grad, so add out.grad, not 1": [1.5, 0.0],
+        "you split out.grad between the inputs; addition passes the WHOLE out.grad to each input "
+        "(the local derivatives are 1 and 1)": [2.0, 0.5],
+        "that is the rule of multiplication (each input gets the OTHER input times out.grad); "
+        "addition passes out.grad on unchanged": [0.5 - 2.0 * 3.0, -1.0 + 1.5 * 3.0],
+        "you multiplied by the input's own value; addition's local derivatives are 1 and 1, so add "
+        "out.grad unchanged": [0.5 + 1.5 * 3.0, -1.0 - 2.0 * 3.0],
+        "you multiplied the gradients (`*=`); gradients from different paths are ADDED: `+=`": [1.5, -3.0],
+        "you added out.data, the VALUE of the sum (-0.5 here); the backward step passes on the GRADIENT: "
+        "`a.grad += out.grad`": [0.5 - 0.5, -1.0 - 0.5],
+        "you subtracted out.grad (`-=`); the inputs receive +out.grad: `+=`": [-2.5, -4.0],
+        "out.grad was added twice to each input: each input receives it once": [6.5, 5.0],
+        "b.grad was not updated: both inputs of a sum receive out.grad": [3.5, -1.0],
+        "a.grad was not updated: both inputs of a sum receive out.grad": [0.5, 2.0],
+    }, advice="None of the usual mistakes gives these values: each input's gradient must change by exactly "
+              "out.grad (`a.grad += out.grad`, then `b.grad += out.grad`), and by nothing else.")
+    # case 2: the same node on both sides, out = x + x, with a gradient from another path
     x = Value(3.0, label="x")
     out = x + x
-    out.grad = 3.0
-    call(fn, out)
-    expect_close(x.grad, 6.0, "after add_backward(out) for out = x + x with out.grad = 3, x.grad", mistakes={
-        "you used `=` instead of `+=`: in out = x + x the second assignment overwrites the first, "
-        "so x gets 3 instead of 3 + 3": 3.0,
+    x.grad, out.grad = 0.5, 3.0
+    what = "add_backward(out) for out = x + x with x.grad = 0.5, out.grad = 3"
+    _add_case(fn, what, out, [x])
+    expect_close(x.grad, 6.5, f"after {what}, x.grad", mistakes={
+        "in out = x + x the node x is both a and b, so it must receive out.grad twice, once per path "
+        "(0.5 + 3 + 3 = 6.5), but it received it once. Either you skipped b because it is the same node "
+        "as a (`if b is not a`, or a set of the inputs), or you computed both new values from the old "
+        "x.grad and then assigned them (the second assignment overwrote the first). Add in place, one "
+        "input after the other: `a.grad += out.grad`, then `b.grad += out.grad`": 3.5,
+        "you used `=` instead of `+=`: in out = x + x the second assignment overwrites the first, and the "
+        "0.5 from another path is lost too": 3.0,
+        "the out.grad factor is missing: each path brings its local derivative 1 TIMES out.grad": 2.5,
     })
-    return "adds out.grad to both inputs with +=, also when the same node is used twice"
+    return "adds out.grad to both inputs with +=, keeps earlier gradients, and adds it twice for out = x + x"
+
+
+# --------------------------------------------------------------------------- task 5: topological sort
 
 
 def _diamond() -> Value:
@@ -121,11 +323,38 @@ def _diamond() -> Value:
     c = a * b
     d = c + a      # a is used twice
     e = c * d      # c is used twice
-    f = e.tanh() + d
+    t = e.tanh()
+    f = t + d      # d is used twice
+    for node, name in ((c, "c"), (d, "d"), (e, "e"), (t, "t"), (f, "f")):
+        node.label = name
     return f
 
 
-@task("graph_topological_sort", points=1)
+def _show(node: Value) -> str:
+    """``d (= c + a)`` for a labelled node, ``a node`` otherwise."""
+    if not node.label:
+        return "a node"
+    if not node.inputs:
+        return node.label
+    parts = [i.label or "?" for i in node.inputs]
+    form = f" {node.op} ".join(parts) if len(parts) == 2 else f"{node.op}({parts[0]})"
+    return f"{node.label} (= {form})"
+
+
+def _is_topological(order: list) -> bool:
+    position = {id(n): k for k, n in enumerate(order)}
+    return all(position[id(c)] < position[id(n)] for n in order for c in n.inputs)
+
+
+_DEFAULT_RECURSION_LIMIT = 1000  # Python's default
+
+TOPO_TIMEOUT_HINT = (
+    "On a chain of 20,001 nodes the sort must be fast: is `visited` a list (`in` scans a list from the "
+    "start; use a set), or does the loop put nodes back on the stack again and again?"
+)
+
+
+@task("graph_topological_sort", points=1, references=[topological_order])
 def check_graph_topological_sort(fn):
     chain = Value(0.3)
     for _ in range(2):
@@ -133,73 +362,231 @@ def check_graph_topological_sort(fn):
     deep = Value(0.1)
     for _ in range(20_000):
         deep = -deep
-    for root, name in [(Value(1.0), "a single leaf"), (chain, "a chain of 3 nodes"),
-                       (_diamond(), "a graph with shared nodes"), (deep, "a chain of 20,001 nodes")]:
-        order = call(fn, root)
+    seen: set[int] = set()
+    for root, name in [(Value(1.0), "a single leaf"),
+                       (_diamond(), "a graph with shared nodes (f = tanh(c * d) + d, c = a * b, d = c + a)"),
+                       (chain, "a chain of 3 nodes"), (deep, "a chain of 20,001 nodes")]:
         what = f"topological_sort on {name}"
+        # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
+        # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
+        try:
+            order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+            raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
+        finally:
+            sys.setrecursionlimit(limit)
+        if raised:
+            fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
+                 "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
+                 "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
         if order is None:
             fail(f"{what} returned None. Did you forget `return order`?")
+        if isinstance(order, (set, frozenset, dict)):
+            fail(f"{what} returned a {type(order).__name__}, which has no order: return a list, with every "
+                 "node after all of its inputs.")
         try:
             order = list(order)
         except TypeError:
             fail(f"{what} should return a list of Value nodes, got {type(order).__name__}.")
+        if not all(isinstance(n, Value) for n in order):
+            bad = next(n for n in order if not isinstance(n, Value))
+            extra = (" Return the nodes themselves, not their .data." if isinstance(bad, numbers.Real)
+                     else " Return the nodes themselves (the Value objects).")
+            fail(f"{what} should return a list of Value nodes, but it contains {type(bad).__name__} "
+                 f"{bad!r:.40}.{extra}")
         reference = topological_order(root)
+        graph = {id(n) for n in reference}
         ids = [id(n) for n in order]
+        foreign = [i for i in ids if i not in graph]
+        if foreign:
+            stale = " They are nodes of a graph from an earlier call." if any(i in seen for i in foreign) else ""
+            fail(f"{what}: the list contains {len(foreign)} node(s) that are not in this graph.{stale} Are "
+                 "`order` or `visited` default arguments (`def topological_sort(root, order=[])`) or global "
+                 "variables? Those are shared between calls: create them inside the function.")
+        seen |= graph
         if len(ids) != len(set(ids)):
             fail(f"{what}: a node appears more than once ({len(order)} entries for {len(reference)} nodes). "
-                 "Your sort visits a shared node twice: keep a `visited` set and skip nodes already in it.")
-        if set(ids) != {id(n) for n in reference}:
+                 "Your sort visits a shared node twice (once per path that reaches it): keep a `visited` "
+                 "set, add each node to it, and skip nodes already in it.")
+        if set(ids) != graph:
+            got = set(ids)
+            missing = [n for n in reference if id(n) not in got]
+            values = {n.data for n in order}
+            if missing == [root] and root.inputs:
+                fail(f"{what}: root itself is missing; it must be in the list too (as its last entry).")
+            if all(not n.inputs for n in missing):
+                fail(f"{what}: {len(missing)} leaf node(s) are missing (nodes without inputs{', here root itself' if root in missing else ''}): "
+                 "every node reachable from root must be in the list, leaves included.")
+            if any(n.data in values for n in missing):
+                fail(f"{what}: {len(missing)} of its {len(reference)} nodes are missing, and some of them have the "
+                     "same value (.data) as a node in your list. Does your visited set hold values? Then different "
+                     "nodes with equal values count as one: keep the nodes themselves in it (`visited.add(node)`).")
             fail(f"{what}: the list has {len(order)} nodes, the graph has {len(reference)}. "
                  "Every node reachable from root (through .inputs) must appear exactly once.")
-        position = {i: k for k, i in enumerate(ids)}
-        if len(order) > 1 and order[0] is root:
-            fail(f"{what}: root comes first. Inputs must come before the nodes that use them, so the root is "
-                 "last: append a node only after all its inputs (or reverse your list).")
-        for node in order:
-            for child in node.inputs:
-                if position[id(child)] > position[id(node)]:
-                    fail(f"{what}: a node appears before one of its inputs. Append a node only after all of "
-                         "its inputs have been appended.")
+        if _is_topological(order):
+            continue
+        if order[0] is root and _is_topological(order[::-1]):
+            fail(f"{what}: the list is reversed, root comes first. Inputs must come before the nodes that use "
+                 "them, so root is last: return the list the other way round (or append each node after "
+                 "its inputs).")
+        position = {id(n): k for k, n in enumerate(order)}
+        node, child = next((n, c) for n in order for c in n.inputs if position[id(c)] > position[id(n)])
+        if order[0] is root:
+            fail(f"{what}: root comes first and {_show(node)} comes before its input {_show(child)}: you append "
+                 "a node when you first reach it (pre-order), before its inputs. Append it only once all of "
+                 "its inputs are in the list (post-order); reversing a pre-order list does not fix it when "
+                 "nodes are shared.")
+        fail(f"{what}: {_show(node)} comes before its input {_show(child)}. A node may be appended only when "
+             "all of its inputs are already in the list (post-order depth-first search). Reversing the order "
+             "in which a stack or a queue first reaches the nodes is not a topological order once nodes "
+             "are shared.")
     return "each node once, inputs before users, on shared nodes and a 20,001-node chain"
 
 
-@task("graph_grads_by_hand", points=1)
+# --------------------------------------------------------------------------- task 6: by hand
+
+
+@task("graph_grads_by_hand", points=1, references=[Value])
 def check_graph_grads_by_hand(fn):
-    for x, y, z in [(2.0, -3.0, 1.0), (-1.5, 0.5, 4.0), (0.3, 2.0, -1.0)]:
+    for x, y, z in [(2.0, -3.0, 1.0), (-1.5, 0.5, 4.0), (0.3, 2.0, -1.0), (123.0, -45.5, 2000.0)]:
         dx, dy, dz = _local_grads(lambda a, b, c: (a * b + c) * a, x, y, z)
         what = f"grads_by_hand({x}, {y}, {z})"
-        out = call(fn, x, y, z)
-        if not (isinstance(out, (tuple, list)) and len(out) == 3):
-            fail(f"{what} should return a tuple of three numbers (df/dx, df/dy, df/dz), got {out!r:.60}.")
-        expect_array([float(v) for v in out], [dx, dy, dz], what, mistakes={
+        out = _numbers(_call(fn, x, y, z), 3, what, "(df/dx, df/dy, df/dz)")
+        mistakes = {
             "x is used twice (in x*y and as the outer factor): add the gradients of BOTH paths; "
             "you kept only the path through x*y": [x * y, dy, dz],
             "x is used twice (in x*y and as the outer factor): add the gradients of BOTH paths; "
             "you kept only the outer-factor path (x*y + z)": [x * y + z, dy, dz],
+            "df/dx lost the z: the outer-factor path brings (x*y + z), so df/dx = (x*y + z) + x*y": [2 * x * y, dy, dz],
+            "on the path through x*y the local derivative y must be multiplied by the upstream gradient x: "
+            "that path brings x*y, not y": [y + x * y + z, dy, dz],
             "for the product x*y the gradient for y is x times the upstream gradient x (= x**2)": [dx, x, dz],
-        })
-    return "df/dx = 2xy + z, df/dy = x², df/dz = x on 3 points"
+            "`x*2` is 2x; x squared is `x**2` (df/dy = x**2)": [dx, 2 * x, dz],
+            "df/dz = x: z sits inside the parentheses, which are multiplied by x (upstream gradient x, "
+            "local derivative 1)": [dx, dy, 1.0],
+            "you returned f itself, not its gradient": [(x * y + z) * x] * 3,
+            "df/dx: you differentiated only the parentheses (x*y + z) -> y and added z; use the product rule "
+            "on (x*y + z) * x: (x*y + z) * 1 + x * y": [y + z, dy, dz],
+            "df/dy: y appears only in x*y, which is multiplied by x: df/dy = x * x, not x * y": [dx, x * y, dz],
+        }
+        expected = np.array([dx, dy, dz])
+        names = ("df/dx", "df/dy", "df/dz")
+        if not np.allclose(out, expected, rtol=1e-12, atol=1e-15):
+            for perm in itertools.permutations(range(3)):
+                if perm != (0, 1, 2) and np.allclose(out, expected[list(perm)], rtol=1e-12, atol=1e-15):
+                    fail(f"{what} has the right three derivatives in the wrong order: you returned "
+                         f"({', '.join(names[i] for i in perm)}); return (df/dx, df/dy, df/dz).")
+        _exact(out, expected, what, "df/dx = 2xy + z, df/dy = x**2, df/dz = x", mistakes=mistakes,
+               advice="None of the usual mistakes gives this value. Draw the graph of f = (x*y + z) * x: for each "
+                      "variable, follow every path from it to f, multiply the local derivatives along the path "
+                      "(the upstream gradient times the local one), and add the paths.")
+    return "df/dx = 2xy + z, df/dy = x², df/dz = x exactly, on 4 points"
 
 
-@task("graph_xor_training", points=1, timeout=30)
+# --------------------------------------------------------------------------- task 7: XOR training
+
+
+def _params(model: ValueMLP) -> np.ndarray:
+    return np.array([p.data for p in model.parameters()])
+
+
+def _grads(model: ValueMLP) -> np.ndarray:
+    return np.array([p.grad for p in model.parameters()])
+
+
+@task("graph_xor_training", points=1, timeout=30, references=[fit])
 def check_graph_xor_training(fn):
     X, y = xor_data(12, 0.1, seed=0)
-    lr, steps = 0.5, 15
-    expected = fit(ValueMLP(2, [2, 1], seed=3), X, y, lr=lr, steps=steps)
-    forgot_zero = fit(ValueMLP(2, [2, 1], seed=3), X, y, lr=lr, steps=steps, zero_grad=False)
-    ascent = fit(ValueMLP(2, [2, 1], seed=3), X, y, lr=-lr, steps=steps)
-    model = ValueMLP(2, [2, 1], seed=3)
-    losses = call(fn, model, X, y, lr, steps)
+    lr, steps, seed = 0.5, 15, 3
+    N = len(X)
+
+    def reference(**kwargs) -> tuple[np.ndarray, np.ndarray]:
+        m = ValueMLP(2, [2, 1], seed=seed)
+        losses = fit(m, X, y, **{"lr": lr, "steps": steps, **kwargs})
+        return np.array(losses), _params(m)
+
+    expected, expected_params = reference()
+    model = ValueMLP(2, [2, 1], seed=seed)
+    initial = _params(model)
     what = f"train_xor(model, X, y, lr={lr}, steps={steps})"
+    losses = _call(fn, model, X, y, lr, steps)
     if losses is None:
         fail(f"{what} returned None. Return the list of losses, one per step.")
+    if isinstance(losses, (numbers.Real, Value)):
+        fail(f"{what} returned one number; return the list of all {steps} losses, one per step.")
     try:
         losses = [float(v.data if isinstance(v, Value) else v) for v in losses]
     except (TypeError, ValueError):
         fail(f"{what} should return a list of {steps} numbers (the loss before each update).")
-    expect_array(losses, expected, f"the losses of {what}", mistakes={
-        "the gradients were not reset between steps: set p.grad = 0 for every parameter "
-        "(model.zero_grad()) before loss.backward()": forgot_zero,
-        "the loss goes up: the update is p.data -= lr * p.grad (minus, against the gradient)": ascent,
-    }, rtol=1e-6, atol=1e-9)
-    return f"the loss history of {steps} gradient-descent steps matches the reference"
+    if len(losses) != steps:
+        if len(losses) == steps + 1:
+            extra = "one loss too many: record one loss per step, the one computed before that step's update."
+        elif len(losses) == steps * N:
+            extra = (f"one loss per example ({steps} x {N}): full-batch gradient descent records ONE loss per step, "
+                     "the mean over all N examples, and makes one update per step.")
+        elif not losses:
+            extra = "the list is empty: append the loss at every step."
+        else:
+            extra = f"record exactly one loss per step ({steps} steps)."
+        fail(f"{what} returned {len(losses)} losses, expected {steps}: {extra}")
+    params, grads = _params(model), _grads(model)
+    got = np.array(losses)
+    if np.array_equal(params, initial):
+        if np.allclose(got, got[0], rtol=1e-12, atol=0.0):
+            if not np.any(grads):
+                fail(f"{what}: the loss never changes and every p.grad is 0 after the call: the gradients were "
+                     "reset after loss.backward() and before the update, so every update subtracted 0. "
+                     "Reset them (model.zero_grad()) BEFORE loss.backward(), then update.")
+            fail(f"{what}: the loss never changes and the model's parameters are unchanged, although the gradients "
+                 "were computed: the update did not write into the parameters. `p = p - lr * p.grad` only "
+                 "rebinds the loop variable and `p.data - lr * p.grad` alone is discarded: write "
+                 "`p.data -= lr * p.grad`.")
+        fail(f"{what}: the model passed in was not trained (its parameters are unchanged). Train the `model` "
+             "argument itself; do not create a new ValueMLP inside the function.")
+    if not np.allclose(got, expected, rtol=1e-8, atol=1e-12):
+        variants = {
+            "your losses are shifted by one step: each was computed AFTER its update. Record the loss "
+            "computed before the update (the first entry is the loss of the untouched model)":
+                lambda: reference(steps=steps + 1)[0][1:],
+            "the gradients were not reset between steps, so each step used the sum of all gradients so far: "
+            "set p.grad = 0 for every parameter (model.zero_grad()) before loss.backward()":
+                lambda: reference(zero_grad=False)[0],
+            "the loss goes up: the update is p.data -= lr * p.grad (minus, against the gradient)":
+                lambda: reference(lr=-lr)[0],
+            f"every step is {N} times too small: the mean loss already contains the 1/N, so do not divide "
+            "the gradient (or lr) by N again": lambda: reference(lr=lr / N)[0],
+            "L is the MEAN over the N examples: your loss is the sum (N times too big, and so are its "
+            "gradients and the steps)": lambda: N * reference(lr=lr * N)[0],
+        }
+        sgd = ValueMLP(2, [2, 1], seed=seed)
+        for _ in range(steps):
+            for i in range(N):
+                fit(sgd, X[i:i + 1], y[i:i + 1], lr=lr, steps=1)
+        if np.allclose(params, _params(sgd), rtol=1e-8, atol=1e-12):
+            fail(f"{what}: you updated the parameters after every example (stochastic gradient descent). The task "
+                 "asks for full-batch gradient descent: at each step, ONE loss, the mean over all N examples, "
+                 "then one backward pass and one update.")
+        for hint, wrong in variants.items():
+            if np.allclose(got, wrong(), rtol=1e-8, atol=1e-12):
+                fail(f"the losses of {what} are wrong: {hint}.")
+        if not np.isclose(got[0], expected[0], rtol=1e-8, atol=1e-12):
+            hint = ("the very first loss (before any update) is wrong, so the loss itself is: L is the MEAN over "
+                    "all N examples of (model(x_n) - y_n)**2, computed with the model you are given")
+            if np.isclose(got[0], N * expected[0], rtol=1e-8):
+                hint = "the first loss is N times too big: L is the MEAN over the N examples, divide the sum by N"
+            elif np.isclose(got[0], expected[0] / 2, rtol=1e-8):
+                hint = "the first loss is half the answer: L is the mean of (model(x_n) - y_n)**2, without a factor 1/2"
+            elif np.isclose(got[0], math.sqrt(expected[0]), rtol=1e-8):
+                hint = "that is the root of the mean squared error; L is the mean squared error itself (no square root)"
+            fail(f"{what}: {hint} (got {got[0]:.6g}, expected {expected[0]:.6g}).")
+        k = int(np.argmax(~np.isclose(got, expected, rtol=1e-8, atol=1e-12)))
+        fail(f"the losses of {what} are right at first but differ from step {k} on (got {got[k]:.6g}, expected "
+             f"{expected[k]:.6g}): the update is wrong. Each step: loss over all N examples, reset the gradients, "
+             "loss.backward(), then `p.data -= lr * p.grad` for EVERY parameter in model.parameters(), with the "
+             "lr you are given.")
+    if not np.allclose(params, expected_params, rtol=1e-8, atol=1e-12):
+        fail(f"{what}: the losses are right but the model's parameters after the call are not those after "
+             f"{steps} updates. Make exactly one update per step, after recording that step's loss, and no "
+             "update after the loop.")
+    return f"the loss history and the parameters after {steps} gradient-descent steps match the reference"

@@ -3,25 +3,37 @@ r"""Checks for exercises/03_layerwise_delta.ipynb: the four equations of backpro
 Conventions of the exercises, as in notebook 03 (rows are examples):
 
 - the loss is the MEAN over the batch and ``delta_l = dL/dz_l`` is the gradient of that mean,
-  so the 1/N enters once, in the output delta: ``delta_L = (Y_hat - Y) / N``;
+  so the 1/N enters once, in the output delta: ``delta_L = (Y_hat - Y) / N`` (Y_hat = softmax rows);
   ``delta_l = (delta_next @ W_next) * sigma'(z_l)``;
 - nothing later divides by N again: ``dW = delta.T @ a_prev``, ``db = delta.sum(axis=0)``;
 - the network of the exercises: sigmoid hidden layer, softmax output, cross-entropy
   (:func:`backprop_lib.delta.two_layer_forward` / :func:`~backprop_lib.delta.two_layer_backward`).
 
-Every reference comes from the library; every "wrong value" is a typical mistake built
-from the same library pieces.
+Every reference comes from the library; every "wrong value" is a typical mistake built from
+the same library pieces. Each task declares the library functions that compute its answer
+(``references``): a learner's function that calls one of them scores 0.
+
+The training task cannot be judged by its accuracy alone (a backward pass without sigma'
+still reaches the target), so its check also replays the learner's first SGD steps: it calls
+``train_digits`` with ``epochs=0`` to read the initial parameters, then with one or two epochs
+on batches where the order of the examples cannot matter (one full batch; identical examples),
+and compares with the steps of the reference backward pass from those same parameters.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import numpy as np
 
-from ..activations import sigmoid, sigmoid_grad
+from ..activations import Activation, sigmoid, sigmoid_backward, sigmoid_grad
 from ..data import digits
-from ..delta import two_layer_backward, two_layer_forward
-from ..losses import one_hot, softmax, softmax_cross_entropy
-from ..mlp import accuracy
+from ..delta import example_deltas, per_example_grads, quick_digits_run, two_layer_backward, two_layer_forward
+from ..layers import activation_backward, linear_backward, residual_backward
+from ..losses import _softmax_cross_entropy, log_softmax, one_hot, softmax, softmax_cross_entropy
+from ..mlp import MLP, accuracy, train
+from ..optim import SGD, sgd_update
 from ._core import Mistake, call, expect_array, fail, task
 
 __all__ = [
@@ -32,12 +44,29 @@ __all__ = [
     "check_delta_sgd_step",
     "check_delta_train_digits",
     "TRAIN_ACCURACY_TARGET",
+    "REPLAY",
 ]
 
 #: Test accuracy on the 8x8 digits that ``train_digits`` must reach.
 TRAIN_ACCURACY_TARGET = 0.93
 
+#: The arguments of the replayed training runs (the task text names the procedure, not these).
+REPLAY = {"n": 20, "hidden": 5, "lr": 0.3, "seed": 7, "copies": 5, "batch_size": 3}
+
 _GRAD_KEYS = ("W1", "b1", "W2", "b2")
+_BACKWARD_ORDER = ("W2", "b2", "W1", "b1")  # the output layer first: its error comes first
+
+# The library functions that compute (part of) each task's answer.
+_OUTPUT_DELTA_REFS = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
+                      MLP.loss_and_grads, per_example_grads, example_deltas]
+_HIDDEN_DELTA_REFS = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
+                      residual_backward, MLP.layer_backward, MLP.backprop, per_example_grads]
+_PARAM_GRAD_REFS = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
+                    per_example_grads, two_layer_backward]
+_SGD_REFS = [sgd_update, MLP.sgd_step, SGD]
+_BACKWARD_REFS = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
+                  activation_backward, linear_backward, residual_backward, MLP.layer_backward]
+_TRAIN_REFS = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
 
 
 def _case(seed: int, N: int, d: int, h: int, c: int):
@@ -60,13 +89,53 @@ def _expect_shape(out, shape: tuple, what: str, hints: dict[tuple, str]) -> None
         fail(f"{what} has shape {tuple(arr_shape)}, expected {tuple(shape)}: {hints[tuple(arr_shape)]}")
 
 
+def _merged(pairs) -> dict[str, np.ndarray]:
+    """``{hint: wrong value}`` from ``(hint, value)`` pairs; mistakes that give the same value
+    share one hint naming all of them (the check cannot tell them apart)."""
+    groups: list[list] = []
+    for hint, value in pairs:
+        if value is None:
+            continue
+        value = np.asarray(value, dtype=np.float64)
+        for group in groups:
+            if group[1].shape == value.shape and np.allclose(group[1], value, rtol=1e-9, atol=1e-12):
+                if hint not in group[0]:
+                    group[0].append(hint)
+                break
+        else:
+            groups.append([[hint], value])
+    out = {}
+    for hints, value in groups:
+        text = hints[0] if len(hints) == 1 else "one of these mistakes (they give the same numbers here): " + \
+            " -- OR -- ".join(hints)
+        out[text] = value
+    return out
+
+
+def _expect(out, expected, what: str, mistakes=None, advice: str | None = None, **kwargs):
+    """:func:`expect_array`, with ``advice`` added when no known mistake matches (not only the values)."""
+    try:
+        return expect_array(out, expected, what, mistakes=mistakes, **kwargs)
+    except Mistake as exc:
+        message = str(exc)
+        bare = re.fullmatch(re.escape(what) + r" is wrong( at index \([^)]*\))?: got [^,]+, expected \S+", message)
+        if bare:
+            raise Mistake(f"{message} {advice or _DEFAULT_ADVICE}") from None
+        raise
+
+
+_DEFAULT_ADVICE = ("None of the usual mistakes gives these values: on this small case, print each intermediate "
+                   "array and its shape and compare it with the task's formula (which array is transposed, which "
+                   "axis is summed, where the 1/N enters, and that sigma' is taken at z).")
+
+
 # --------------------------------------------------------------------------- 1. output delta
 
 
 _ONE_OVER_N = "the output delta carries the 1/N of the mean loss: delta_L = (p - y)/N"
 
 
-@task("delta_output_softmax_ce", points=1)
+@task("delta_output_softmax_ce", points=1, references=_OUTPUT_DELTA_REFS)
 def check_delta_output_softmax_ce(fn):
     """``fn(logits, labels)`` -> output delta of the mean loss, ``(softmax(logits) - one_hot(labels)) / N``."""
     for seed, (N, C) in enumerate([(5, 4), (7, 10), (1, 3)]):
@@ -76,35 +145,77 @@ def check_delta_output_softmax_ce(fn):
             logits = logits + 800.0  # a naive exp overflows here
         _, ref = softmax_cross_entropy(logits, labels)  # the library's gradient of the MEAN loss
         p, Y = softmax(logits), one_hot(labels, C)
-        out = call(fn, logits, labels)
         what = f"ce_output_delta(logits {logits.shape}, labels {labels.shape})"
-        mistakes = {
-            "you returned the per-example delta p - y, but the loss is the MEAN over the N examples, so "
-            "its gradient is (p - y)/N (divide by N = logits.shape[0] once, here)": p - Y,
-            "you divided by N twice: the output delta is (p - y)/N, with the 1/N once": (p - Y) / N**2,
-            "you divided by the number of classes C (logits.shape[1]); the mean is over the N examples, "
-            "so divide by N = logits.shape[0]": (p - Y) / C,
-        }
-        others = {
-            "the sign is flipped: the output delta is p - y (prediction minus target), not y - p": Y - p,
-            "you used the raw logits: apply the softmax first, delta = softmax(z) - y": logits - Y,
-            "you forgot to subtract the one-hot targets: delta = p - y": p,
-            "you applied a sigmoid to each logit: the output layer is a softmax over the classes "
-            "(exponentiate, then divide by the row sum)": sigmoid(logits) - Y,
-            "the softmax must normalise each ROW (one example), i.e. sum over axis=1, not over the batch":
-                np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum(axis=0, keepdims=True) - Y,
-        }
-        for hint, wrong in others.items():  # each mistake with the 1/N, then without it
-            mistakes[hint] = wrong / N
-            mistakes.setdefault(f"{hint}; and {_ONE_OVER_N}", wrong)
-        expect_array(out, ref, what, mistakes=mistakes)
+        try:
+            out = call(fn, logits, labels)
+        except Mistake as exc:
+            if "broadcast" in str(exc) and len(np.unique(labels)) < C:
+                fail(f"{exc} This batch does not contain every class: the one-hot rows need C = logits.shape[1] "
+                     "columns, the number of classes (not labels.max() + 1 or the number of distinct labels).")
+            if "broadcast" in str(exc) and f"({N},)" in str(exc).replace(" ", ""):
+                fail(f"{exc} A row's max or sum has shape (N,), which does not broadcast against the (N, C) logits: "
+                     "use keepdims=True (shape (N, 1)), e.g. z.max(axis=1, keepdims=True).")
+            raise
+        _expect_shape(out, ref.shape, what, {
+            (N,): "one value per example: the delta has one entry per class, (p - y)/N of shape (N, C) "
+                  "(did you keep only the entries of the true classes?)",
+            (): "a single number: the task asks for the gradient of the loss with respect to every logit, "
+                "an (N, C) array, not the loss itself",
+            (C, N): "the transpose: one row per example, one column per class",
+            (C,): "you summed or averaged over the batch axis: the delta keeps one row per example, (N, C); "
+                  "the 1/N is a division, not a mean over the rows",
+        })
+        arr = np.asarray(out) if isinstance(out, np.ndarray) else None
+        if seed == 2 and arr is not None and arr.shape == ref.shape and arr.dtype.kind == "f" \
+                and not np.all(np.isfinite(arr)):
+            fail(f"{what} contains NaN or inf for logits near 800: np.exp(800) overflows. Use a stable softmax: "
+                 "subtract each row's max before exponentiating (or call `softmax`).")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dl_dp = np.where(Y > 0, -Y / np.maximum(p, 1e-300), 0.0)
+        wrong_columns = p.copy()
+        wrong_columns[:, labels] -= 1.0
+        whole = np.exp(logits - logits.max())
+        pairs = [
+            ("you returned the per-example delta p - y, but the loss is the MEAN over the N examples, so "
+             "its gradient is (p - y)/N (divide by N = logits.shape[0] once, here)", p - Y),
+            ("you divided by N twice: the output delta is (p - y)/N, with the 1/N once", (p - Y) / N**2),
+            ("you divided by the number of classes C (logits.shape[1]); the mean is over the N examples, "
+             "so divide by N = logits.shape[0]", (p - Y) / C),
+        ]
+        others = [
+            ("the sign is flipped: the output delta is p - y (prediction minus target), not y - p", Y - p),
+            ("you used the raw logits: apply the softmax first, delta = softmax(z) - y", logits - Y),
+            ("you forgot to subtract the one-hot targets: delta = p - y", p),
+            ("you used the log-probabilities (log_softmax): the delta uses the probabilities p = softmax(z)",
+             log_softmax(logits) - Y),
+            ("you applied a sigmoid to each logit: the output layer is a softmax over the classes "
+             "(exponentiate, then divide by the row sum)", sigmoid(logits) - Y),
+            ("the softmax must normalise each ROW (one example), i.e. sum over axis=1, not over the batch",
+             whole / whole.sum(axis=0, keepdims=True) - Y),
+            ("the softmax must normalise each ROW (one example) separately, not the whole array at once: "
+             "sum over axis=1 with keepdims=True", whole / whole.sum() - Y),
+            ("you multiplied by the softmax's 'derivative' p(1 - p): with cross-entropy that factor cancels "
+             "(notebook 03, section 3), the delta is simply p - y", (p - Y) * p * (1 - p)),
+            ("you multiplied by sigma'(z) of the logits: the logits are the output layer's LINEAR output and "
+             "softmax + cross-entropy has no sigma' factor, the delta is simply p - y", (p - Y) * sigmoid_grad(logits)),
+            ("`p[:, labels] -= 1` subtracts 1 in whole columns (every example's entry of every label in the "
+             "batch): index each row's own class, p[np.arange(N), labels] -= 1", wrong_columns),
+            ("that is -y/p, the derivative of the loss with respect to the PROBABILITIES p; the output delta is "
+             "the derivative with respect to the LOGITS z, where softmax and cross-entropy combine into p - y",
+             dl_dp),
+        ]
+        for hint, wrong in others:  # each mistake with the 1/N, then without it
+            pairs.append((hint, wrong / N))
+        for hint, wrong in others:
+            pairs.append((f"{hint}; and {_ONE_OVER_N}", wrong))
+        _expect(out, ref, what, mistakes=_merged(pairs))
     return "(p - y)/N matches on 3 batches, including logits near 800 (a stable softmax)"
 
 
 # --------------------------------------------------------------------------- 2. hidden delta (BP2)
 
 
-@task("delta_hidden_bp2", points=1)
+@task("delta_hidden_bp2", points=1, references=_HIDDEN_DELTA_REFS)
 def check_delta_hidden_bp2(fn):
     """``fn(delta_next, W_next, z)`` -> ``(delta_next @ W_next) * sigmoid'(z)``."""
     cases = [(4, 4, 4), (5, 3, 6), (2, 7, 3)]  # (N, n_l, n_next); the first is all-square on purpose
@@ -117,26 +228,43 @@ def check_delta_hidden_bp2(fn):
         back = delta_next @ W_next
         ref = back * sigmoid_grad(z)
         what = f"hidden_delta(delta_next {delta_next.shape}, W_next {W_next.shape}, z {z.shape})"
-        mistakes = {
-            "you applied sigma' to the activation a = sigma(z) instead of to z: use sigmoid_grad(z) "
-            "(or a * (1 - a) with a = sigmoid(z))": back * sigmoid_grad(a),
-            "you used z * (1 - z): that formula needs the activation a = sigmoid(z), not z": back * z * (1 - z),
-            "you forgot the sigma'(z) factor: delta_l = (delta_next @ W_next) * sigma'(z_l)": back,
-            "you multiplied by sigma(z) instead of its derivative sigma'(z)": back * a,
-        }
+        pairs = [
+            ("you applied sigma' to the activation a = sigma(z) instead of to z: use sigmoid_grad(z) "
+             "(or a * (1 - a) with a = sigmoid(z))", back * sigmoid_grad(a)),
+            ("you used z * (1 - z): that formula needs the activation a = sigmoid(z), not z", back * z * (1 - z)),
+            ("you forgot the sigma'(z) factor: delta_l = (delta_next @ W_next) * sigma'(z_l)", back),
+            ("you multiplied by sigma(z) instead of its derivative sigma'(z)", back * a),
+            ("you used tanh's derivative 1 - tanh(z)^2: this hidden layer is a sigmoid, "
+             "sigma'(z) = sigma(z)(1 - sigma(z))", back * (1 - np.tanh(z) ** 2)),
+            ("you used 1 - a^2 (tanh's derivative in terms of its output): for the sigmoid it is a(1 - a)",
+             back * (1 - a ** 2)),
+            ("you divided by N: delta_next already carries the 1/N of the mean loss (it enters once, in the "
+             "output delta), so BP2 divides by nothing", ref / N),
+            ("you used ReLU's derivative (z > 0): this hidden layer is a sigmoid, sigma'(z) = sigma(z)(1 - sigma(z))",
+             back * (z > 0)),
+            ("sigma'(z) = sigma(z)(1 - sigma(z)), with a minus: you wrote sigma(z)(1 + sigma(z))", back * a * (1 + a)),
+        ]
         if N == n == m:
-            mistakes.update({
-                "there is an extra transpose: with rows as examples the textbook W^T delta becomes "
-                "delta_next @ W_next (W_next is (n_next, n_l))": (delta_next @ W_next.T) * sigmoid_grad(z),
-                "wrong matmul order: W_next @ delta_next is not the same product; use delta_next @ W_next":
-                    (W_next @ delta_next) * sigmoid_grad(z),
-                "wrong matmul order: use delta_next @ W_next (rows are examples), not W_next.T @ delta_next "
-                "(that is the column-vector form)": (W_next.T @ delta_next) * sigmoid_grad(z),
-            })
+            pairs += [
+                ("there is an extra transpose: with rows as examples the textbook W^T delta becomes "
+                 "delta_next @ W_next (W_next is (n_next, n_l)), not delta_next @ W_next.T",
+                 (delta_next @ W_next.T) * sigmoid_grad(z)),
+                ("wrong matmul order: W_next @ delta_next is not the same product; use delta_next @ W_next",
+                 (W_next @ delta_next) * sigmoid_grad(z)),
+                ("wrong matmul order: use delta_next @ W_next (rows are examples), not W_next.T @ delta_next "
+                 "(that is the column-vector form)", (W_next.T @ delta_next) * sigmoid_grad(z)),
+                ("the sigma'(z) factor multiplies elementwise (`*`, the Hadamard product), not as a matrix "
+                 "product (`@`)", back @ sigmoid_grad(z)),
+                ("you forgot to send the error through the weights: delta_l = (delta_next @ W_next) * sigma'(z_l)",
+                 delta_next * sigmoid_grad(z)),
+            ]
         out = call(fn, delta_next, W_next, z)
-        _expect_shape(out, ref.shape, what, {(n, N): "the transpose of the answer: check the matmul order "
-                                             "(delta_next @ W_next gives one row per example)"})
-        expect_array(out, ref, what, mistakes=mistakes)
+        _expect_shape(out, ref.shape, what, {
+            (n, N): "the transpose of the answer: check the matmul order (delta_next @ W_next gives one row per "
+                    "example)",
+            (n,): "you summed or averaged over the batch axis: the hidden delta keeps one row per example "
+                  "(the batch is summed later, in dW and db)"})
+        _expect(out, ref, what, mistakes=_merged(pairs))
     return "(delta_next @ W_next) * sigma'(z) matches on 3 shapes, including an all-square one"
 
 
@@ -146,7 +274,7 @@ _AGAIN = ("delta already carries the 1/N of the mean loss (delta_L = (p - y)/N),
           "the output delta divides by N again: dividing makes the gradient N times too small")
 
 
-@task("delta_param_grads", points=1)
+@task("delta_param_grads", points=1, references=_PARAM_GRAD_REFS)
 def check_delta_param_grads(fn):
     """``fn(delta, a_prev)`` -> ``(dW, db)`` of the mean loss: ``delta.T @ a_prev`` and ``delta.sum(axis=0)``."""
     cases = [(4, 4, 4), (6, 5, 3), (3, 2, 7)]  # (N, n_in, n_out)
@@ -158,32 +286,61 @@ def check_delta_param_grads(fn):
         db_ref = delta.sum(axis=0)
         out = call(fn, delta, a_prev)
         what = f"param_grads(delta {delta.shape}, a_prev {a_prev.shape})"
+        if isinstance(out, dict):
+            fail(f"{what} should return the tuple (dW, db), in that order, got a dict.")
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             fail(f"{what} should return a tuple (dW, db), got "
                  f"{type(out).__name__}{'' if not hasattr(out, '__len__') else f' of length {len(out)}'}.")
-        dW, db = out
-        dW_mistakes = {
-            f"dW is divided by N: {_AGAIN}. Use dW = delta.T @ a_prev": dW_ref / N,
-            "dW is transposed (wrong matmul order?): it must have W's shape (n_out, n_in), so compute "
-            "delta.T @ a_prev, not a_prev.T @ delta": dW_ref.T,
-        }
-        if N == n_in == n_out:
-            dW_mistakes.update({
-                "a transpose is missing: dW = delta.T @ a_prev (delta alone is (N, n_out))": delta @ a_prev,
-                f"a transpose is missing, and dW is divided by N: dW = delta.T @ a_prev ({_AGAIN})": delta @ a_prev / N,
-            })
+        first, second = out
+        if np.shape(second) == dW_ref.shape and np.shape(first) != dW_ref.shape:
+            fail(f"{what} returned (db, dW): the two gradients are in swapped order. Return them as "
+                 "(dW, db), the order of the layer's parameters W, b (`return dW, db`).")
+        dW, db = first, second
+        outer_shape = (N * n_out, N * n_in)
         _expect_shape(dW, dW_ref.shape, f"dW from {what}", {
             (n_in, n_out): "it is the transpose: dW must have W's shape (n_out, n_in), so compute delta.T @ a_prev "
-                           "(the matmul order matters)"})
-        expect_array(dW, dW_ref, f"dW from {what}", mistakes=dW_mistakes)
-        db_mistakes = {
-            f"db is the mean of the rows of delta; it must be their SUM, delta.sum(axis=0): {_AGAIN}": db_ref / N,
-        }
+                           "(the matmul order matters)",
+            outer_shape: "np.outer flattens its arguments, so np.outer(delta, a_prev) is only right for ONE "
+                         "example; for a batch, sum the outer products of the rows: delta.T @ a_prev",
+            (N, N): "delta @ a_prev.T multiplies over the units; the product must run over the batch "
+                    "(the axis the two arrays share): delta.T @ a_prev",
+        })
+        dW_pairs = [
+            (f"dW is divided by N: {_AGAIN}. Use dW = delta.T @ a_prev", dW_ref / N),
+            ("dW is transposed (wrong matmul order?): it must have W's shape (n_out, n_in), so compute "
+             "delta.T @ a_prev, not a_prev.T @ delta", dW_ref.T),
+            ("dW is the outer product of the SUMMED rows, np.outer(delta.sum(0), a_prev.sum(0)); the gradient "
+             "is the sum of the per-example outer products, delta.T @ a_prev",
+             np.outer(delta.sum(axis=0), a_prev.sum(axis=0))),
+            ("dW is only the LAST example's outer product: in a loop over the examples, add them up "
+             "(`dW += np.outer(delta[n], a_prev[n])`, not `dW = ...`)", np.outer(delta[-1], a_prev[-1])),
+        ]
+        if N == n_in == n_out:
+            dW_pairs += [
+                ("a transpose is missing: dW = delta.T @ a_prev (delta alone is (N, n_out))", delta @ a_prev),
+                (f"a transpose is missing, and dW is divided by N: dW = delta.T @ a_prev ({_AGAIN})",
+                 delta @ a_prev / N),
+                ("delta @ a_prev.T multiplies over the units; the product must run over the batch: "
+                 "delta.T @ a_prev", delta @ a_prev.T),
+                ("you multiplied delta and a_prev elementwise (`*`); dW is a matrix product that sums the "
+                 "per-example outer products: delta.T @ a_prev", delta * a_prev),
+            ]
+        dW_pairs.append((f"dW is multiplied by N: delta already carries the 1/N of the mean loss, and the sum over "
+                         f"the batch in delta.T @ a_prev is the whole gradient: no factor N", dW_ref * N))
+        _expect(dW, dW_ref, f"dW from {what}", mistakes=_merged(dW_pairs))
+        db_pairs = [
+            (f"db is the mean of the rows of delta; it must be their SUM, delta.sum(axis=0): {_AGAIN}", db_ref / N),
+            ("db is only the LAST example's delta: in a loop over the examples, add them up "
+             "(`db += delta[n]`, not `db = delta[n]`)", delta[-1]),
+            ("db is only the FIRST example's delta (delta[0]): sum the rows of delta over the batch, "
+             "delta.sum(axis=0)", delta[0]),
+        ]
         if N == n_out:
-            db_mistakes["db is summed over the wrong axis: sum over the batch (axis=0), one value per unit"] = \
-                delta.sum(axis=1)
-            db_mistakes["db is averaged over the wrong axis: SUM over the batch, delta.sum(axis=0)"] = \
-                delta.mean(axis=1)
+            db_pairs += [
+                ("db is summed over the wrong axis: sum over the batch (axis=0), one value per unit",
+                 delta.sum(axis=1)),
+                ("db is averaged over the wrong axis: SUM over the batch, delta.sum(axis=0)", delta.mean(axis=1)),
+            ]
         _expect_shape(db, db_ref.shape, f"db from {what}", {
             (N, n_out): "the bias gradient is not summed over the batch: sum the rows of delta "
                         "(delta.sum(axis=0))",
@@ -191,43 +348,134 @@ def check_delta_param_grads(fn):
             (1, n_out): "keep db one-dimensional (n_out,): drop keepdims=True",
             (): "you summed over everything: sum over the batch only (axis=0), one value per unit",
         })
-        expect_array(db, db_ref, f"db from {what}", mistakes=db_mistakes)
+        _expect(db, db_ref, f"db from {what}", mistakes=_merged(db_pairs))
     return "dW = delta.T @ a_prev and db = delta.sum(axis=0) (no second 1/N) on 3 shapes"
 
 
 # --------------------------------------------------------------------------- 4. two-layer backward
 
 
-def _wrong_backwards(params, cache, labels) -> dict[str, dict[str, np.ndarray]]:
-    """Gradients that typical wrong backward passes return, from the library's pieces."""
-    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
-    N, C = z2.shape
-    _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
-    W2 = params["W2"]
-
-    def grads(d1, d2_, scale=1.0):
-        return {"W1": d1.T @ X * scale, "b1": d1.sum(axis=0) * scale,
-                "W2": d2_.T @ a1 * scale, "b2": d2_.sum(axis=0) * scale}
-
-    back = d2 @ W2
-    return {
-        "you applied sigma' to the activation a1 instead of to z1: delta1 = (delta2 @ W2) * sigmoid_grad(z1) "
-        "(or a1 * (1 - a1))": grads(back * sigmoid_grad(a1), d2),
-        "you forgot the sigma'(z1) factor in delta1": grads(back, d2),
-        "the gradients are N times too large: the output delta of the MEAN loss is delta2 = (p - y)/N "
-        "(the 1/N enters once, there)": grads(back * sigmoid_grad(z1), d2, scale=N),
-        "the gradients are N times too small: the 1/N is applied twice, in delta2 = (p - y)/N and again "
-        "in dW, db; after the output delta nothing divides by N again": grads(back * sigmoid_grad(z1), d2, scale=1 / N),
-        "the sign of delta2 is flipped: delta2 = (p - y)/N": grads(-back * sigmoid_grad(z1), -d2),
-        "delta2 must use the softmax probabilities: delta2 = (softmax(z2) - y)/N, not (z2 - y)/N": grads(
-            ((z2 - one_hot(labels, C)) / N @ W2) * sigmoid_grad(z1), (z2 - one_hot(labels, C)) / N),
-    }
+def _grads_from(d1, d2, X, a1, *, in1=None, in2=None, transposed=False, mean_b=False):
+    """The four gradients from the two deltas (the layer inputs ``in1``/``in2`` default to X and a1)."""
+    in1 = X if in1 is None else in1
+    in2 = a1 if in2 is None else in2
+    dW = (lambda d, a: a.T @ d) if transposed else (lambda d, a: d.T @ a)
+    db = (lambda d: d.mean(axis=0)) if mean_b else (lambda d: d.sum(axis=0))
+    return {"W1": dW(d1, in1), "b1": db(d1), "W2": dW(d2, in2), "b2": db(d2)}
 
 
-@task("delta_two_layer_backward", points=2)
+def _backward_mistakes() -> list[tuple[str, object]]:
+    """``(hint, backward(params, cache, labels) -> grads)`` for the typical wrong backward passes.
+
+    Built from the library's pieces; a variant that does not apply to a net's shapes (a transpose
+    that only fits square matrices) raises and is skipped.
+    """
+    def parts(params, cache, labels):
+        X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+        N, C = z2.shape
+        _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
+        return X, z1, a1, z2, N, one_hot(labels, C), d2, params["W2"]
+
+    def variant(make_d2=None, make_d1=None, scale=1.0, **kw):
+        def backward(params, cache, labels):
+            X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
+            if make_d2 is not None:
+                d2 = make_d2(z2, Y, N, d2)
+            d1 = (d2 @ W2) * sigmoid_grad(z1) if make_d1 is None else make_d1(d2, W2, z1, a1)
+            return {k: v * scale for k, v in _grads_from(d1, d2, X, a1, **kw).items()}
+        return backward
+
+    def scaled_by_n(power):
+        def backward(params, cache, labels):
+            N = cache["X"].shape[0]
+            return {k: v * N ** power for k, v in variant()(params, cache, labels).items()}
+        return backward
+
+    def with_input(which):
+        def backward(params, cache, labels):
+            X, z1, a1 = cache["X"], cache["z1"], cache["a1"]
+            g = variant()(params, cache, labels)
+            _, d2 = softmax_cross_entropy(cache["z2"], labels)
+            d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
+            if which == "W2<-X":
+                g["W2"] = d2.T @ X
+            elif which == "W2<-z1":
+                g["W2"] = d2.T @ z1
+            elif which == "W1<-a1":
+                g["W1"] = d1.T @ a1
+            return g
+        return backward
+
+    def through_w1(params, cache, labels):
+        X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
+        d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
+        return _grads_from(d1, d2, X, a1)
+
+    def keys_swapped(params, cache, labels):
+        g = variant()(params, cache, labels)
+        return {"W1": g["W2"], "b1": g["b2"], "W2": g["W1"], "b2": g["b1"]}
+
+    return [
+        ("delta1 must come back through the weights of the layer ABOVE, W2: delta1 = (delta2 @ W2) * "
+         "sigma'(z1), not delta2 @ W1", through_w1),
+        ("the layers' gradients are under each other's keys: grads['W2'] and grads['b2'] belong to the output "
+         "layer (delta2), grads['W1'] and grads['b1'] to the hidden layer (delta1)", keys_swapped),
+        ("the output layer is a softmax over the classes, not a sigmoid per logit: delta2 = (softmax(z2) - y)/N",
+         variant(make_d2=lambda z2, Y, N, d2: (sigmoid(z2) - Y) / N)),
+        ("you applied sigma' to the activation a1 instead of to z1: delta1 = (delta2 @ W2) * sigmoid_grad(z1) "
+         "(or a1 * (1 - a1))", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * sigmoid_grad(a1))),
+        ("you forgot the sigma'(z1) factor in delta1 = (delta2 @ W2) * sigma'(z1)",
+         variant(make_d1=lambda d2, W2, z1, a1: d2 @ W2)),
+        ("you multiplied delta1 by sigma(z1) = a1 instead of its derivative sigma'(z1) = a1 * (1 - a1)",
+         variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * a1)),
+        ("you applied sigma' at the output (to delta2): the logits z2 are the output layer's LINEAR output and "
+         "softmax + cross-entropy gives delta2 = (p - y)/N with no sigma' factor",
+         variant(make_d2=lambda z2, Y, N, d2: d2 * sigmoid_grad(z2))),
+        ("the gradients are N times too large: the output delta of the MEAN loss is delta2 = (p - y)/N "
+         "(the 1/N enters once, there)", scaled_by_n(1)),
+        ("the gradients are N times too small: the 1/N is applied twice, in delta2 = (p - y)/N and again "
+         "in dW, db; after the output delta nothing divides by N again", scaled_by_n(-1)),
+        ("the bias gradients are averaged over the batch (N times too small): SUM the rows of delta, "
+         "db = delta.sum(axis=0), like dW = delta.T @ a_prev", variant(mean_b=True)),
+        ("the sign of delta2 is flipped: delta2 = (p - y)/N", variant(make_d2=lambda z2, Y, N, d2: -d2)),
+        ("delta2 must use the softmax probabilities: delta2 = (softmax(z2) - y)/N, not (z2 - y)/N",
+         variant(make_d2=lambda z2, Y, N, d2: (z2 - Y) / N)),
+        ("you forgot to subtract the one-hot targets: delta2 = (softmax(z2) - y)/N",
+         variant(make_d2=lambda z2, Y, N, d2: softmax(z2) / N)),
+        ("there is an extra transpose in delta1: with rows as examples the textbook W2^T delta2 becomes "
+         "delta2 @ W2 (no .T)", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2.T) * sigmoid_grad(z1))),
+        ("the weight gradients are transposed (a_prev.T @ delta): dW must have W's shape (n_out, n_in); for a "
+         "square W the shape cannot tell, so check the order: dW = delta.T @ a_prev", variant(transposed=True)),
+        ("dW2 must use the INPUT of layer 2, the hidden activation a1: dW2 = delta2.T @ a1 (not X)",
+         with_input("W2<-X")),
+        ("dW2 must use the hidden ACTIVATION a1 = sigma(z1), not the pre-activation z1: dW2 = delta2.T @ a1",
+         with_input("W2<-z1")),
+        ("dW1 must use the INPUT of layer 1, X: dW1 = delta1.T @ X (not a1)", with_input("W1<-a1")),
+    ]
+
+
+_BACKWARD_MISTAKES = _backward_mistakes()
+
+
+def _consistent(wrong: list, key: str, right: np.ndarray) -> list:
+    """The mistakes still possible once ``key`` came out right: those that give the right value there."""
+    return [(hint, g) for hint, g in wrong
+            if np.shape(g[key]) == np.shape(right) and np.allclose(g[key], right, rtol=1e-7, atol=1e-10)]
+
+
+def _try(backward, *args):
+    try:
+        with np.errstate(all="ignore"):
+            return backward(*args)
+    except (ValueError, TypeError):  # a variant that does not fit these shapes
+        return None
+
+
+@task("delta_two_layer_backward", points=2, references=_BACKWARD_REFS)
 def check_delta_two_layer_backward(fn):
     """``fn(params, cache, labels)`` -> gradients of the mean cross-entropy, without touching the cache."""
-    for seed, (N, d, h, c) in enumerate([(6, 5, 4, 3), (9, 8, 6, 5), (1, 3, 2, 2)]):
+    # (N, d, h, c): the first net has square W1 and W2 (a transpose cannot hide behind a shape error)
+    for seed, (N, d, h, c) in enumerate([(6, 4, 4, 4), (9, 8, 6, 5), (1, 3, 2, 2)]):
         params, X, labels, _, cache = _case(400 + seed, N, d, h, c)
         ref = two_layer_backward(params, cache, labels)
         try:
@@ -246,42 +494,71 @@ def check_delta_two_layer_backward(fn):
         missing = [k for k in _GRAD_KEYS if k not in out]
         if missing:
             fail(f"{what} is missing the keys {missing}: return {{'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}}.")
-        wrong = _wrong_backwards(params, cache, labels)
-        for k in ("W2", "b2", "W1", "b1"):
-            mistakes = {hint: g[k] for hint, g in wrong.items()}
-            expect_array(out[k], ref[k], f"grads['{k}'] from {what}", mistakes=mistakes)
+        wrong = [(hint, g) for hint, b in _BACKWARD_MISTAKES if (g := _try(b, params, cache, labels)) is not None]
+        for k in _BACKWARD_ORDER:
+            n_out, n_in = params[k.replace("b", "W")].shape
+            _expect_shape(out[k], ref[k].shape, f"grads['{k}'] from {what}", {
+                (N * n_out, N * n_in): "np.outer flattens its arguments, so np.outer(delta, a_prev) is only right "
+                                       "for ONE example; for a batch, dW = delta.T @ a_prev sums the per-example "
+                                       "outer products",
+            })
+            _expect(out[k], ref[k], f"grads['{k}'] from {what}", mistakes=_merged((h, g[k]) for h, g in wrong))
+            wrong = _consistent(wrong, k, ref[k])
     return "all four gradients match backprop_lib's on 3 nets (and the cache is left untouched)"
 
 
 # --------------------------------------------------------------------------- 5. one SGD step
 
 
-@task("delta_sgd_step", points=1)
+@task("delta_sgd_step", points=1, references=_SGD_REFS)
 def check_delta_sgd_step(fn):
     """``fn(params, grads, lr)`` -> a NEW dict ``{k: params[k] - lr * grads[k]}``."""
     for seed, lr in enumerate([0.1, 0.5, 2.0]):
         params, X, labels, _, cache = _case(500 + seed, 5, 4, 3, 3)
         grads = two_layer_backward(params, cache, labels)
+        if seed == 2:  # a backward pass lists the output layer first: pair the arrays by key, not by position
+            grads = {k: grads[k] for k in reversed(list(grads))}
         try:
             out = call(fn, params, grads, lr)
         except Mistake as exc:
+            if "in place" in str(exc) and "argument 2" in str(exc):
+                fail("your function changed the gradients it was given (e.g. `grads[k] *= lr`): they belong "
+                     "to the caller. Compute new arrays: params[k] - lr * grads[k].")
             if "in place" in str(exc):
-                fail("your function changed the arrays it was given (e.g. `params[k] -= lr * g`). "
-                     "Return a new dict: {k: params[k] - lr * grads[k] for k in params}.")
+                fail("your function changed the arrays it was given (e.g. `params[k] -= lr * g`, also after "
+                     "`new = params.copy()`: a dict's copy is shallow, the arrays inside are still the "
+                     "caller's). Return a new dict: {k: params[k] - lr * grads[k] for k in params}.")
+            if seed == 2:
+                fail(f"{exc} Here grads lists its keys in another order than params (W2 first, as a backward pass "
+                     "produces them): pair each parameter with its gradient by key, grads[k], not by position "
+                     "(zip(params.values(), grads.values())).")
             raise
         what = f"sgd_step(params, grads, lr={lr})"
         if not isinstance(out, dict) or set(out) != set(params):
             fail(f"{what} should return a dict with the keys {sorted(params)}, got "
                  f"{sorted(out) if isinstance(out, dict) else type(out).__name__}.")
+        if seed == 2:
+            by_position = dict(zip(params, grads.values()))
         for k in params:
             ref = params[k] - lr * grads[k]
-            expect_array(out[k], ref, f"{what}['{k}']", mistakes={
-                "sign error in the update: step AGAINST the gradient, params - lr * grads": params[k] + lr * grads[k],
-                "you forgot the learning rate: params - lr * grads": params[k] - grads[k],
-                "you returned the step only: the new value is params - lr * grads": -lr * grads[k],
-                "the learning rate multiplies the gradient, it does not divide it": params[k] - grads[k] / lr,
-            })
-    return "params - lr * grads for 3 learning rates, inputs untouched"
+            pairs = [
+                ("sign error in the update: step AGAINST the gradient, params - lr * grads", params[k] + lr * grads[k]),
+                ("you forgot the learning rate: params - lr * grads", params[k] - grads[k]),
+                ("you returned the step only: the new value is params - lr * grads", -lr * grads[k]),
+                ("the learning rate multiplies the gradient, it does not divide it", params[k] - grads[k] / lr),
+                (f"you used a fixed learning rate 0.1 instead of the `lr` argument (this call passes lr={lr})",
+                 params[k] - 0.1 * grads[k] if lr != 0.1 else None),
+                (f"params['{k}'] was not updated: every parameter, weights AND biases, takes the step "
+                 "params[k] - lr * grads[k]", params[k]),
+            ]
+            if seed == 2 and by_position[k].shape == params[k].shape and by_position[k] is not grads[k]:
+                pairs.append(("each parameter got another parameter's gradient: grads lists its keys in another "
+                              "order here (W2 first, as a backward pass produces them); pair them by key, "
+                              "grads[k], not by position", params[k] - lr * by_position[k]))
+            _expect(out[k], ref, f"{what}['{k}']", mistakes=_merged(pairs),
+                    advice="None of the usual mistakes gives these values: the new value of every parameter is "
+                           "params[k] - lr * grads[k], nothing else (no second factor, no normalisation).")
+    return "params - lr * grads for 3 learning rates, keys paired by name, inputs untouched"
 
 
 # --------------------------------------------------------------------------- 6. a training loop
@@ -297,35 +574,197 @@ def _digits():
     return _DIGITS
 
 
-@task("delta_train_digits", points=2, timeout=60)
-def check_delta_train_digits(fn):
-    """``fn(X_train, y_train)`` -> trained params reaching the target test accuracy on the digits."""
-    split = _digits()
-    out = call(fn, split.X_train, split.y_train)
-    what = "train_digits(X_train, y_train)"
+def _replay(p0, X, y, lr, batch_size, epochs, backward=two_layer_backward, divisor=None, sign=-1.0,
+            drop_last=False, assign=True, momentum=0.0):
+    """Minibatch SGD from ``p0``, batches in order (the check only replays cases where order cannot matter).
+
+    ``divisor(n)`` replaces the N of a minibatch of n examples (a typical mistake); ``assign=False``
+    is the loop whose update never reaches the next step (it returns the last update from ``p0``);
+    ``momentum`` adds a velocity (PyTorch's and CS231n's forms give the same steps for a fixed lr).
+    """
+    params = {k: np.array(v, dtype=np.float64) for k, v in p0.items()}
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    last = params
+    N = X.shape[0]
+    for _ in range(epochs):
+        for start in range(0, N, batch_size):
+            idx = np.arange(start, min(start + batch_size, N))
+            if drop_last and idx.size < batch_size:
+                continue
+            _, cache = two_layer_forward(params, X[idx])
+            g = backward(params, cache, y[idx])
+            if divisor is not None:
+                g = {k: v * idx.size / divisor(idx.size) for k, v in g.items()}
+            velocity = {k: momentum * velocity[k] + sign * lr * g[k] for k in params}
+            last = {k: params[k] + velocity[k] for k in params}
+            if assign:
+                params = last
+    return last
+
+
+def _train_call(fn, X, y, what: str, **kwargs):
+    try:
+        return call(fn, X, y, **kwargs)
+    except Mistake as exc:
+        message = str(exc)
+        if "unexpected keyword argument" in message or "positional argument" in message:
+            fail(f"{what}: {message} Keep the signature of the task, train_digits(X_train, y_train, hidden=..., "
+                 "epochs=..., lr=..., batch_size=..., seed=...): the check replays your first steps with its "
+                 "own values of these arguments.")
+        if kwargs.get("epochs") == 0 and "raised" in message:
+            fail(f"{message} The check calls train_digits with epochs=0 to read the initial parameters: "
+                 "with epochs=0 it must return them unchanged (no training step).")
+        raise
+
+
+def _params_dict(out, what: str, hidden: int, n_in: int) -> dict[str, np.ndarray]:
+    """The returned params as float arrays, after checking keys and shapes (with hints)."""
     if not isinstance(out, dict) or any(k not in out for k in _GRAD_KEYS):
         fail(f"{what} should return the trained params, a dict with keys {list(_GRAD_KEYS)}; got "
              f"{sorted(out) if isinstance(out, dict) else type(out).__name__}.")
-    W1 = np.asarray(out["W1"])
-    if W1.ndim != 2 or W1.shape[1] != 64 or np.asarray(out["W2"]).shape[0] != 10:
-        fail(f"{what}: W1 must be (hidden, 64) and W2 (10, hidden), got {W1.shape} and {np.asarray(out['W2']).shape}.")
-    try:
-        logits, _ = two_layer_forward(out, split.X_test)
-    except (ValueError, TypeError) as exc:
-        fail(f"{what} returned params that do not form a 64-hidden-10 net: {exc}")
+    shapes = {"W1": (hidden, n_in), "b1": (hidden,), "W2": (10, hidden), "b2": (10,)}
+    for k, shape in shapes.items():
+        got = np.shape(out[k])
+        if got == shape:
+            continue
+        if k.startswith("W") and got == shape[::-1]:
+            fail(f"{what}: params['{k}'] has shape {got}, expected {shape}: weights are (n_out, n_in), like "
+                 "torch.nn.Linear (two_layer_init makes them so).")
+        if k == "W1" and len(got) == 2 and got[1] == n_in and got[0] != hidden:
+            fail(f"{what}: params['W1'] has shape {got} although the check passed hidden={hidden}: build the net "
+                 "with the `hidden` argument, not a fixed size.")
+        fail(f"{what}: params['{k}'] has shape {got}, expected {shape} for a {n_in}-{hidden}-10 net.")
+    return {k: np.asarray(out[k]) for k in _GRAD_KEYS}
+
+
+_REPLAY_ADVICE = ("Your training step is not one plain SGD step with the backward pass of task 4. Check that "
+                  "each step runs the forward pass with the CURRENT params on the minibatch X_train[idx] with "
+                  "ITS labels y_train[idx] (the same idx), divides by the size of that minibatch once (in the "
+                  "output delta), uses the `lr` argument, and updates with params - lr * grads (no momentum, "
+                  "schedule or weight decay).")
+
+
+@task("delta_train_digits", points=2, timeout=60, references=_TRAIN_REFS)
+def check_delta_train_digits(fn):
+    """``fn(X_train, y_train, hidden, epochs, lr, batch_size, seed)`` -> trained params.
+
+    1. the first SGD steps are replayed (from the params that ``epochs=0`` returns) and must be the
+       steps of the reference backward pass; 2. the default run must reach the target test accuracy.
+    """
+    split = _digits()
+    n, H, lr, seed = REPLAY["n"], REPLAY["hidden"], REPLAY["lr"], REPLAY["seed"]
+    X, y = split.X_train[:n], split.y_train[:n]
+    args = dict(hidden=H, lr=lr, batch_size=n, seed=seed)
+    sig = f"{n} digits, hidden={H}, lr={lr}, batch_size={n}, seed={seed}"
+
+    # 1a. the initial params, twice (a seeded, deterministic initialisation)
+    what0 = f"train_digits({sig}, epochs=0)"
+    p0 = _params_dict(_train_call(fn, X, y, what0, epochs=0, **args), what0, H, X.shape[1])
+    p0_again = _params_dict(_train_call(fn, X, y, what0, epochs=0, **args), what0, H, X.shape[1])
+    if any(not np.array_equal(p0[k], p0_again[k]) for k in _GRAD_KEYS):
+        fail(f"{what0} returned different initial params on two calls with the same seed: make every random "
+             "number depend on the `seed` argument (two_layer_init(..., seed=seed), np.random.default_rng(seed)), "
+             "so that a run can be repeated (and replayed by this check).")
+
+    # 1b. one step, then two steps, on one full batch (the order of the examples cannot matter)
+    for epochs in (1, 2):
+        what = f"train_digits({sig}, epochs={epochs})"
+        out = _params_dict(_train_call(fn, X, y, what, epochs=epochs, **args), what, H, X.shape[1])
+        if all(np.array_equal(out[k], p0[k]) for k in _GRAD_KEYS):
+            fail(f"{what} returned its initial params unchanged (those of epochs=0): does the update reach the "
+                 "params (sgd_step returns a NEW dict: params = sgd_step(params, grads, lr)), and does the loop "
+                 "use the `epochs` argument?")
+        ref = _replay(p0, X, y, lr, n, epochs)
+        pairs = [(f"the backward pass in your training loop is wrong: {hint}",
+                  _try(_replay, p0, X, y, lr, n, epochs, backward)) for hint, backward in _BACKWARD_MISTAKES]
+        pairs.append(("the update goes UP the gradient: the step is params - lr * grads",
+                      _replay(p0, X, y, lr, n, epochs, sign=+1.0)))
+        if epochs == 2:
+            pairs.append(("you added momentum (0.9): this task asks for plain SGD, params - lr * grads at every "
+                          "step (momentum comes in notebook 06)", _replay(p0, X, y, lr, n, epochs, momentum=0.9)))
+            pairs.append(("the second step started again from the initial params: assign the update back, "
+                          "params = sgd_step(params, grads, lr) (sgd_step returns a NEW dict), so that every "
+                          "step starts where the last one ended", _replay(p0, X, y, lr, n, epochs, assign=False)))
+        pairs = [(hint, v) for hint, v in pairs if v is not None]
+        for k in _BACKWARD_ORDER:
+            _expect(out[k] - p0[k], ref[k] - p0[k], f"{what}: the change of params['{k}'] (returned minus initial)",
+                    mistakes=_merged((hint, v[k] - p0[k]) for hint, v in pairs), advice=_REPLAY_ADVICE)
+            pairs = _consistent(pairs, k, ref[k])
+
+    # 1c. minibatches of 3 + 2 identical examples: the last, smaller minibatch and its own N
+    m, bs = REPLAY["copies"], REPLAY["batch_size"]
+    Xc, yc = np.repeat(split.X_train[:1], m, axis=0), np.repeat(split.y_train[:1], m)
+    sig_c = f"{m} copies of one digit, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
+    p0c = _params_dict(_train_call(fn, Xc, yc, f"train_digits({sig_c}, epochs=0)", epochs=0, hidden=H, lr=lr,
+                                   batch_size=bs, seed=seed), f"train_digits({sig_c}, epochs=0)", H, Xc.shape[1])
+    what = f"train_digits({sig_c}, epochs=1)"
+    out = _params_dict(_train_call(fn, Xc, yc, what, epochs=1, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what, H, Xc.shape[1])
+    ref = _replay(p0c, Xc, yc, lr, bs, 1)
+    pairs = [
+        (f"only ONE step was taken where {m} examples in minibatches of {bs} make two ({bs}, then {m - bs}): "
+         "either the last, smaller minibatch is skipped (range(0, N, batch_size) includes it) or the "
+         "`batch_size` argument is ignored", _replay(p0c, Xc, yc, lr, bs, 1, drop_last=True)),
+        (f"the last minibatch ({m - bs} examples) was divided by batch_size = {bs}: the N of the output delta is "
+         "the size of the CURRENT minibatch, len(idx) (the last one may be smaller)",
+         _replay(p0c, Xc, yc, lr, bs, 1, divisor=lambda size: bs)),
+        (f"each minibatch was divided by the number of training examples ({m}, X_train.shape[0]): the N of the "
+         "output delta is the size of the current minibatch, len(idx)",
+         _replay(p0c, Xc, yc, lr, bs, 1, divisor=lambda size: m)),
+        ("the minibatch gradients are N times too large: the output delta of the mean loss is (p - y)/N with "
+         "N = the size of the minibatch", _replay(p0c, Xc, yc, lr, bs, 1, divisor=lambda size: 1)),
+    ]
+    for k in _BACKWARD_ORDER:
+        _expect(out[k] - p0c[k], ref[k] - p0c[k], f"{what}: the change of params['{k}'] (returned minus initial)",
+                mistakes=_merged((hint, v[k] - p0c[k]) for hint, v in pairs), advice=_REPLAY_ADVICE)
+        pairs = _consistent(pairs, k, ref[k])
+
+    # 1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be two
+    # steps, on some 3 of the 5 examples and then on the other 2 (each step sees only its own minibatch)
+    Xd, yd = split.X_train[:m], split.y_train[:m]
+    sig_d = f"{m} different digits, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
+    what0 = f"train_digits({sig_d}, epochs=0)"
+    p0d = _params_dict(_train_call(fn, Xd, yd, what0, epochs=0, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what0, H, Xd.shape[1])
+    what = f"train_digits({sig_d}, epochs=1)"
+    out = _params_dict(_train_call(fn, Xd, yd, what, epochs=1, hidden=H, lr=lr, batch_size=bs, seed=seed),
+                       what, H, Xd.shape[1])
+
+    def same(a: dict, b: dict) -> bool:
+        return all(np.allclose(a[k], b[k], rtol=1e-7, atol=1e-10) for k in _GRAD_KEYS)
+
+    partitions = [list(first) + [i for i in range(m) if i not in first]
+                  for first in itertools.combinations(range(m), bs)]
+    if not any(same(out, _replay(p0d, Xd[order], yd[order], lr, bs, 1)) for order in partitions):
+        whole = _replay(p0d, np.concatenate([Xd] * 2), np.concatenate([yd] * 2), lr, m, 1)
+        if same(out, whole):
+            fail(f"{what}: each step used the gradient of ALL {m} training examples, not of its minibatch: the "
+                 "forward and backward passes of a step take X_train[idx] and y_train[idx] (the same idx), "
+                 "the examples of that minibatch only.")
+        fail(f"{what}: the result is not two SGD steps, one on {bs} of the {m} digits and one on the other "
+             f"{m - bs}, whichever way they are shuffled. {_REPLAY_ADVICE} Shuffle X and y with the SAME "
+             "permutation, and let every step see only the examples of its own minibatch.")
+
+    # 2. the learner's own settings: the accuracy on the held-out digits
+    what = "train_digits(X_train, y_train)"
+    out = call(fn, split.X_train, split.y_train)
+    hidden = np.shape(out["W1"])[0] if isinstance(out, dict) and np.ndim(out.get("W1")) == 2 else -1
+    params = _params_dict(out, what, hidden, split.X_train.shape[1])
+    logits, _ = two_layer_forward(params, split.X_test)
     if not np.all(np.isfinite(logits)):
         fail(f"{what} returned params that give NaN/inf outputs: the learning rate is probably too large.")
     acc = accuracy(logits, split.y_test)
-    train_acc = accuracy(two_layer_forward(out, split.X_train)[0], split.y_train)
-    if np.allclose(out["W1"], out["W1"][0]):
+    train_acc = accuracy(two_layer_forward(params, split.X_train)[0], split.y_train)
+    if np.allclose(params["W1"], params["W1"][0]):
         fail(f"test accuracy {acc:.3f}: every row of W1 is the same, so all hidden units are identical. "
              "Start from small random weights, not zeros (symmetry).")
     if acc < 0.3:
         fail(f"test accuracy {acc:.3f} (chance is 0.1): the net did not learn. Does the loss go down? "
-             "Check the sign of the update (params - lr * grads) and that you use the gradients of "
-             "the current batch.")
+             "Check the sign of the update (params - lr * grads), that you use the gradients of "
+             "the current batch, and that X and y are shuffled with the SAME permutation.")
     if acc < TRAIN_ACCURACY_TARGET:
-        fail(f"test accuracy {acc:.3f} (train {train_acc:.3f}) is below the target {TRAIN_ACCURACY_TARGET}: "
-             "train for more epochs or raise the learning rate a little (e.g. lr=0.5, 30 epochs). If you "
-             "divide by N twice (in delta2 = (p - y)/N and again in dW, db), every step is N times too small.")
-    return f"test accuracy {acc:.3f} >= {TRAIN_ACCURACY_TARGET} on the 450 held-out digits"
+        fail(f"test accuracy {acc:.3f} (train {train_acc:.3f}) is below the target {TRAIN_ACCURACY_TARGET}, "
+             "although your first steps are right: train for more epochs or raise the learning rate a little "
+             "(e.g. hidden=32, lr=0.5, 30 epochs, batches of 32).")
+    return (f"the first SGD steps match the reference step for step, and the test accuracy {acc:.3f} >= "
+            f"{TRAIN_ACCURACY_TARGET} on the 450 held-out digits")
