@@ -590,9 +590,7 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
         raise ValueError(f"keep_last_segment must be True or False, got {keep_last_segment!r}")
     if keep_last_segment and strategy != "sqrt":
         raise ValueError(f"keep_last_segment is only used by strategy='sqrt', got strategy={strategy!r}")
-    loss_name = net._loss_name(loss)
-    X = net._check_X(X)
-    y = net._check_y(y, X.shape[0], loss_name)
+    X, y, loss_name = net.check_batch(X, y, loss)
     out = _validate_out(out, net)
 
     stats = CheckpointStats(strategy, n, slots=slots, keep_last_segment=bool(keep_last_segment))
@@ -622,7 +620,7 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
         for l in range(1, n + 1):
             z, a = forward(l, a)
             held.put(("tape", l), z, a)
-        value, da = net._output_grad(a, y, loss_name)
+        value, da = net._output_loss(a, y, loss_name)
         del z, a
         for l in range(n, 0, -1):
             a_prev = held.get(("tape", l - 1))[1] if l > 1 else X
@@ -642,7 +640,7 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
                 if keep_last_segment and i == top:   # record the top segment right away
                     held.put(("tape", l), z, a)
             del z
-        value, da = net._output_grad(a, y, loss_name)
+        value, da = net._output_loss(a, y, loss_name)
         del a
         for i in range(top, -1, -1):
             start, end = segments[i]
@@ -682,7 +680,7 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
                 z, a = forward(l, cur)
                 held.put(("tape", l), z, a)
                 if l == n:
-                    value, da = net._output_grad(a, y, loss_name)
+                    value, da = net._output_loss(a, y, loss_name)
                 da = backward(l, da, cur, z)
                 held.drop(("tape", l))
                 del z, a

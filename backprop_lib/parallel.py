@@ -167,9 +167,7 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
     split = L // 2 if split is None else split
     if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not (1 <= split < L):
         raise ValueError(f"split must be an integer in [1, {L - 1}], got {split!r}")
-    loss_name = net._loss_name(loss)
-    X = net._check_X(X)
-    y = net._check_y(y, X.shape[0], loss_name)
+    X, y, loss_name = net.check_batch(X, y, loss)
     n = X.shape[0]
     if isinstance(microbatches, bool) or not isinstance(microbatches, (int, np.integer)) or not (1 <= microbatches <= n):
         raise ValueError(f"microbatches must be an integer in [1, {n}] (the batch size), got {microbatches!r}")
@@ -214,7 +212,7 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
         # on that micro-batch's outputs, so the backward could start earlier (ideal_timeline's "1f1b"
         # order): that frees caches sooner but leaves the bubble of filling and draining unchanged.
         out = np.concatenate(outputs, axis=0) if microbatches > 1 else outputs[0]
-        total_loss, dout = net._output_grad(out, y, loss_name)
+        total_loss, dout = net._output_loss(out, y, loss_name)
         for mb, piece in enumerate(pieces):
             _send(conns[1], procs[1], 1, ("backward", mb, dout[piece]))
         grads: dict[str, np.ndarray] = {}
