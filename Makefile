@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= lab,test
+EXTRAS ?= lab,test,lint
 PIP_QUIET ?= --quiet
 # JupyterLab refuses to run as root unless asked to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -17,13 +17,14 @@ XDIST_FLAGS := -n 2 --dist loadfile
 # (and is how the committed notebook outputs are produced by `make execute-notebooks`).
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help venv lab test test-lib test-notebooks exercises check-exercises execute-notebooks bench browser-test clean
+.PHONY: help venv lab test test-lib test-notebooks lint exercises check-exercises execute-notebooks bench browser-test clean
 
 help:
 	@echo "make lab               install into $(VENV) (first time) and start JupyterLab at notebooks/01"
 	@echo "make test              install into $(VENV) if needed and run the whole test suite"
 	@echo "make test-lib          only the pytest suite in tests/"
 	@echo "make test-notebooks    only nbval on notebooks/ and solutions/"
+	@echo "make lint              ruff and mypy (configured in pyproject.toml)"
 	@echo "make exercises         regenerate exercises/ from solutions/"
 	@echo "make execute-notebooks re-execute notebooks/ and solutions/ in place (maintainers)"
 	@echo "make bench             run the benchmarks under bench/ and write bench/RESULTS.md"
@@ -56,6 +57,12 @@ test-lib: $(STAMP)
 
 test-notebooks: $(STAMP)
 	$(ONE_THREAD) $(PY) -m pytest $(XDIST_FLAGS) notebooks solutions $(NBVAL_FLAGS)
+
+# ruff: pyflakes, pycodestyle, bugbear and a complexity limit; mypy on backprop_lib. Both are
+# pinned in the `lint` extra and configured in pyproject.toml.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 exercises: $(STAMP)
 	$(PY) -m backprop_lib.exercises

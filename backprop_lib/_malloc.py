@@ -6,8 +6,8 @@ system on ``free`` (and trims the top of its heap the same way), so the next ste
 fresh pages: one page fault per 4 KiB. Measured on 784-(256x4)-10, batch 64, float64: about
 750 page faults and +40% time per step. Raising the two thresholds once (what the
 environment variables ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` would do if set
-before Python starts) keeps up to ``KEEP`` bytes of freed memory for reuse. Elsewhere than glibc (macOS, Windows, musl) this is a
-no-op: their allocators keep freed blocks already or cannot be tuned this way.
+before Python starts) keeps up to ``KEEP`` bytes of freed memory for reuse. Elsewhere than glibc
+(macOS, Windows, musl) this is a no-op: their allocators keep freed blocks already or cannot be tuned this way.
 
 Set ``BACKPROP_LIB_MALLOC=default`` in the environment to leave the allocator alone.
 """

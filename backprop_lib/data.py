@@ -87,7 +87,8 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     return X[perm], y[perm]
 
 
-def blobs(n: int = 300, centers: int = 3, std: float = 0.5, dim: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def blobs(n: int = 300, centers: int = 3, std: float = 0.5, dim: int = 2,
+          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian blobs around ``centers`` random centres in [-3, 3]^dim."""
     n = _check_n(n)
     centers = _check_n(centers, "centers")
@@ -216,7 +217,8 @@ def parse_idx(data: bytes) -> np.ndarray:
     dtype = np.dtype(_IDX_DTYPES[code])
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
-        raise ValueError(f"IDX data of shape {shape} needs {expected} bytes, got {len(data)} (truncated or corrupt file)")
+        raise ValueError(f"IDX data of shape {shape} needs {expected} bytes, got {len(data)} "
+                         "(truncated or corrupt file)")
     arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return arr.astype(dtype.newbyteorder("="))
 

@@ -101,7 +101,7 @@ def library_line(obj, *needles: str) -> str:
     source = textwrap.dedent(inspect.getsource(obj))
     not_code = {tokenize.STRING, tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
                 tokenize.DEDENT, tokenize.ENDMARKER}
-    code_rows = set()
+    code_rows: set[int] = set()
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type not in not_code:
             code_rows.update(range(tok.start[0], tok.end[0] + 1))
@@ -229,7 +229,8 @@ def _check_params(params: dict) -> None:
         raise ValueError(f"b1 must be {(W1.shape[0],)} and b2 {(W2.shape[0],)}, got {b1.shape} and {b2.shape}")
 
 
-def two_layer_init(n_in: int, n_hidden: int, n_out: int, seed: int = 0, scale: float | None = None) -> dict[str, np.ndarray]:
+def two_layer_init(n_in: int, n_hidden: int, n_out: int, seed: int = 0,
+                   scale: float | None = None) -> dict[str, np.ndarray]:
     r"""Parameters of a ``n_in``-``n_hidden``-``n_out`` net: Xavier-normal weights, zero biases.
 
     ``scale`` overrides the weight std (``0.0`` gives the all-zero initialisation).
@@ -304,7 +305,7 @@ def single_neuron_curve(loss: str, w: float = 2.0, b: float = 2.0, x: float = 1.
     if not (lr > 0):
         raise ValueError(f"lr must be positive, got {lr!r}")
     n = int(epochs) + 1
-    out = {k: np.empty(n) for k in ("cost", "output", "w", "b", "dz")}
+    out: dict[str, np.ndarray] = {k: np.empty(n) for k in ("cost", "output", "w", "b", "dz")}
     for i in range(n):
         z = w * x + b
         a = float(sigmoid(np.float64(z)))
@@ -454,11 +455,10 @@ def gradient_cost(net: MLP, X: np.ndarray, y, h: float = 1e-5, repeat: int = 20)
 
 
 def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> GradientCost:
-    grads = None
+    grads: dict[str, np.ndarray] = {}
 
     def by_backprop():
-        nonlocal grads
-        _, grads = net.loss_and_grads(X, y)
+        grads.update(net.loss_and_grads(X, y)[1])
 
     t_bp = _best_time(by_backprop, repeat)
     t_fwd = _best_time(lambda: net.loss(X, y), repeat)

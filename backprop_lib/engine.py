@@ -331,12 +331,14 @@ def backward_steps(root: Value) -> list[BackwardStep]:
         if not node.inputs:
             continue
         g = grads.get(node, 0.0)
-        lines = [f"step {len(steps)}: {_name(node, index)} (value {node.data:.4f}, grad {g:.4f}). {describe_rule(node)}"]
+        lines = [f"step {len(steps)}: {_name(node, index)} (value {node.data:.4f}, grad {g:.4f}). "
+                 f"{describe_rule(node)}"]
         for child, local in zip(node.inputs, node.local_grads):
             before = grads.get(child, 0.0)
             grads[child] = before + local * g
             lines.append(
-                f"  {_name(child, index)}.grad += {local:.4f} × {g:.4f}  →  {before:.4f} + ({local * g:.4f}) = {grads[child]:.4f}"
+                f"  {_name(child, index)}.grad += {local:.4f} × {g:.4f}  →  "
+                f"{before:.4f} + ({local * g:.4f}) = {grads[child]:.4f}"
             )
         steps.append(BackwardStep(len(steps), node, dict(grads), "\n".join(lines)))
     return steps

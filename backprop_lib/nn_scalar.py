@@ -13,7 +13,7 @@ classifier).
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 
@@ -51,7 +51,8 @@ def _activate_np(z: np.ndarray, name: str) -> np.ndarray:
 
 
 class Neuron:
-    r""":math:`y = f(\mathbf{w}\cdot\mathbf{x} + b)` with ``nin`` weights :math:`w_i \sim \mathcal{N}(0, 1/n_{in})` and ``b = 0``."""
+    r""":math:`y = f(\mathbf{w}\cdot\mathbf{x} + b)` with ``nin`` weights
+    :math:`w_i \sim \mathcal{N}(0, 1/n_{in})` and ``b = 0``."""
 
     def __init__(self, nin: int, activation: str = "tanh", rng: np.random.Generator | None = None):
         if not isinstance(nin, (int, np.integer)) or nin < 1:
@@ -121,9 +122,10 @@ class ValueMLP:
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         """Forward one example; a single ``Value`` when the last layer has one unit."""
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+        h = self.layers[0](x)
+        for layer in self.layers[1:]:
+            h = layer(h)
+        return h[0] if len(h) == 1 else h
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -156,7 +158,7 @@ class ValueMLP:
         return f"ValueMLP({'-'.join(map(str, sizes))}, {len(self.parameters())} parameters)"
 
 
-def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
+def mse_loss(preds: Sequence[Value], targets: Sequence[float] | np.ndarray) -> Value:
     r"""Mean squared error :math:`L = \frac1N \sum_n (p_n - y_n)^2` as a ``Value`` (``targets`` are the :math:`y_n`)."""
     if len(preds) != len(targets):
         raise ValueError(f"preds and targets must have the same length, got {len(preds)} and {len(targets)}")
@@ -182,7 +184,7 @@ def fit(model: ValueMLP, X: np.ndarray, y: np.ndarray, lr: float = 0.5, steps: i
     rows = [list(map(float, x)) for x in X]
     losses = []
     for _ in range(steps):
-        loss = mse_loss([model(x) for x in rows], y)
+        loss = mse_loss([cast(Value, model(x)) for x in rows], y)
         if zero_grad:
             for p in params:
                 p.grad = 0.0

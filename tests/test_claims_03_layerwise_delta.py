@@ -138,7 +138,8 @@ def test_per_example_and_batch_forms_give_the_same_gradient(small):
 
 
 def test_softmax_cross_entropy_gives_p_minus_y_over_n_and_the_general_rows_formula():
-    """"delta_L = (Y_hat - Y)/N"; rows not summing to 1 get (Y_hat * sum_c Y_c - Y)/N, and (Y_hat - Y)/N is then wrong."""
+    """"delta_L = (Y_hat - Y)/N"; rows not summing to 1 get (Y_hat * sum_c Y_c - Y)/N,
+    and (Y_hat - Y)/N is then wrong."""
     rng = np.random.default_rng(5)
     logits, labels = rng.normal(size=(5, 10)), rng.integers(0, 10, 5)
     _, dz = softmax_cross_entropy(logits, labels)
