@@ -6,9 +6,9 @@ neurons reading the same inputs; :class:`ValueMLP` stacks layers. Every weight i
 ``p.data -= lr * p.grad``. Slow (one Python object per number) but every step is
 visible; the numpy :class:`backprop_lib.mlp.MLP` is the fast, vectorised version.
 
-Also here: a small XOR data set and the helpers the XOR experiments of notebook 02
-use (mean squared error, a training loop, accuracy, the best possible straight-line
-classifier).
+Also here: the helpers the XOR experiments of notebook 02 use (mean squared error, a
+training loop, accuracy, the best possible straight-line classifier); the XOR data set
+itself is :func:`backprop_lib.data.xor_signs`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Sequence, cast
 
 import numpy as np
 
+from .data import xor_signs as xor_data  # noqa: F401  (re-exported: notebook 02 and its checks import it here)
 from .engine import Value
 
 __all__ = ["Neuron", "Layer", "ValueMLP", "mse_loss", "fit", "accuracy", "xor_data", "best_linear_accuracy"]
@@ -199,22 +200,6 @@ def accuracy(model: ValueMLP, X: np.ndarray, y: np.ndarray) -> float:
     """The fraction of examples where ``model``'s output is on the same side of 0.5 as the 0/1 label ``y``."""
     y = np.asarray(y, dtype=np.float64)
     return float(np.mean((model.predict(X) > 0.5) == (y > 0.5)))
-
-
-def xor_data(n: int = 40, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points around the four corners (±1, ±1); label 1 where the corner's signs differ.
-
-    Returns ``X`` (n, 2) float64 and ``y`` (n,) float64 in {0, 1}. The corners are used
-    in turn, so every corner gets n/4 points when n is a multiple of 4.
-    """
-    if n < 4:
-        raise ValueError(f"n must be at least 4, got {n}")
-    rng = np.random.default_rng(seed)
-    corners = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
-    labels = np.array([0.0, 0.0, 1.0, 1.0])
-    idx = np.arange(n) % 4
-    X = corners[idx] + noise * rng.standard_normal((n, 2))
-    return X, labels[idx]
 
 
 def best_linear_accuracy(X: np.ndarray, y: np.ndarray, n_angles: int = 360) -> tuple[float, np.ndarray, float]:
