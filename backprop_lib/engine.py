@@ -195,9 +195,18 @@ class Value:
             if node.inputs:
                 node.grad = 0.0
         self.grad = 1.0
+        # The rule, for every node from the root down: child.grad += local * node.grad for each
+        # (child, local) in zip(node.inputs, node.local_grads); += because a node may feed several.
+        # Written out for one and two inputs: the zip loop makes backward 1.2-1.3x slower
+        # (bench/engine.py's MLP, 29 ms vs 36-38 ms; micrograd takes 36 ms).
         for node in reversed(order):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad  # the chain rule; += because a node may feed several
+            g = node.grad
+            if len(node.inputs) == 2:
+                (a, b), (da, db) = node.inputs, node.local_grads
+                a.grad += da * g
+                b.grad += db * g
+            elif node.inputs:
+                node.inputs[0].grad += node.local_grads[0] * g
 
     def zero_grad(self) -> None:
         """Set ``.grad = 0`` on every node of the graph that ends at this node."""
