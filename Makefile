@@ -6,6 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 EXTRAS ?= lab,test,lint
+# The tested version of every dependency (per Python version): what CI ran is what a learner gets.
+CONSTRAINTS := constraints.txt
 PIP_QUIET ?= --quiet
 # JupyterLab refuses to run as root unless asked to (containers, CI machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -38,10 +40,10 @@ venv: $(STAMP)
 # widgets also serialise their drawing (backprop_lib/plotting/threadsafe.py) for every other setup.
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/backprop-course.json
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
-	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS)]"
+	$(PY) -m pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	@mkdir -p $(dir $(LAB_OVERRIDES))
 	@echo '{"@jupyterlab/apputils-extension:kernels-settings": {"commsOverSubshells": "disabled"}}' > $(LAB_OVERRIDES)
 	@touch $(STAMP)
@@ -81,7 +83,7 @@ execute-notebooks: $(STAMP)
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install $(PIP_QUIET) "torch==2.13.0"
-	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS),bench,parity]"
+	$(PY) -m pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e ".[$(EXTRAS),bench,parity]"
 	@touch $(BENCH_STAMP)
 
 # Runs every script in bench/ (each with a time limit) and writes bench/RESULTS.md.
@@ -92,7 +94,7 @@ bench: $(BENCH_STAMP)
 # chromium by Playwright (the `browser` extra; Playwright's browser downloads are not used).
 BROWSER_STAMP := $(VENV)/.installed-browser
 $(BROWSER_STAMP): $(STAMP)
-	$(PY) -m pip install $(PIP_QUIET) -e ".[$(EXTRAS),browser]"
+	$(PY) -m pip install $(PIP_QUIET) -c $(CONSTRAINTS) -e ".[$(EXTRAS),browser]"
 	@touch $(BROWSER_STAMP)
 
 # Runs the widget race in two modes: the course's setting (widget messages on the kernel's
