@@ -83,6 +83,8 @@ def activation_forward(z: np.ndarray, activation: str | Activation) -> tuple[np.
 def activation_backward(da: np.ndarray, cache: tuple) -> np.ndarray:
     r"""Elementwise :math:`\frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z)`."""
     z, act = cache
+    if da is None:
+        raise TypeError("da must be a numeric array (dL/da of the layer's output), got None")
     da = np.asarray(da)
     if da.dtype.kind not in "fiu":
         raise TypeError(f"da must be a numeric array, got dtype {da.dtype}")
