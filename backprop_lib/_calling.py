@@ -193,5 +193,8 @@ def alias_key(func: Any, codes: set) -> tuple | None:
             for key in reference_codes(func):
                 if key in codes:
                     return key
-        func = getattr(func, "func", None) if isinstance(func, functools.partial) else getattr(func, "__wrapped__", None)
+        if isinstance(func, functools.partial):
+            func = func.func
+        else:
+            func = getattr(func, "__wrapped__", None)
     return None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ import backprop_lib.checks  # noqa: F401  (registers the course's checks)
 from backprop_lib.checks import _core
 from backprop_lib.checks._core import _ReferenceWatch, task
 from backprop_lib.exercises import generate_notebook, render, task_cells
-from backprop_lib.grade import cli, discovery, sandbox, verdicts
+from backprop_lib.grade import cli, discovery, sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grading_fixtures import classroom  # noqa: E402

@@ -26,7 +26,7 @@ from .._calling import (LIBRARY_DIR, Outcome, alias_key, code_key, is_learner_fr
 if TYPE_CHECKING:
     from ._core import TaskCheck
 
-__all__ = ["CURRENT", "WATCH", "RemoteCallable", "ReferenceWatch", "defined_in", "reference_codes",
+__all__ = ["LIBRARY_DIR", "CURRENT", "WATCH", "RemoteCallable", "ReferenceWatch", "defined_in", "reference_codes",
            "reference_name", "is_learner_frame", "learner_line", "code_key", "Outcome"]
 
 DEFAULT_TIMEOUT = 10.0

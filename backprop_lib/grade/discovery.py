@@ -150,8 +150,6 @@ def discover(paths: list[str], exercise_names: Iterable[str]) -> Discovery:
                         ignore(student, label, _why_ignored(path))
                 if not notebooks and student:
                     out.no_notebook.append(student)
-            for sub in sorted(nested - set(per_student)):
-                pass  # folders holding only hidden files: nothing to say
         elif root.is_file():
             if root.suffix != ".ipynb":
                 raise UsageError(f"{given}: not a notebook (*.ipynb)")

@@ -178,12 +178,12 @@ class LibraryCopy:
     def _fill(self) -> None:
         target = os.path.join(self.root, "backprop_lib")
         if os.path.exists(target):
-            for folder, _, files in os.walk(target):
+            for folder, _, _ in os.walk(target):
                 os.chmod(folder, 0o755)
             shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(LIBRARY_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         self.hashes = self._hash()
-        for folder, dirs, files in os.walk(target):
+        for folder, _, files in os.walk(target):
             for name in files:
                 os.chmod(os.path.join(folder, name), 0o444)
             os.chmod(folder, 0o555)

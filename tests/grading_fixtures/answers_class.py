@@ -49,7 +49,7 @@ def compare(csv_path: Path) -> list[str]:
     with open(csv_path, newline="", encoding="utf-8") as fh:
         got = {(r["student"], r["task"]): r for r in csv.DictReader(fh)}
     problems = []
-    for student, exercise, answer in rows():
+    for student, _exercise, answer in rows():
         r = got.get((student, answer.task))
         if r is None:
             problems.append(f"{student} {answer}: no row")
