@@ -19,13 +19,16 @@ XDIST_FLAGS := -n 2 --dist loadfile
 # (and is how the committed notebook outputs are produced by `make execute-notebooks`).
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help venv lab test test-lib test-notebooks lint exercises check-exercises execute-notebooks bench browser-test clean
+.PHONY: help venv lab test test-lib test-notebooks test-grade test-grade-answers sandbox lint exercises check-exercises execute-notebooks bench browser-test clean
 
 help:
 	@echo "make lab               install into $(VENV) (first time) and start JupyterLab at notebooks/01"
 	@echo "make test              install into $(VENV) if needed and run the whole test suite"
 	@echo "make test-lib          only the pytest suite in tests/"
 	@echo "make test-notebooks    only nbval on notebooks/ and solutions/"
+	@echo "make test-grade        only the grader's tests (a class with hostile submissions)"
+	@echo "make test-grade-answers every answer of tests/answers/ graded in the sandbox, as in the notebook (slow)"
+	@echo "make sandbox           install bubblewrap for the grader's sandbox (apt-get, as root) and check it works"
 	@echo "make lint              ruff and mypy (configured in pyproject.toml)"
 	@echo "make exercises         regenerate exercises/ from solutions/"
 	@echo "make execute-notebooks re-execute notebooks/ and solutions/ in place (maintainers)"
@@ -59,6 +62,27 @@ test-lib: $(STAMP)
 
 test-notebooks: $(STAMP)
 	$(ONE_THREAD) $(PY) -m pytest $(XDIST_FLAGS) notebooks solutions $(NBVAL_FLAGS)
+
+test-grade: $(STAMP)
+	$(ONE_THREAD) $(PY) -m pytest tests/test_grade.py tests/test_grade_channel.py
+
+# Every realistic answer of tests/answers/ (600+ notebooks) graded through the sandbox must get the
+# verdict and hint tests/test_answers.py gets in the notebook (about 10 minutes on 2 cores).
+ANSWERS_CLASS := build/answers_class
+test-grade-answers: $(STAMP)
+	rm -rf $(ANSWERS_CLASS) && mkdir -p $(ANSWERS_CLASS)
+	$(PY) tests/grading_fixtures/answers_class.py $(ANSWERS_CLASS)/class
+	$(ONE_THREAD) $(PY) -m backprop_lib.grade $(ANSWERS_CLASS)/class --out $(ANSWERS_CLASS)/grades.csv --jobs 2 --quiet > /dev/null
+	$(PY) tests/grading_fixtures/answers_class.py $(ANSWERS_CLASS)/class --compare $(ANSWERS_CLASS)/grades.csv
+
+# The grader runs every notebook in a bubblewrap sandbox (Debian package `bubblewrap`); without
+# it, it falls back to process isolation and says so loudly. As root this installs it.
+sandbox: $(STAMP)
+	@command -v bwrap >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y bubblewrap; \
+		else echo "WARNING: bubblewrap is missing: sudo apt-get install -y bubblewrap" >&2; fi; }
+	@$(PY) -c "from backprop_lib.grade import sandbox; i = sandbox.detect(); \
+		print('grader sandbox: bubblewrap works' if i.sandboxed else 'WARNING: no grader sandbox: ' + str(i.warning))"
 
 # ruff: pyflakes, pycodestyle, bugbear and a complexity limit; mypy on backprop_lib. Both are
 # pinned in the `lint` extra and configured in pyproject.toml.
