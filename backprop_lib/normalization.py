@@ -10,7 +10,7 @@ Both normalise a batch ``x`` of shape (N, D) to zero mean and unit variance, the
 variance is the population (biased) one, divided by :math:`M`, as ``torch.nn.BatchNorm1d`` in training mode
 and ``torch.nn.LayerNorm`` use. :math:`\gamma, \beta` have shape (D,) in both.
 
-The backward pass in its compact form (CS231n; Kratzert 2016): with :math:`g = \gamma \odot dy` and sums over the
+The backward pass in its compact form (CS231n, assignment 2): with :math:`g = \gamma \odot dy` and sums over the
 normalised axis,
 
 .. math:: dx = \frac{1}{M\sqrt{\sigma^2+\epsilon}}\Bigl(M g - \textstyle\sum g - \hat x \textstyle\sum (g \odot \hat x)\Bigr),
