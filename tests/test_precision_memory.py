@@ -73,3 +73,35 @@ def test_training_state_bytes():
 def test_memory_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- the PyTorch bridge
+
+from backprop_lib.mlp import MLP  # noqa: E402
+from backprop_lib.torch_bridge import torch_available, torch_checkpoint_run  # noqa: E402
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("segments", [None, 1, 3])
+def test_torch_copy_gives_our_gradients(activation, segments):
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    net = MLP([5, 7, 7, 7, 3], activation=activation, init="xavier", seed=1)
+    X, y = rng.standard_normal((6, 5)), rng.integers(0, 3, 6)
+    loss, grads = net.loss_and_grads(X, y)
+    run = torch_checkpoint_run(net, X, y, segments)
+    assert run.loss == pytest.approx(loss, rel=1e-13)
+    for k in grads:
+        np.testing.assert_allclose(run.grads[k], grads[k], rtol=1e-10, atol=1e-15)
+    assert run.saved_bytes > 0
+
+
+def test_torch_bridge_bad_input_and_availability():
+    assert torch_available() in (True, False)
+    with pytest.raises(TypeError, match="net must be"):
+        torch_checkpoint_run("net", np.zeros((2, 2)), np.zeros(2, int))
+    net = MLP([3, 4, 2], activation="leaky_relu", seed=0)
+    with pytest.raises(ValueError, match="activation"):
+        torch_checkpoint_run(net, np.zeros((2, 3)), np.zeros(2, int))
+    with pytest.raises(ValueError, match="segments"):
+        torch_checkpoint_run(MLP([3, 4, 2], activation="relu", seed=0), np.zeros((2, 3)), np.zeros(2, int), 0)
