@@ -24,7 +24,8 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
 
 
-def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float, eps: float = 0.0) -> tuple[dict[str, np.ndarray], float]:
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float,
+                   eps: float = 0.0) -> tuple[dict[str, np.ndarray], float]:
     r"""Scale all gradients together so their global norm is at most ``max_norm``.
 
     The factor is :math:`\min(1, c / (\lVert g\rVert + \epsilon))`; ``eps=1e-6`` reproduces
@@ -97,7 +98,8 @@ class Optimizer:
 
 
 def _positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (value > 0 and np.isfinite(value)):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
+            or not (value > 0 and np.isfinite(value))):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 

@@ -66,7 +66,8 @@ def test_weight_decay_can_skip_biases():
     np.testing.assert_allclose(p["b"], 1.0)
 
 
-@pytest.mark.parametrize("factory", [lambda: SGD(lr=0.1, momentum=0.9), lambda: RMSProp(lr=0.01), lambda: Adam(lr=0.05)])
+@pytest.mark.parametrize("factory", [lambda: SGD(lr=0.1, momentum=0.9), lambda: RMSProp(lr=0.01),
+                                     lambda: Adam(lr=0.05)])
 def test_optimizers_decrease_a_quadratic(factory):
     params, grads = quadratic_problem()
     before = sum(float(np.sum(g * g)) for g in grads(params).values())
@@ -209,8 +210,8 @@ TORCH_CASES = [
 def test_parameters_after_20_steps_match_torch_optim(name, kwargs, _):
     torch = pytest.importorskip("torch")
     if name == "default":  # default hyper-parameters must match too
-        pairs = [(SGD(), torch.optim.SGD, {"lr": 1e-3}), (RMSProp(), torch.optim.RMSprop, {}), (Adam(), torch.optim.Adam, {}),
-                 (AdamW(), torch.optim.AdamW, {})]
+        pairs = [(SGD(), torch.optim.SGD, {"lr": 1e-3}), (RMSProp(), torch.optim.RMSprop, {}),
+                 (Adam(), torch.optim.Adam, {}), (AdamW(), torch.optim.AdamW, {})]
     else:
         ours = {"SGD": SGD, "RMSprop": RMSProp, "Adam": Adam, "AdamW": AdamW}[name](**kwargs)
         pairs = [(ours, getattr(torch.optim, name), kwargs)]
