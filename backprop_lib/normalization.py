@@ -13,7 +13,8 @@ and ``torch.nn.LayerNorm`` use. :math:`\gamma, \beta` have shape (D,) in both.
 The backward pass in its compact form (CS231n, assignment 2): with :math:`g = \gamma \odot dy` and sums over the
 normalised axis,
 
-.. math:: dx = \frac{1}{M\sqrt{\sigma^2+\epsilon}}\Bigl(M g - \textstyle\sum g - \hat x \textstyle\sum (g \odot \hat x)\Bigr),
+.. math:: dx = \frac{1}{M\sqrt{\sigma^2+\epsilon}}
+              \Bigl(M g - \textstyle\sum g - \hat x \textstyle\sum (g \odot \hat x)\Bigr),
           \qquad d\gamma = \textstyle\sum_n dy \odot \hat x, \qquad d\beta = \textstyle\sum_n dy
 
 The two subtracted sums are the paths through :math:`\mu` and through :math:`\sigma^2`: both depend on every
@@ -72,7 +73,8 @@ def _denormalise(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray
     return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
 
 
-def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                      eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
     r"""Batch normalisation in training mode: statistics over the batch, one per feature.
 
     x: (N, D), gamma and beta: (D,). Returns ``(out, cache)``, out of shape (N, D). Needs N >= 2.
@@ -88,7 +90,8 @@ def batchnorm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
     return _denormalise(dout, cache)
 
 
-def layernorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
+def layernorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                      eps: float = 1e-5) -> tuple[np.ndarray, tuple]:
     r"""Layer normalisation: statistics over the D features of each example (the same at training and test time).
 
     x: (N, D), gamma and beta: (D,). Returns ``(out, cache)``. Needs D >= 2.
@@ -143,24 +146,27 @@ def norm_gradient_flow(X: np.ndarray, y: np.ndarray, depth: int = 20, width: int
     rng = np.random.default_rng(seed)
     sizes = [X.shape[1]] + [width] * depth + [int(np.max(y)) + 1]
     Ws = [init_weights(init, n_in, n_out, rng, scale=init_scale) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    pair = _NORMS[norm]
     ones, zeros = np.ones(width), np.zeros(width)
     a, caches = np.asarray(X, dtype=np.float64), []
     for W in Ws[:-1]:
         z, lin = linear_forward(a, W, np.zeros(W.shape[0]))
         nc = None
-        if _NORMS[norm] is not None:
-            z, nc = _NORMS[norm][0](z, ones, zeros)
+        if pair is not None:
+            z, nc = pair[0](z, ones, zeros)
         a, act = activation_forward(z, activation)
         caches.append((lin, nc, act))
     logits, lin_out = linear_forward(a, Ws[-1], np.zeros(Ws[-1].shape[0]))
     loss, dlogits = softmax_cross_entropy(logits, y)  # the 1/N enters here, once
-    da, _, _ = linear_backward(dlogits, lin_out)
-    w_norms, a_norms = [], []
+    da = dlogits @ Ws[-1]  # the output layer's dx (linear_backward's dx = delta W)
+    w_norms: list[float] = []
+    a_norms: list[float] = []
     for lin, nc, act in reversed(caches):
         a_norms.append(float(np.linalg.norm(da)))
         dz = activation_backward(da, act)
-        if nc is not None:
-            dz, _, _ = _NORMS[norm][1](dz, nc)
-        da, dW, _ = linear_backward(dz, lin)
+        if pair is not None:
+            dz, _, _ = pair[1](dz, nc)
+        _, dW, _ = linear_backward(dz, lin, need_dx=False)
+        da = dz @ lin[1]  # lin = (input, W): the gradient for the layer below, delta W
         w_norms.append(float(np.linalg.norm(dW)))
     return NormFlow(np.array(w_norms[::-1]), np.array(a_norms[::-1]), float(loss))

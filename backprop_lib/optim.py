@@ -258,7 +258,8 @@ def warmup_cosine(lr0: float, step: int, warmup: int, t_max: int, eta_min: float
     r"""Linear warmup for ``warmup`` steps, then cosine decay to ``eta_min`` at step ``t_max``.
 
     .. math:: \eta_t = \eta_0 \frac{t+1}{w} \;(t < w), \qquad
-              \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\left(1 + \cos\frac{\pi (t - w)}{T - w}\right) \;(w \le t \le T)
+              \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\left(1 + \cos\frac{\pi (t - w)}{T - w}\right)
+              \;(w \le t \le T)
 
     (the first step already has :math:`\eta_0/w`, not 0; after :math:`T` the rate stays at ``eta_min``).
     ``warmup=0`` is the plain cosine schedule.
@@ -286,7 +287,8 @@ class Scheduled:
             raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
         if not callable(schedule):
             raise TypeError(f"schedule must be callable as schedule(step) -> lr, got {type(schedule).__name__}")
-        self.optimizer, self.schedule, self.lrs = optimizer, schedule, []
+        self.optimizer, self.schedule = optimizer, schedule
+        self.lrs: list[float] = []
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         lr = self.schedule(len(self.lrs))

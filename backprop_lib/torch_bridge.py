@@ -77,5 +77,7 @@ def torch_checkpoint_run(net: MLP, X, y, segments: int | None = None) -> TorchRu
     loss.backward()
     grads = {}
     for l, lin in enumerate((m for m in model if isinstance(m, torch.nn.Linear)), start=1):
+        if lin.weight.grad is None or lin.bias.grad is None:  # pragma: no cover - backward() fills them
+            raise RuntimeError("PyTorch computed no gradient for a Linear layer")
         grads[f"W{l}"], grads[f"b{l}"] = lin.weight.grad.numpy().copy(), lin.bias.grad.numpy().copy()
     return TorchRun(float(loss.detach()), grads, int(sum(seen.values())))

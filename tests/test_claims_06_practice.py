@@ -31,7 +31,8 @@ def notebook_output(marker: str) -> str:
 
 def markdown_containing(marker: str) -> str:
     nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    found = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown" and marker in "".join(c["source"])]
+    found = ["".join(c["source"]) for c in nb["cells"]
+             if c["cell_type"] == "markdown" and marker in "".join(c["source"])]
     assert len(found) == 1, marker
     return found[0]
 

@@ -35,7 +35,9 @@ def test_backward_matches_central_differences(kind, seed):
     x, gamma, beta, dout = case(seed)
     _, cache = fwd(x, gamma, beta)
     dx, dgamma, dbeta = bwd(dout, cache)
-    loss = lambda x_, g_, b_: float(np.sum(fwd(x_, g_, b_)[0] * dout))
+    def loss(x_, g_, b_):
+        return float(np.sum(fwd(x_, g_, b_)[0] * dout))
+
     assert rel_error(dx, numerical_gradient(lambda v: loss(v, gamma, beta), x.copy())) < 1e-7
     assert rel_error(dgamma, numerical_gradient(lambda v: loss(x, v, beta), gamma.copy())) < 1e-7
     assert rel_error(dbeta, numerical_gradient(lambda v: loss(x, gamma, v), beta.copy())) < 1e-7
@@ -114,7 +116,7 @@ def test_gradient_flow_weight_norms_match_finite_differences_of_the_first_layer(
         r = np.random.default_rng(1)
         Ws = [init_weights("xavier", a, b, r) for a, b in ((4, 5), (5, 5), (5, 5), (5, 3))]
 
-        def loss(W1):
+        def loss(W1, Ws=Ws, norm=norm):
             a = X
             for W in [W1] + Ws[1:-1]:
                 z = a @ W.T

@@ -727,7 +727,9 @@ def check_batchnorm_backward(fn):
             ("the sign of the variance's path is flipped: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
              inv_std / N * (N * g - g.sum(axis=0) + xhat * np.sum(g * xhat, axis=0))),
         ]
-        keep = lambda items, ref: [(h, v) for h, v in items if not np.allclose(v, ref, rtol=1e-9, atol=1e-12)]
+        def keep(items, ref):
+            return [(h, v) for h, v in items if not np.allclose(v, ref, rtol=1e-9, atol=1e-12)]
+
         approx = ("The task asks for the exact backward pass: a finite-difference approximation (here the features sit "
                   "near 1e5, where central differences lose digits) or float32 gives these small errors.")
         _expect(out[0], dx, f"dx of {what}", _mistakes(keep(dx_hints, dx)), approximate=approx)
