@@ -130,6 +130,11 @@ WRONG = {
                                 "delta = scale * dout * (1.0 - np.tanh(z) ** 2)\n"
                                 "return delta @ W, delta.T @ x, delta.sum(axis=0)",
                                 "dx is missing the identity path"),
+    "batchnorm_backward": ("dout, x, gamma, eps = list(locals().values())\n"
+                           "inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)\n"
+                           "xhat = (x - x.mean(axis=0)) * inv_std\n"
+                           "return dout * gamma * inv_std, np.sum(dout * xhat, axis=0), dout.sum(axis=0)",
+                           "you treated the batch mean and variance as constants"),
     # 05_checkpointing
     "ckpt_store_all_bytes": ("sizes, batch, itemsize = list(locals().values())\n"
                              "return batch * itemsize * 2 * sum(sizes[1:])",
