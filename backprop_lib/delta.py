@@ -313,7 +313,8 @@ class GradientCost:
 
     ``grads`` (backprop) and ``numeric`` (central differences with step ``h``) are the two
     gradients, ``loss`` the loss at the point (for :func:`compare_gradients`'s round-off test);
-    ``matmul_seconds`` is the time of the forward pass's matrix products alone.
+    ``matmul_seconds`` is the time of the forward pass's matrix products alone, ``backward_seconds``
+    the backward pass alone (from a cached forward pass).
     """
 
     num_params: int
@@ -328,6 +329,7 @@ class GradientCost:
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)
     matmul_seconds: float = float("nan")
+    backward_seconds: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -372,8 +374,14 @@ def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> Gradien
     def by_backprop():
         grads.update(net.loss_and_grads(X, y)[1])
 
-    t_bp = _best_time(by_backprop, repeat)
-    t_fwd = _best_time(lambda: net.loss(X, y), repeat)
+    # Interleaved, so that a change of machine load hits all three measurements alike.
+    cache = net.forward_cache(X)
+    _, dout = net.output_loss(cache.activations[-1], y)
+    t_bp = t_fwd = t_bwd = np.inf
+    for _ in range(repeat):
+        t_fwd = min(t_fwd, _best_time(lambda: net.loss(X, y), 1))
+        t_bp = min(t_bp, _best_time(by_backprop, 1))
+        t_bwd = min(t_bwd, _best_time(lambda: net._backward(cache, dout), 1))
     acts = net.forward_trace(X).activations
     Ws = [net.params[f"W{l}"] for l in range(1, net.n_layers + 1)]
     t_mm = _best_time(lambda: [a @ W.T for a, W in zip(acts, Ws)], repeat)
@@ -381,8 +389,9 @@ def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> Gradien
     numeric = {k: numerical_gradient(lambda _p: net.loss(X, y), p, h=h) for k, p in net.params.items()}
     t_fd = time.perf_counter() - t0
     errors = {k: rel_error(grads[k], numeric[k]) for k in net.params}
-    return GradientCost(net.num_params, t_bp, t_fd, t_fwd, 2 * net.num_params, max(errors.values()), errors,
-                        loss=float(net.loss(X, y)), h=h, grads=grads, numeric=numeric, matmul_seconds=t_mm)
+    return GradientCost(net.num_params, float(t_bp), t_fd, float(t_fwd), 2 * net.num_params, max(errors.values()),
+                        errors, loss=float(net.loss(X, y)), h=h, grads=grads, numeric=numeric, matmul_seconds=t_mm,
+                        backward_seconds=float(t_bwd))
 
 
 # --------------------------------------------------------------------------- evaluation
