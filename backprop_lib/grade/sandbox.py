@@ -128,6 +128,9 @@ def _python_roots() -> list[str]:
 def bwrap_command(info: SandboxInfo, argv: list[str]) -> list[str]:
     cmd = [info.bwrap or "bwrap", "--unshare-all", *info.flags, "--die-with-parent", "--new-session",
            "--hostname", "sandbox", "--clearenv"]
+    # The private /tmp first: bwrap mounts in order, so the read-only binds below stay visible even
+    # when the course itself lives under /tmp (a clone in /tmp/ci, say).
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_MB << 20), "--tmpfs", "/tmp"]
     for d in _SYSTEM_DIRS:
         if os.path.islink(d):
             cmd += ["--symlink", os.readlink(d), d]
@@ -146,8 +149,7 @@ def bwrap_command(info: SandboxInfo, argv: list[str]) -> list[str]:
         exe_dir = os.path.dirname(os.path.abspath(sys.executable))
         if not any(exe_dir.startswith(r + "/") or exe_dir == r for r in _python_roots()):
             cmd += ["--ro-bind", exe_dir, exe_dir]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(SANDBOX_TMP_MB << 20), "--tmpfs", "/tmp",
-            "--chdir", "/tmp"]
+    cmd += ["--chdir", "/tmp"]
     for key, value in _environment("/tmp").items():
         cmd += ["--setenv", key, value]
     return cmd + ["--", *argv]
