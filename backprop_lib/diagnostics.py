@@ -40,6 +40,7 @@ __all__ = [
     "digits_batch",
     "speed_of_learning",
     "nielsen_experiment",
+    "speed_during_training",
     "NIELSEN_PUBLISHED",
     "activation_std_by_depth",
     "GradientFlow",
@@ -302,6 +303,24 @@ def nielsen_experiment(depths=(2, 3, 4), activation: str = "sigmoid", init: str 
     return {int(d): speed_of_learning(d, activation, init, bias_std=bias_std, seeds=seeds, output=output,
                                       X=X, y=y)
             for d in depths}
+
+
+def speed_during_training(depth: int, *, lr: float = 0.5, epochs: int = 30, batch_size: int = 10,
+                          width: int = 30, seed: int = 0, X=None, y=None) -> tuple[np.ndarray, History]:
+    r"""Nielsen's speed of learning, :math:`\lVert\partial L/\partial b_l\rVert` per hidden layer, while training.
+
+    A sigmoid ``[64, width x depth, 10]`` net with Nielsen's start (:math:`W \sim \mathcal N(0, 1/n_{in})`,
+    :math:`b \sim \mathcal N(0, 1)`, ``seed``) and the course's softmax + cross-entropy, trained by minibatch
+    SGD on ``(X, y)`` (default: 1000 training digits). Returns ``(speeds, history)``: ``speeds`` has shape
+    (epochs + 1, depth), row 0 at initialisation and row e after epoch e, each the gradient on all of ``X``.
+    """
+    if X is None:
+        X, y = digits_batch(1000)
+    net = deep_net(depth, width, "sigmoid", "lecun", seed=seed, n_in=X.shape[1], bias_std=1.0)
+    speeds = [layer_grad_norms(net, X, y)]
+    history = train(net, X, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                    callback=lambda epoch, h: speeds.append(layer_grad_norms(net, X, y)))
+    return np.array(speeds), history
 
 
 # --------------------------------------------------------------------------- activations through depth

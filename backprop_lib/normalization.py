@@ -117,11 +117,16 @@ _NORMS = {"none": None, "batch": (batchnorm_forward, batchnorm_backward),
 
 @dataclass
 class NormFlow:
-    """Per hidden layer l = 1..depth: ||dL/dW_l||_F (``weight_norms``), ||dL/da_l|| (``output_norms``)."""
+    """Per hidden layer l = 1..depth: ||dL/dW_l||_F (``weight_norms``), ||dL/da_l|| (``output_norms``), and the
+    spread of the pre-activations z = a W^T before the norm: their std across the units of each example, averaged
+    over the examples (``unit_spread``, what layer norm divides by), and across the batch for each unit, averaged
+    over the units (``batch_spread``, what batch norm divides by)."""
 
     weight_norms: np.ndarray
     output_norms: np.ndarray
     loss: float
+    unit_spread: np.ndarray
+    batch_spread: np.ndarray
 
     @property
     def ratio(self) -> float:
@@ -149,8 +154,11 @@ def norm_gradient_flow(X: np.ndarray, y: np.ndarray, depth: int = 20, width: int
     pair = _NORMS[norm]
     ones, zeros = np.ones(width), np.zeros(width)
     a, caches = np.asarray(X, dtype=np.float64), []
+    unit_spread, batch_spread = [], []
     for W in Ws[:-1]:
         z, lin = linear_forward(a, W, np.zeros(W.shape[0]))
+        unit_spread.append(float(z.std(axis=1).mean()))
+        batch_spread.append(float(z.std(axis=0).mean()))
         nc = None
         if pair is not None:
             z, nc = pair[0](z, ones, zeros)
@@ -169,4 +177,5 @@ def norm_gradient_flow(X: np.ndarray, y: np.ndarray, depth: int = 20, width: int
         _, dW, _ = linear_backward(dz, lin, need_dx=False)
         da = dz @ lin[1]  # lin = (input, W): the gradient for the layer below, delta W
         w_norms.append(float(np.linalg.norm(dW)))
-    return NormFlow(np.array(w_norms[::-1]), np.array(a_norms[::-1]), float(loss))
+    return NormFlow(np.array(w_norms[::-1]), np.array(a_norms[::-1]), float(loss),
+                    np.array(unit_spread), np.array(batch_spread))

@@ -55,7 +55,7 @@ CASES = [
     ("unknown output activation", lambda: MLP([4, 3], output_activation="softplus"), (), ValueError,
      ["output_activation", "softplus", "sigmoid"]),
     ("activation not a name", lambda: MLP([4, 3], activation=3), (), TypeError, ["activation", "int"]),
-    ("unknown init", lambda: MLP([4, 3], init="orthogonal"), (), ValueError, ["init", "orthogonal", "he"]),
+    ("unknown init", lambda: MLP([4, 3], init="uniformish"), (), ValueError, ["init", "uniformish", "orthogonal"]),
     ("bad sizes", lambda: MLP([4]), (), ValueError, ["sizes", "[4]"]),
     ("zero width", lambda: MLP([4, 0, 3]), (), ValueError, ["sizes[1]", "0"]),
     ("int dtype", lambda: MLP([4, 3], dtype=np.int64), (), TypeError, ["dtype", "int64"]),
@@ -108,6 +108,9 @@ CASES = [
     ("init n_in", init.init_weights, ("he", 0, 2), ValueError, ["n_in", "0"]),
     ("init n_out", init.init_weights, ("he", 3, 2.5), ValueError, ["n_out", "2.5"]),
     ("init scale", lambda: init.init_weights("normal", 3, 2, scale=-1.0), (), ValueError, ["scale", "-1.0"]),
+    ("init orthogonal n_out", init.init_weights, ("orthogonal", 3, 0), ValueError, ["n_out", "0"]),
+    ("init orthogonal gain", lambda: init.init_weights("orthogonal", 3, 2, scale=float("nan")), (), ValueError,
+     ["scale", "nan"]),
     # data
     ("xor n", data.xor, (2,), ValueError, ["n", ">= 4", "2"]),
     ("moons noise", lambda: data.moons(noise=-0.1), (), ValueError, ["noise", "-0.1"]),

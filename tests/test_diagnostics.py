@@ -264,3 +264,14 @@ def test_widget_clip_dropdown_starts_at_off_and_clips_when_chosen(monkeypatch):
     clip.value = "1"
     assert calls[-1][4] == 1.0
     plt.close("all")
+
+
+def test_speed_during_training_records_one_row_per_epoch_and_the_start():
+    from backprop_lib.diagnostics import deep_net, digits_batch, layer_grad_norms, speed_during_training
+
+    X, y = digits_batch(100)
+    speeds, hist = speed_during_training(2, lr=0.5, epochs=3, seed=1, X=X, y=y)
+    assert speeds.shape == (4, 2) and len(hist.loss) == 3
+    start = deep_net(2, 30, "sigmoid", "lecun", seed=1, bias_std=1.0)
+    np.testing.assert_allclose(speeds[0], layer_grad_norms(start, X, y))
+    assert not np.allclose(speeds[1], speeds[0])
