@@ -145,7 +145,7 @@ import os, time, ctypes
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        ctypes.CDLL(None).prctl(15, b"bpg_fallback", 0, 0, 0)
+        ctypes.CDLL(None).prctl(15, b"NAME", 0, 0, 0)
         time.sleep(60)
         os._exit(0)
     os._exit(0)
@@ -158,9 +158,10 @@ def test_without_a_sandbox_a_double_forked_daemon_still_dies_with_the_grading(tm
     from backprop_lib.exercises import render
     import json
 
+    name = f"bpg_{os.getpid() % 10**8:08d}"  # this test's own daemon, not another run's
     nb = json.loads(classroom.DEMO_SOLUTION.read_text())
     nb["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                           "source": DAEMON})
+                           "source": DAEMON.replace("NAME", name)})
     (tmp_path / "alice").mkdir()
     (tmp_path / "alice" / "90_grading_demo.ipynb").write_text(render(nb))
     canon = classroom.write_canonical(tmp_path / "canonical")
@@ -169,7 +170,7 @@ def test_without_a_sandbox_a_double_forked_daemon_still_dies_with_the_grading(tm
                            "--sandbox", "none", "--quiet"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     time.sleep(0.5)
-    alive = [p for p in Path("/proc").glob("[0-9]*/comm") if _read(p) == "bpg_fallback"]
+    alive = [p for p in Path("/proc").glob("[0-9]*/comm") if _read(p) == name]
     assert alive == []
 
 

@@ -324,6 +324,7 @@ class WorkerProcess:
 
     def __init__(self, info: SandboxInfo, memory_mb: int, library_parent: str):
         self.info, self.memory_mb = info, memory_mb
+        self._fd_lock = threading.Lock()
         req_read, self.req_write = os.pipe()
         self.rep_read, rep_write = os.pipe()
         out_read, out_write = os.pipe()
@@ -361,12 +362,16 @@ class WorkerProcess:
 
     # -- channel
     def send(self, header: dict, buffers=()) -> None:
+        if self.req_write < 0:
+            raise WorkerLost(self.describe_end("the channel is closed"))
         try:
             send(self.req_write, header, buffers)
         except OSError as exc:
             raise WorkerLost(self.describe_end(f"the channel closed ({exc.strerror})")) from None
 
     def receive(self, deadline: float, on_wait=None) -> tuple[dict, list[bytes]]:
+        if self.rep_read < 0:
+            raise WorkerLost(self.describe_end("the channel is closed"))
         try:
             return receive(self.rep_read, deadline, on_wait=on_wait)
         except ChannelClosed as exc:
@@ -396,11 +401,16 @@ class WorkerProcess:
             pass
         self.wait(10)
         WorkerProcess.live.discard(self.proc.pid)
-        for fd in (self.req_write, self.rep_read):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        # Each descriptor is closed once: a second close could hit a number the operating system
+        # has since given to another worker's pipe (jobs run in threads).
+        with self._fd_lock:
+            fds, self.req_write, self.rep_read = (self.req_write, self.rep_read), -1, -1
+        for fd in fds:
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self.stdout.join(2)
         self.stderr.join(2)
         if self._tmp is not None:
@@ -409,8 +419,8 @@ class WorkerProcess:
 
     def close(self) -> None:
         try:
-            send(self.req_write, {"op": "exit"})
-        except OSError:
+            self.send({"op": "exit"})
+        except WorkerLost:
             pass
         self.wait(2.0)
         self.kill()
