@@ -28,7 +28,7 @@ def test_untouched_stub_is_not_implemented(check):
 
 def test_task_names_are_distinctive():
     assert all(c.task.startswith("graph_") for c in ALL_CHECKS)
-    assert len(ALL_CHECKS) == 8
+    assert len(ALL_CHECKS) == 9
 
 
 # --------------------------------------------------------------------------- mul

@@ -13,6 +13,8 @@ name, scores 0):
 ``graph_xor_training``      full-batch gradient descent        ``nn_scalar.fit``
 ``graph_own_engine``        the learner's own class ``Scalar``  ``Value``, ``topological_order``, ``backward_steps``
                             (all of the above assembled)
+``graph_forward_mode``      ∇f by n forward passes with Dual    ``forward_mode.gradient_forward``, ``jvp``,
+                                                               ``derivatives_forward``, ``gradient_reverse``
 
 The expected values come from :mod:`backprop_lib.engine` and :func:`backprop_lib.nn_scalar.fit`.
 The ``mistakes`` are what typical wrong answers return on the same cases (``=`` instead of
@@ -42,6 +44,7 @@ import numpy as np
 from ..activations import tanh_backward as _lib_tanh_backward
 from ..activations import tanh_grad
 from ..engine import Value, backward_steps, topological_order
+from ..forward_mode import Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp, sum_tanh_products  # noqa: E501
 from ..nn_scalar import ValueMLP, fit, xor_data
 from ._core import Mistake, call, expect_array, expect_close, fail, task
 
@@ -54,6 +57,7 @@ __all__ = [
     "check_graph_grads_by_hand",
     "check_graph_xor_training",
     "check_graph_own_engine",
+    "check_graph_forward_mode",
 ]
 
 FORGOT_CHAIN = "you forgot the chain factor: multiply the local derivative by the upstream gradient `out_grad`"
@@ -1054,3 +1058,98 @@ def _check_xor_training(fn) -> None:
     acc = float(np.mean((_xor_predict(np.array(params), Xl) > 0.5) == (yl > 0.5)))
     if acc < 1.0:
         fail(f"the XOR net trained with your class ends at {acc:.0%} accuracy, expected 100 %.")
+
+
+# --------------------------------------------------------------------------- task 9: forward mode
+
+
+class _Recorder:
+    """``f`` for the learner, recording what each call received: "dual", "value" or "float" inputs."""
+
+    def __init__(self, func, name: str):
+        self.func, self.kinds = func, []
+        self.__name__ = name
+
+    def __call__(self, x):
+        items = list(x)
+        if any(isinstance(v, Dual) and v.tangent != 0.0 for v in items):
+            self.kinds.append("dual")
+        elif any(isinstance(v, Value) for v in items):
+            self.kinds.append("value")
+        else:
+            self.kinds.append("float")
+        return self.func(items)
+
+
+def _f_mixed(x):
+    """(x0 x1).tanh() + exp(x2) / x0 + x1 ** 2 (three inputs)."""
+    return (x[0] * x[1]).tanh() + x[2].exp() / x[0] + x[1] ** 2
+
+
+def _f_single(x):
+    """x0 * exp(x0) (one input)."""
+    return x[0] * x[0].exp()
+
+
+def _floats_of(x):
+    return [v if isinstance(v, (Dual, Value)) else float(v) for v in x]
+
+
+@task("graph_forward_mode", points=1, references=[gradient_forward, jvp, derivatives_forward, gradient_reverse])
+def check_graph_forward_mode(fn):
+    cases = [(_f_mixed, "f(x) = tanh(x0 x1) + exp(x2) / x0 + x1**2", [0.7, -1.2, 0.4]),
+             (sum_tanh_products, "f(x) = sum_i tanh(x_i) x_(i+1)", [0.3, -0.5, 1.1, 0.8, -1.4]),
+             (_f_single, "f(x) = x0 exp(x0)", [0.6])]
+    for func, text, x in cases:
+        n = len(x)
+        rec = _Recorder(func, func.__name__)
+        what = f"gradient_forward_mode(f, x) for {text} at x = {x}"
+        out = _call(fn, rec, list(x), hints=(
+            ("object has no attribute 'exp'", "f calls .exp() and .tanh() on its inputs: pass EVERY input as a Dual "
+             "(Dual(x_j, 0.0) for the inputs that are not seeded)."),
+            ("object has no attribute 'tanh'", "f calls .exp() and .tanh() on its inputs: pass EVERY input as a Dual "
+             "(Dual(x_j, 0.0) for the inputs that are not seeded)."),
+        ))
+        expected = np.array(gradient_reverse(func, x))
+        if "value" in rec.kinds:
+            fail(f"{what}: your function called f with Value nodes: that is reverse mode (Value and backward()). "
+                 "This task asks for forward mode: one pass per input with Dual numbers.")
+        if rec.kinds and "dual" not in rec.kinds:
+            fail(f"{what}: your function called f only with plain numbers (or Duals whose tangents are all 0), so no "
+                 "derivative was carried: is it a finite difference? Seed the inputs as Dual numbers, Dual(x_j, 1.0 if j == i else 0.0), and read "
+                 "the output's .tangent.")
+        if not rec.kinds:
+            fail(f"{what}: your function never called f. Run f once per input, on a list of Dual numbers.")
+        if out is not None and not isinstance(out, (list, tuple, np.ndarray)) and n > 1:
+            if isinstance(out, Dual) or isinstance(out, numbers.Real):
+                t = out.tangent if isinstance(out, Dual) else float(out)
+                if math.isclose(t, float(expected.sum()), rel_tol=1e-10, abs_tol=1e-12):
+                    fail(f"{what} returned one number, the sum of the partial derivatives: you seeded EVERY input "
+                         "with tangent 1, which gives the derivative along (1, 1, ..., 1). Seed x_i alone with 1 "
+                         "(the others with 0), one pass per i, and return the n tangents as a list.")
+            fail(f"{what} should return a list of {n} numbers (df/dx_0, ..., df/dx_{n - 1}), got {type(out).__name__}.")
+        if isinstance(out, (list, tuple)) and any(isinstance(v, Dual) for v in out):
+            fail(f"{what} returned Dual numbers: return each pass's output `.tangent` (a float).")
+        if isinstance(out, (list, tuple, np.ndarray)) and len(out) != n:
+            fail(f"{what} returned {len(out)} numbers for {n} inputs: one partial derivative per input, "
+                 "`for i in range(len(x))`.")
+        dual_calls = rec.kinds.count("dual")
+        mistakes = {
+            "you seeded EVERY input with tangent 1 in each pass, which gives the derivative along (1, 1, ..., 1), "
+            "the sum of all partial derivatives. Seed x_i alone with 1 and the others with 0":
+                [float(expected.sum())] * n,
+            "the seeds were not reset between passes: pass i had tangent 1 on x_0 ... x_i (so it returned the sum "
+            "of the first i + 1 partials). Build a fresh list of Duals for every pass, with 1 only at index i":
+                list(np.cumsum(expected)),
+            "you returned the VALUE of f (the output's .value); the derivative is carried in the output's "
+            ".tangent": [float(func([Value(v) for v in x]).data)] * n,
+        }
+        _expect_advised(np.asarray(out, dtype=np.float64) if isinstance(out, (list, tuple, np.ndarray)) and
+                        all(isinstance(v, numbers.Real) for v in np.ravel(out)) else out,
+                        expected, what, mistakes=mistakes,
+                        advice="Pass i seeds Dual(x_i, 1.0) and Dual(x_j, 0.0) for j != i, calls f once, and "
+                               "returns the output's .tangent as df/dx_i.")
+        if dual_calls != n:
+            fail(f"{what}: the gradient is right, but f was called {dual_calls} times with Dual numbers for {n} inputs: "
+                 "forward mode needs exactly one pass per input (the point of this task is that cost).")
+    return "one forward-mode pass per input, each giving one partial derivative, on 3 functions"

@@ -1133,4 +1133,97 @@ class Scalar:
 """), None, function="Scalar"),
 ]
 
-ANSWERS = MUL + POW + TANH + ADD + TOPO + HAND + XOR + ENGINE
+# --------------------------------------------------------------------------- Task 9: forward mode
+
+FORWARD = [
+    Answer("graph_forward_mode", "every input seeded with tangent 1", """
+def gradient_forward_mode(f, x):
+    return [f([Dual(v, 1.0) for v in x]).tangent for _ in x]
+""", "seeded EVERY input with tangent 1"),
+    Answer("graph_forward_mode", "one pass with all tangents 1, one number returned", """
+def gradient_forward_mode(f, x):
+    return f([Dual(v, 1.0) for v in x]).tangent
+""", "the sum of the partial derivatives"),
+    Answer("graph_forward_mode", "seeds not reset between passes", """
+def gradient_forward_mode(f, x):
+    seeds = [0.0] * len(x)
+    grad = []
+    for i in range(len(x)):
+        seeds[i] = 1.0
+        grad.append(f([Dual(v, s) for v, s in zip(x, seeds)]).tangent)
+    return grad
+""", "not reset between passes"),
+    Answer("graph_forward_mode", "the value instead of the tangent", """
+def gradient_forward_mode(f, x):
+    grad = []
+    for i in range(len(x)):
+        out = f([Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))])
+        grad.append(out.value)
+    return grad
+""", ".tangent"),
+    Answer("graph_forward_mode", "only the seeded input as a Dual", """
+def gradient_forward_mode(f, x):
+    grad = []
+    for i in range(len(x)):
+        inputs = list(x)
+        inputs[i] = Dual(x[i], 1.0)
+        grad.append(f(inputs).tangent)
+    return grad
+""", "pass EVERY input as a Dual", status="fail"),
+    Answer("graph_forward_mode", "reverse mode with Value", """
+def gradient_forward_mode(f, x):
+    leaves = [Value(v) for v in x]
+    f(leaves).backward()
+    return [leaf.grad for leaf in leaves]
+""", "that is reverse mode"),
+    Answer("graph_forward_mode", "central differences on Duals without tangents", """
+def gradient_forward_mode(f, x):
+    h = 1e-6
+    grad = []
+    for i in range(len(x)):
+        up = [Dual(v + (h if j == i else 0.0)) for j, v in enumerate(x)]
+        down = [Dual(v - (h if j == i else 0.0)) for j, v in enumerate(x)]
+        grad.append((f(up).value - f(down).value) / (2 * h))
+    return grad
+""", "finite difference"),
+    Answer("graph_forward_mode", "off by one: range(len(x) - 1)", """
+def gradient_forward_mode(f, x):
+    return [f([Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))]).tangent for i in range(len(x) - 1)]
+""", "one partial derivative per input"),
+    Answer("graph_forward_mode", "returns the Duals", """
+def gradient_forward_mode(f, x):
+    return [f([Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))]) for i in range(len(x))]
+""", "returned Dual numbers"),
+    Answer("graph_forward_mode", "the library's jvp", """
+from backprop_lib.forward_mode import jvp
+
+def gradient_forward_mode(f, x):
+    return [jvp(f, x, [1.0 if j == i else 0.0 for j in range(len(x))])[1] for i in range(len(x))]
+""", "reference implementation"),
+    Answer("graph_forward_mode", "the library's gradient_forward", """
+from backprop_lib.forward_mode import gradient_forward as gradient_forward_mode
+""", "reference implementation"),
+    Answer("graph_forward_mode", "every pass run twice", """
+def gradient_forward_mode(f, x):
+    grad = []
+    for i in range(len(x)):
+        seeded = [Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))]
+        f(seeded)
+        grad.append(f(seeded).tangent)
+    return grad
+""", "exactly one pass per input"),
+    Answer("graph_forward_mode", "ok: a numpy identity matrix for the seeds", """
+def gradient_forward_mode(f, x):
+    seeds = np.eye(len(x))
+    return np.array([f([Dual(v, t) for v, t in zip(x, row)]).tangent for row in seeds])
+""", None),
+    Answer("graph_forward_mode", "ok: a tuple, seeds as ints", """
+def gradient_forward_mode(f, x):
+    out = ()
+    for i, _ in enumerate(x):
+        out += (f([Dual(v, int(j == i)) for j, v in enumerate(x)]).tangent,)
+    return out
+""", None),
+]
+
+ANSWERS = MUL + POW + TANH + ADD + TOPO + HAND + XOR + ENGINE + FORWARD

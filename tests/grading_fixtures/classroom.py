@@ -76,6 +76,8 @@ WRONG = {
     "graph_own_engine": ("self.data = float(data)\nself.grad = 0.0\nself.inputs = inputs\n"
                          "self.local_grads = tuple(2 * g for g in local_grads)",
                          "the local derivative of a + b is 1 and 1"),
+    "graph_forward_mode": ("return [f([Dual(v, 1.0) for v in x]).tangent for _ in x]",
+                           "seeded EVERY input with tangent 1"),
     # 03_layerwise_delta (the 1/N of the mean loss enters once, in the output delta)
     "delta_output_softmax_ce": ("logits, labels = list(locals().values())\n"
                                 "return softmax(logits) - one_hot(labels, logits.shape[1])",
