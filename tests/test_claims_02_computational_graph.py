@@ -361,3 +361,37 @@ def test_at_128_the_wrong_mode_is_more_than_20_times_slower():
     t = time_modes([128], repeat=3, seed=0)
     assert t["grad_forward"][0] > 20 * t["grad_reverse"][0]
     assert t["out_reverse"][0] > 20 * t["out_forward"][0]
+
+
+# --------------------------------------------------------------------------- gates and the one-neuron chain
+
+
+def test_max_gate_routes_and_mul_gate_scales_with_the_input():
+    """"The max gate sent the whole gradient to a = 3 ... and 0 to b"; "2 became 2,000, while dx = w does not change"."""
+    a, b = Value(3.0), Value(-2.0)
+    ((a - b).relu() + b).backward()
+    assert (a.grad, b.grad) == (1.0, 0.0)
+    for x, expected in ((2.0, 2.0), (2000.0, 2000.0)):
+        w, xv = Value(0.5), Value(x)
+        (w * xv).backward()
+        assert (w.grad, xv.grad) == (expected, 0.5)
+
+
+def test_one_neuron_per_layer_chain_gradient_is_the_product_of_factors():
+    """"The engine and the product agree"; "Each sigmoid factor ... is at most 1/4"."""
+    rng = np.random.default_rng(4)
+    w_chain = [float(v) for v in np.round(rng.normal(0, 1.5, size=4), 3)]
+    b_chain = [float(v) for v in np.round(rng.normal(0, 0.5, size=4), 3)]
+    x0 = Value(0.8)
+    w_nodes = [Value(w) for w in w_chain]
+    a, zs = x0, []
+    for w_l, b_l in zip(w_nodes, b_chain):
+        z = w_l * a + b_l
+        zs.append(z.data)
+        a = z.sigmoid()
+    a.backward()
+    sig = [1 / (1 + math.exp(-z)) for z in zs]
+    factors = [w * s * (1 - s) for w, s in zip(w_chain, sig)]
+    assert math.isclose(x0.grad, float(np.prod(factors)), rel_tol=1e-12)
+    assert math.isclose(w_nodes[0].grad, 0.8 * sig[0] * (1 - sig[0]) * float(np.prod(factors[1:])), rel_tol=1e-12)
+    assert all(s * (1 - s) <= 0.25 for s in sig)
