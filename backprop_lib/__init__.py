@@ -2,7 +2,7 @@
 
 One module per concept (see README.md for the map)::
 
-    gradcheck     finite differences, relative error                       (01)
+    gradcheck     finite differences, relative error, compare_gradients    (01, 03)
     engine        Value, a scalar reverse-mode autodiff engine             (02)
     nn_scalar     neurons, layers and a tiny MLP made of Values            (02)
     forward_mode  dual numbers (forward-mode AD) and its cost vs reverse mode (02)
@@ -11,8 +11,10 @@ One module per concept (see README.md for the map)::
     layers        forward/backward pairs with caches
     init          zeros, normal, LeCun, Xavier, He
     mlp           MLP: forward, deltas, gradients, training                 (03-06)
-    data          XOR, spirals, moons, blobs, digits, MNIST
+    data          XOR (two sets), spirals, moons, blobs, digits, MNIST
     delta         the layerwise-delta experiments                          (03)
+    source        library_line: a notebook quotes the library's own code   (03)
+    timing        single_thread_blas: fair timings on a shared machine
     diagnostics   gradient norms, activation statistics, dead units         (04)
     checkpoint    gradient checkpointing: sqrt and binomial schedules      (05)
     optim         SGD, momentum, RMSProp, Adam, schedules, clipping         (04, 06)
@@ -28,9 +30,12 @@ The most used names are importable from the top level, e.g.
 ``from backprop_lib import Value, MLP, numerical_gradient``; they load lazily.
 """
 
-from importlib import import_module
+from importlib import import_module, metadata
 
-__version__ = "0.1.0"
+try:  # the version is stated once, in pyproject.toml
+    __version__ = metadata.version("backprop-course")
+except metadata.PackageNotFoundError:  # pragma: no cover - running from a copy that was never installed
+    __version__ = "unknown"
 
 _EXPORTS = {
     "numerical_gradient": "gradcheck",

@@ -123,7 +123,8 @@ def leaky_relu_backward(da, z, slope: float = 0.01) -> np.ndarray:
 
 
 def identity_backward(da, z) -> np.ndarray:
-    return da * identity_grad(z)
+    """``da`` itself (times f'(z) = 1), in the dtype ``da * 1.0`` would have."""
+    return np.asarray(da, dtype=np.result_type(da, _float(z)))
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
@@ -249,7 +249,7 @@ class Schedule:
         out = []
         for a in self.actions:
             if a.kind == "snapshot":
-                held[a.slot] = a.start
+                held[cast(int, a.slot)] = a.start
             elif a.kind == "reverse":
                 held = {k: v for k, v in held.items() if v < a.start or v == 0}
             out.append(dict(held))
@@ -282,8 +282,9 @@ class Schedule:
                     raise ValueError(f"{where}: must store the current state {cur} in a slot 0..{self.slots - 1}")
                 slots[a.slot] = cur
             elif a.kind == "restore":
-                if slots.get(a.slot) != a.start:
-                    raise ValueError(f"{where}: slot {a.slot} holds {slots.get(a.slot)}")
+                holds = slots.get(a.slot) if a.slot is not None else None
+                if holds != a.start:
+                    raise ValueError(f"{where}: slot {a.slot} holds {holds}")
                 cur = a.start
             else:
                 if a.end != next_rev or a.start != cur or cur != a.end - 1:
@@ -529,8 +530,147 @@ class _Held:
                 self.bytes -= entry[1]
                 del self.refs[id(a)]
 
-    def get(self, key):
+    def get(self, key: tuple[str, int]) -> tuple[np.ndarray, ...]:
         return self.items[key]
+
+
+class _Tape:
+    """What every strategy shares: counted layer calls, the stored arrays and the gradients.
+
+    ``checkpoint(i, a)`` keeps layer input ``a_i``; ``run(start, end, a)`` runs layers
+    start+1..end, recording each cache :math:`(z_l, a_l)` when asked; ``loss(a_n)`` starts the
+    gradient ``da`` flowing back; ``backprop(start, end, a_start)`` carries it through the
+    recorded layers end..start+1, dropping each cache as soon as it is used. The tape holds
+    ``da`` itself and no Python reference outlives a call, so what is alive is what ``_Held``
+    counts (and what tracemalloc measures).
+    """
+
+    def __init__(self, net: MLP, y, loss: str, stats: CheckpointStats, out: dict[str, np.ndarray] | None):
+        self.net, self.y, self.loss_name, self.stats, self.out = net, y, loss, stats, out
+        self.n = net.n_layers
+        self.held = _Held(stats)
+        self.grads: dict[str, np.ndarray] = {}
+        self.value = float("nan")
+        self.da: np.ndarray | None = None  # dL/da_l at the layer the backward pass has reached
+
+    # stored arrays
+    def checkpoint(self, i: int, a: np.ndarray) -> None:
+        self.held.put(("state", i), a)
+
+    def checkpointed(self, i: int) -> np.ndarray:
+        return self.held.get(("state", i))[0]
+
+    def release(self, i: int) -> None:
+        self.held.drop(("state", i))
+
+    # counted computation
+    def run(self, start: int, end: int, a: np.ndarray, record: bool) -> np.ndarray:
+        for l in range(start + 1, end + 1):
+            self.stats.layer_forwards += 1
+            z, a = self.net.layer_forward(l, a)
+            if record:
+                self.held.put(("tape", l), z, a)
+        return a
+
+    def loss(self, output: np.ndarray) -> None:
+        """The loss of the network's output; the backward pass starts from dL/da_n."""
+        self.value, self.da = self.net._output_loss(output, self.y, self.loss_name)
+
+    def backprop(self, start: int, end: int, a_start: np.ndarray) -> None:
+        for l in range(end, start, -1):
+            a_prev = self.held.get(("tape", l - 1))[1] if l > start + 1 else a_start
+            self.stats.layer_backwards += 1
+            da = cast(np.ndarray, self.da)  # set by loss() before the first layer
+            self.da, dW, db = self.net.layer_backward(l, da, a_prev, self.held.get(("tape", l))[0],
+                                                      need_input_grad=l > 1)[:3]
+            del da
+            self.held.drop(("tape", l))
+            if self.out is None:
+                self.grads[f"W{l}"], self.grads[f"b{l}"] = dW, db
+            else:
+                self.out[f"W{l}"][...] = dW
+                self.out[f"b{l}"][...] = db
+
+    def result(self) -> dict[str, np.ndarray]:
+        for key in list(self.held.items):
+            self.held.drop(key)
+        return self.out if self.out is not None else {k: self.grads[k] for k in self.net.params}
+
+
+def _store_all(tape: _Tape, X: np.ndarray) -> None:
+    """One forward pass recording every cache, then the whole backward pass."""
+    tape.loss(tape.run(0, tape.n, X, record=True))
+    tape.backprop(0, tape.n, X)
+
+
+def _sqrt(tape: _Tape, X: np.ndarray, segment_length: int | None, keep_last_segment: bool) -> None:
+    """Keep only the segment inputs; re-run each segment, recording it, just before its backward."""
+    bounds = sqrt_segments(tape.n, segment_length)
+    tape.stats.segments = bounds
+    segments = list(zip(bounds[:-1], bounds[1:]))
+    top = len(segments) - 1
+    a = X
+    for i, (start, end) in enumerate(segments):
+        tape.checkpoint(start, a)
+        a = tape.run(start, end, a, record=keep_last_segment and i == top)
+    tape.loss(a)
+    del a  # from here on only the checkpoints (and a kept top segment) are alive
+    for i in range(top, -1, -1):
+        start, end = segments[i]
+        if not (keep_last_segment and i == top):
+            tape.run(start, end, tape.checkpointed(start), record=True)
+        tape.backprop(start, end, tape.checkpointed(start))
+        if start > 0:
+            tape.release(start)
+
+
+def _revolve(tape: _Tape, X: np.ndarray, slots: int) -> None:
+    """Follow Griewank's binomial schedule: advance, snapshot, restore, and reverse one layer at a time."""
+    schedule = revolve_schedule(tape.n, slots)
+    tape.stats.schedule = schedule
+    in_slot = {0: 0}  # slot -> index of the layer input it holds
+    a = X
+    for act in schedule:
+        if act.kind == "advance":
+            a = tape.run(act.start, act.end, a, record=False)
+        elif act.kind == "snapshot":
+            slot = cast(int, act.slot)  # a snapshot always names its slot
+            if in_slot.get(slot, act.start) != act.start:
+                tape.release(in_slot[slot])
+            in_slot[slot] = act.start
+            tape.checkpoint(act.start, a)
+        elif act.kind == "restore":
+            a = tape.checkpointed(act.start)
+        else:  # reverse layer l: record its cache from its input a, then backprop through it
+            l = act.end
+            output = tape.run(l - 1, l, a, record=True)
+            if l == tape.n:
+                tape.loss(output)
+            del output
+            tape.backprop(l - 1, l, a)
+            for slot, state in list(in_slot.items()):  # inputs >= l-1 are never needed again
+                if state >= l - 1 and state > 0:
+                    tape.release(state)
+                    del in_slot[slot]
+
+
+def _check_options(strategy: str, n: int, slots, segment_length, keep_last_segment) -> int | None:
+    """Validate the strategy's options; returns ``slots`` (checked for "revolve", else None)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; expected one of {list(STRATEGIES)}")
+    if strategy != "revolve" and slots is not None:
+        raise ValueError(f"slots is only used by strategy='revolve', got slots={slots!r} with strategy={strategy!r}")
+    if segment_length is not None and strategy != "sqrt":
+        raise ValueError(f"segment_length is only used by strategy='sqrt', got strategy={strategy!r}")
+    if not isinstance(keep_last_segment, (bool, np.bool_)):
+        raise ValueError(f"keep_last_segment must be True or False, got {keep_last_segment!r}")
+    if keep_last_segment and strategy != "sqrt":
+        raise ValueError(f"keep_last_segment is only used by strategy='sqrt', got strategy={strategy!r}")
+    if strategy != "revolve":
+        return None
+    if slots is None:
+        raise ValueError(f"strategy='revolve' needs slots (an integer between 1 and n={n})")
+    return _check_slots(slots, n)
 
 
 def _validate_out(out, net: MLP):
@@ -575,125 +715,19 @@ def grads_with_checkpoints(net: MLP, X, y, strategy: str = "sqrt", slots: int | 
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; expected one of {list(STRATEGIES)}")
-    n = net.n_layers
-    if strategy == "revolve":
-        if slots is None:
-            raise ValueError(f"strategy='revolve' needs slots (an integer between 1 and n={n})")
-        slots = _check_slots(slots, n)
-    elif slots is not None:
-        raise ValueError(f"slots is only used by strategy='revolve', got slots={slots!r} with strategy={strategy!r}")
-    if segment_length is not None and strategy != "sqrt":
-        raise ValueError(f"segment_length is only used by strategy='sqrt', got strategy={strategy!r}")
-    if not isinstance(keep_last_segment, (bool, np.bool_)):
-        raise ValueError(f"keep_last_segment must be True or False, got {keep_last_segment!r}")
-    if keep_last_segment and strategy != "sqrt":
-        raise ValueError(f"keep_last_segment is only used by strategy='sqrt', got strategy={strategy!r}")
-    loss_name = net._loss_name(loss)
-    X = net._check_X(X)
-    y = net._check_y(y, X.shape[0], loss_name)
-    out = _validate_out(out, net)
-
-    stats = CheckpointStats(strategy, n, slots=slots, keep_last_segment=bool(keep_last_segment))
-    held = _Held(stats)
-    grads: dict[str, np.ndarray] = {}
-
-    def store_grads(l: int, dW: np.ndarray, db: np.ndarray) -> None:
-        if out is None:
-            grads[f"W{l}"], grads[f"b{l}"] = dW, db
-        else:
-            out[f"W{l}"][...] = dW
-            out[f"b{l}"][...] = db
-
-    def forward(l: int, a_prev: np.ndarray):
-        stats.layer_forwards += 1
-        return net.layer_forward(l, a_prev)
-
-    def backward(l: int, da: np.ndarray, a_prev: np.ndarray, z: np.ndarray):
-        stats.layer_backwards += 1
-        da_prev, dW, db, _ = net.layer_backward(l, da, a_prev, z, need_input_grad=l > 1)
-        store_grads(l, dW, db)
-        return da_prev
-
-    held.put(("state", 0), X)
+    slots = _check_options(strategy, net.n_layers, slots, segment_length, keep_last_segment)
+    X, y, loss_name = net.check_batch(X, y, loss)
+    stats = CheckpointStats(strategy, net.n_layers, slots=slots, keep_last_segment=bool(keep_last_segment))
+    tape = _Tape(net, y, loss_name, stats, _validate_out(out, net))
+    tape.checkpoint(0, X)
     if strategy == "store_all":
-        a = X
-        for l in range(1, n + 1):
-            z, a = forward(l, a)
-            held.put(("tape", l), z, a)
-        value, da = net._output_grad(a, y, loss_name)
-        del z, a
-        for l in range(n, 0, -1):
-            a_prev = held.get(("tape", l - 1))[1] if l > 1 else X
-            da = backward(l, da, a_prev, held.get(("tape", l))[0])
-            held.drop(("tape", l))
+        _store_all(tape, X)
     elif strategy == "sqrt":
-        bounds = sqrt_segments(n, segment_length)
-        stats.segments = bounds
-        segments = list(zip(bounds[:-1], bounds[1:]))
-        top = len(segments) - 1
-        a = X
-        for i, (start, end) in enumerate(segments):
-            if start > 0:
-                held.put(("state", start), a)
-            for l in range(start + 1, end + 1):
-                z, a = forward(l, a)
-                if keep_last_segment and i == top:   # record the top segment right away
-                    held.put(("tape", l), z, a)
-            del z
-        value, da = net._output_grad(a, y, loss_name)
-        del a
-        for i in range(top, -1, -1):
-            start, end = segments[i]
-            if not (keep_last_segment and i == top):
-                a = held.get(("state", start))[0]
-                for l in range(start + 1, end + 1):      # recompute the segment, recording it
-                    z, a = forward(l, a)
-                    held.put(("tape", l), z, a)
-                del z, a
-            for l in range(end, start, -1):              # backprop through it
-                a_prev = held.get(("tape", l - 1))[1] if l > start + 1 else held.get(("state", start))[0]
-                da = backward(l, da, a_prev, held.get(("tape", l))[0])
-                held.drop(("tape", l))
-            if start > 0:
-                held.drop(("state", start))
-            del a_prev
+        _sqrt(tape, X, segment_length, bool(keep_last_segment))
     else:
-        schedule = revolve_schedule(n, slots)
-        stats.schedule = schedule
-        slot_state: dict[int, int] = {0: 0}
-        cur, value, da = X, None, None
-        for act in schedule:
-            if act.kind == "advance":
-                for l in range(act.start + 1, act.end + 1):
-                    _, cur = forward(l, cur)
-                del _
-            elif act.kind == "snapshot":
-                old = slot_state.get(act.slot)
-                if old is not None and old != act.start:
-                    held.drop(("state", old))
-                slot_state[act.slot] = act.start
-                held.put(("state", act.start), cur)
-            elif act.kind == "restore":
-                cur = held.get(("state", act.start))[0]
-            else:
-                l = act.end
-                z, a = forward(l, cur)
-                held.put(("tape", l), z, a)
-                if l == n:
-                    value, da = net._output_grad(a, y, loss_name)
-                da = backward(l, da, cur, z)
-                held.drop(("tape", l))
-                del z, a
-                for k, st in list(slot_state.items()):   # states >= l-1 are never needed again
-                    if st >= l - 1 and st > 0:
-                        held.drop(("state", st))
-                        del slot_state[k]
-    for key in list(held.items):
-        held.drop(key)
-    result = out if out is not None else {k: grads[k] for k in net.params}
-    return value, result, stats
+        _revolve(tape, X, slots)  # type: ignore[arg-type]  # checked by _check_options
+    grads = tape.result()
+    return tape.value, grads, stats
 
 
 # =============================================================================

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["xor", "spirals", "moons", "blobs", "digits", "Split", "train_test_split",
+__all__ = ["xor", "xor_signs", "spirals", "moons", "blobs", "digits", "Split", "train_test_split",
            "load_mnist", "parse_idx", "MNIST_URL", "MNIST_FILES", "MNIST_SHA256", "MNIST_MD5",
            "DownloadError"]
 
@@ -57,6 +57,25 @@ def xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np
     return X[perm], y[perm]
 
 
+def xor_signs(n: int = 40, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """XOR with signs, notebook 02's set: ``n`` points around the corners (±1, ±1), label 1 where the signs differ.
+
+    Unlike :func:`xor` (corners of the unit square, int labels, shuffled), the labels are
+    float 0.0/1.0 (the targets of a mean-squared-error fit) and the order is not shuffled.
+
+    Returns ``X`` (n, 2) float64 and ``y`` (n,) float64 in {0, 1}. The corners are used
+    in turn, so every corner gets n/4 points when n is a multiple of 4.
+    """
+    if n < 4:
+        raise ValueError(f"n must be at least 4, got {n}")
+    rng = np.random.default_rng(seed)
+    corners = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
+    labels = np.array([0.0, 0.0, 1.0, 1.0])
+    idx = np.arange(n) % 4
+    X = corners[idx] + noise * rng.standard_normal((n, 2))
+    return X, labels[idx]
+
+
 def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms (the CS231n toy problem), ``n`` points in all."""
     n = _check_n(n, minimum=classes if isinstance(classes, int) else 1)
@@ -87,7 +106,8 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     return X[perm], y[perm]
 
 
-def blobs(n: int = 300, centers: int = 3, std: float = 0.5, dim: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def blobs(n: int = 300, centers: int = 3, std: float = 0.5, dim: int = 2,
+          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian blobs around ``centers`` random centres in [-3, 3]^dim."""
     n = _check_n(n)
     centers = _check_n(centers, "centers")
@@ -216,7 +236,8 @@ def parse_idx(data: bytes) -> np.ndarray:
     dtype = np.dtype(_IDX_DTYPES[code])
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
-        raise ValueError(f"IDX data of shape {shape} needs {expected} bytes, got {len(data)} (truncated or corrupt file)")
+        raise ValueError(f"IDX data of shape {shape} needs {expected} bytes, got {len(data)} "
+                         "(truncated or corrupt file)")
     arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return arr.astype(dtype.newbyteorder("="))
 

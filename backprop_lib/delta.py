@@ -31,21 +31,19 @@ reads in its cache (:math:`z_l`, :math:`a_l`).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .activations import sigmoid, sigmoid_grad
-from .gradcheck import numerical_gradient, rel_error
+from .gradcheck import compare_gradients, numerical_gradient, rel_error  # noqa: F401  (compare_gradients: re-exported)
 from .losses import sigmoid_cross_entropy, softmax_cross_entropy
 from .mlp import MLP, History, train
+from .source import library_line  # noqa: F401  (re-exported: notebook 03 imported it from here)
+from .timing import single_thread_blas
 
 __all__ = [
-    "single_thread_blas",
-    "library_line",
-    "compare_gradients",
     "array_shapes",
     "per_example_grads",
     "PerExampleGrads",
@@ -64,92 +62,6 @@ __all__ = [
     "QuickRun",
     "example_deltas",
 ]
-
-
-def single_thread_blas():
-    """Context manager limiting BLAS to one thread (via threadpoolctl, a scikit-learn dependency).
-
-    Small matrix products (a 64-32-10 net on a batch of 32) are faster on one thread, and
-    much faster when other processes share the cores; without threadpoolctl it does nothing.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - installed with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def library_line(obj, *needles: str) -> str:
-    """The first source line of ``obj`` (function, class or module) whose CODE contains one of ``needles``.
-
-    Returns ``"<name>:  <line>"`` so a notebook can show the very line of the library that
-    implements an equation. Lines inside docstrings and comment-only lines are skipped (a
-    docstring that quotes the code must not be shown as the code); a code line keeps its
-    trailing comment. Several needles allow for rewordings of that line (the first needle
-    that matches wins); ``ValueError`` when none is found.
-    """
-    import inspect
-    import io
-    import textwrap
-    import tokenize
-
-    if not needles:
-        raise ValueError("give at least one text to look for")
-    name = getattr(obj, "__qualname__", obj.__name__)
-    module = getattr(obj, "__module__", None)
-    where = f"{module}.{name}" if module and module != name else name
-    source = textwrap.dedent(inspect.getsource(obj))
-    not_code = {tokenize.STRING, tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
-                tokenize.DEDENT, tokenize.ENDMARKER}
-    code_rows = set()
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type not in not_code:
-            code_rows.update(range(tok.start[0], tok.end[0] + 1))
-    lines = [line for row, line in enumerate(source.splitlines(), start=1) if row in code_rows]
-    for needle in needles:
-        for line in lines:
-            if needle in line:
-                return f"{where}:  {line.strip()}"
-    raise ValueError(f"no line containing any of {list(needles)} in {where}")
-
-
-#: An entry counts as "at round-off level" when its absolute error is at most this many times
-#: eps |L| / h, the round-off of a central difference (eps = float64 machine epsilon).
-ROUNDOFF_FACTOR = 10.0
-
-
-def compare_gradients(analytic, numeric, loss: float | None = None, h: float = 1e-5, tol: float = 1e-7) -> str:
-    r"""One stable line for a notebook: the per-element relative error and an honest verdict.
-
-    The rule of thumb for :func:`backprop_lib.gradcheck.rel_error` (notebook 01, CS231n): below
-    ``tol`` = 1e-7 the gradient is right, from 1e-4 up it is wrong, in between look closer. One
-    reason to land in between: an entry whose true value is tiny has a large *relative* error
-    although its *absolute* error is only the round-off of the central difference,
-    about :math:`\varepsilon |L| / h` (:math:`\varepsilon \approx 2.2\cdot10^{-16}`). Given ``loss``
-    (the value of the loss at the point, and the ``h`` the differences used), every entry above
-    ``tol`` is compared with that level: when all of them are within
-    :data:`ROUNDOFF_FACTOR` times it, the line says so, with the numbers, and reports a match
-    within round-off; otherwise MISMATCH. The largest relative error is always printed when it
-    is above ``tol``: nothing is hidden.
-    """
-    a = np.asarray(analytic, dtype=np.float64)
-    b = np.asarray(numeric, dtype=np.float64)
-    err = rel_error(a, b)
-    if err < tol:
-        return f"relative error below {tol:.0e}: match"
-    if err < 1e-4 and loss is not None:
-        diff = np.abs(a - b)
-        per_entry = diff / np.maximum(1e-8, np.abs(a) + np.abs(b))
-        above = per_entry >= tol
-        roundoff = float(np.finfo(np.float64).eps) * abs(float(loss)) / h
-        if float(diff[above].max()) <= ROUNDOFF_FACTOR * roundoff:
-            k = int(above.sum())
-            return (f"relative error {err:.1e}, from {k} {'entry' if k == 1 else 'entries'} with |gradient| <= "
-                    f"{float(np.abs(a[above]).max()):.1e} (largest entry {float(np.abs(a).max()):.1e}) whose "
-                    f"absolute error (<= {float(diff[above].max()):.1e}) is at the round-off of central "
-                    f"differences (eps|L|/h = {roundoff:.1e}); all other entries below {tol:.0e}: "
-                    "match within round-off")
-    return f"relative error {err:.1e} (>= {tol:.0e}): MISMATCH"
 
 
 # --------------------------------------------------------------------------- shapes
@@ -229,7 +141,8 @@ def _check_params(params: dict) -> None:
         raise ValueError(f"b1 must be {(W1.shape[0],)} and b2 {(W2.shape[0],)}, got {b1.shape} and {b2.shape}")
 
 
-def two_layer_init(n_in: int, n_hidden: int, n_out: int, seed: int = 0, scale: float | None = None) -> dict[str, np.ndarray]:
+def two_layer_init(n_in: int, n_hidden: int, n_out: int, seed: int = 0,
+                   scale: float | None = None) -> dict[str, np.ndarray]:
     r"""Parameters of a ``n_in``-``n_hidden``-``n_out`` net: Xavier-normal weights, zero biases.
 
     ``scale`` overrides the weight std (``0.0`` gives the all-zero initialisation).
@@ -304,7 +217,7 @@ def single_neuron_curve(loss: str, w: float = 2.0, b: float = 2.0, x: float = 1.
     if not (lr > 0):
         raise ValueError(f"lr must be positive, got {lr!r}")
     n = int(epochs) + 1
-    out = {k: np.empty(n) for k in ("cost", "output", "w", "b", "dz")}
+    out: dict[str, np.ndarray] = {k: np.empty(n) for k in ("cost", "output", "w", "b", "dz")}
     for i in range(n):
         z = w * x + b
         a = float(sigmoid(np.float64(z)))
@@ -400,7 +313,8 @@ class GradientCost:
 
     ``grads`` (backprop) and ``numeric`` (central differences with step ``h``) are the two
     gradients, ``loss`` the loss at the point (for :func:`compare_gradients`'s round-off test);
-    ``matmul_seconds`` is the time of the forward pass's matrix products alone.
+    ``matmul_seconds`` is the time of the forward pass's matrix products alone, ``backward_seconds``
+    the backward pass alone (from a cached forward pass).
     """
 
     num_params: int
@@ -415,6 +329,7 @@ class GradientCost:
     grads: dict[str, np.ndarray] = field(default_factory=dict)
     numeric: dict[str, np.ndarray] = field(default_factory=dict)
     matmul_seconds: float = float("nan")
+    backward_seconds: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -454,14 +369,19 @@ def gradient_cost(net: MLP, X: np.ndarray, y, h: float = 1e-5, repeat: int = 20)
 
 
 def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> GradientCost:
-    grads = None
+    grads: dict[str, np.ndarray] = {}
 
     def by_backprop():
-        nonlocal grads
-        _, grads = net.loss_and_grads(X, y)
+        grads.update(net.loss_and_grads(X, y)[1])
 
-    t_bp = _best_time(by_backprop, repeat)
-    t_fwd = _best_time(lambda: net.loss(X, y), repeat)
+    # Interleaved, so that a change of machine load hits all three measurements alike.
+    cache = net.forward_cache(X)
+    _, dout = net.output_loss(cache.activations[-1], y)
+    t_bp = t_fwd = t_bwd = np.inf
+    for _ in range(repeat):
+        t_fwd = min(t_fwd, _best_time(lambda: net.loss(X, y), 1))
+        t_bp = min(t_bp, _best_time(by_backprop, 1))
+        t_bwd = min(t_bwd, _best_time(lambda: net._backward(cache, dout), 1))
     acts = net.forward_trace(X).activations
     Ws = [net.params[f"W{l}"] for l in range(1, net.n_layers + 1)]
     t_mm = _best_time(lambda: [a @ W.T for a, W in zip(acts, Ws)], repeat)
@@ -469,8 +389,9 @@ def _gradient_cost(net: MLP, X: np.ndarray, y, h: float, repeat: int) -> Gradien
     numeric = {k: numerical_gradient(lambda _p: net.loss(X, y), p, h=h) for k, p in net.params.items()}
     t_fd = time.perf_counter() - t0
     errors = {k: rel_error(grads[k], numeric[k]) for k in net.params}
-    return GradientCost(net.num_params, t_bp, t_fd, t_fwd, 2 * net.num_params, max(errors.values()), errors,
-                        loss=float(net.loss(X, y)), h=h, grads=grads, numeric=numeric, matmul_seconds=t_mm)
+    return GradientCost(net.num_params, float(t_bp), t_fd, float(t_fwd), 2 * net.num_params, max(errors.values()),
+                        errors, loss=float(net.loss(X, y)), h=h, grads=grads, numeric=numeric, matmul_seconds=t_mm,
+                        backward_seconds=float(t_bwd))
 
 
 # --------------------------------------------------------------------------- evaluation

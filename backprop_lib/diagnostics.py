@@ -106,8 +106,8 @@ def layer_grad_norms(net: MLP, X, y, loss: str = "cross_entropy", which: str = "
     else:
         key = "b" if which == "bias" else "W"
         norms = [np.linalg.norm(bp.grads[f"{key}{l}"]) for l in range(1, L + 1)]
-    norms = np.asarray(norms, dtype=np.float64)
-    return norms[:-1] if hidden_only else norms
+    out = np.asarray(norms, dtype=np.float64)
+    return out[:-1] if hidden_only else out
 
 
 def output_grads(net: MLP, bp) -> list[np.ndarray]:
@@ -353,7 +353,8 @@ class GradientFlow:
 
     @property
     def ratio(self) -> float:
-        """:math:`\\lVert\\partial L/\\partial a_1\\rVert / \\lVert\\partial L/\\partial a_D\\rVert` (first over last hidden layer)."""
+        """:math:`\\lVert\\partial L/\\partial a_1\\rVert / \\lVert\\partial L/\\partial a_D\\rVert`
+        (first over last hidden layer)."""
         return first_last_ratio(self.output_norms)
 
 

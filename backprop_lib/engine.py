@@ -38,10 +38,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 from typing import Union
 
-__all__ = ["Value", "topological_order", "BackwardStep", "backward_steps", "n_backward_steps", "describe_rule"]
+__all__ = ["Value", "topological_order"]
 
 Number = Union[int, float]
 
@@ -196,18 +195,18 @@ class Value:
             if node.inputs:
                 node.grad = 0.0
         self.grad = 1.0
+        # The rule, for every node from the root down: child.grad += local * node.grad for each
+        # (child, local) in zip(node.inputs, node.local_grads); += because a node may feed several.
+        # Written out for one and two inputs: the zip loop makes backward 1.2-1.3x slower
+        # (bench/engine.py's MLP, 29 ms vs 36-38 ms; micrograd takes 36 ms).
         for node in reversed(order):
-            inputs = node.inputs
-            if not inputs:  # a leaf: nothing to pass on
-                continue
             g = node.grad
-            if len(inputs) == 2:  # binary op: out = a (op) b
-                a, b = inputs
-                da, db = node.local_grads
+            if len(node.inputs) == 2:
+                (a, b), (da, db) = node.inputs, node.local_grads
                 a.grad += da * g
                 b.grad += db * g
-            else:  # unary op: out = op(a)
-                inputs[0].grad += node.local_grads[0] * g
+            elif node.inputs:
+                node.inputs[0].grad += node.local_grads[0] * g
 
     def zero_grad(self) -> None:
         """Set ``.grad = 0`` on every node of the graph that ends at this node."""
@@ -255,98 +254,3 @@ def topological_order(root: Value) -> list[Value]:
             stack.pop()
             order.append(node)
     return order
-
-
-# ---------------------------------------------------------------------------- stepping
-
-
-_RULES = {
-    "+": ("a + b", ("1", "1")),
-    "-": ("a - b", ("1", "-1")),
-    "*": ("a * b", ("b", "a")),
-    "/": ("a / b", ("1/b", "-a/b²")),
-    "neg": ("-a", ("-1",)),
-    "exp": ("exp(a)", ("exp(a)",)),
-    "log": ("log(a)", ("1/a",)),
-    "tanh": ("tanh(a)", ("1 - out²",)),
-    "sigmoid": ("sigmoid(a)", ("out·(1 - out)",)),
-    "relu": ("relu(a)", ("1 if a > 0 else 0",)),
-}
-
-
-def describe_rule(node: Value) -> str:
-    """The local backward rule of ``node`` as text, e.g. ``out = a * b: ∂out/∂a = b, ∂out/∂b = a``."""
-    op = node.op
-    if not node.inputs:
-        return "leaf: nothing to propagate"
-    if op in _RULES:
-        form, locals_ = _RULES[op]
-    elif op.startswith("**"):
-        form, locals_ = f"a{op}", (f"{op[2:]}·a^({op[2:]}-1)",)
-    elif op.endswith("**"):
-        form, locals_ = f"{op}a", ("out·ln c",)
-    else:
-        form, locals_ = f"{op}(...)", tuple("?" for _ in node.inputs)
-    names = "ab" if len(node.inputs) == 2 else "a"
-    parts = ", ".join(f"∂out/∂{n} = {r}" for n, r in zip(names, locals_))
-    return f"out = {form}: {parts}"
-
-
-def _name(node: Value, index: dict) -> str:
-    return node.label or f"{node.op or 'leaf'}#{index[node]}"
-
-
-@dataclass(frozen=True)
-class BackwardStep:
-    """One entry of the backward pass, as the stepping widget shows it.
-
-    ``index`` is the step number: 0 for the seed (the root's gradient set to 1, nothing
-    propagated yet), then 1, 2, ... for the backward steps proper, one per operation node.
-    ``node`` is the node whose gradient is passed to its inputs at this step (the root at
-    step 0); ``grads`` maps every node reached so far to its gradient after this step
-    (nodes not yet reached are absent); ``text`` explains the step with numbers.
-    """
-
-    index: int
-    node: Value
-    grads: dict
-    text: str
-
-
-def backward_steps(root: Value) -> list[BackwardStep]:
-    """The backward pass of ``root`` one node at a time, without touching any ``.grad``.
-
-    Entry 0 is the seed (``root``'s gradient set to 1); entry k (k = 1 .. K) is backward
-    step k: the k-th operation node in reverse topological order applies
-    ``input.grad += local * out.grad`` to its inputs. A *backward step* is therefore one
-    operation node passing its gradient on, and there are K = :func:`n_backward_steps`
-    of them (leaves have nothing to pass on and take no step). The last entry's ``grads``
-    equal what ``root.backward()`` gives.
-    """
-    order = topological_order(root)
-    index = {node: i for i, node in enumerate(order)}
-    grads: dict = {root: 1.0}
-    steps = [BackwardStep(0, root, dict(grads), f"seed (step 0): {_name(root, index)}.grad = 1 (∂out/∂out)")]
-    for node in reversed(order):
-        if not node.inputs:
-            continue
-        g = grads.get(node, 0.0)
-        lines = [f"step {len(steps)}: {_name(node, index)} (value {node.data:.4f}, grad {g:.4f}). {describe_rule(node)}"]
-        for child, local in zip(node.inputs, node.local_grads):
-            before = grads.get(child, 0.0)
-            grads[child] = before + local * g
-            lines.append(
-                f"  {_name(child, index)}.grad += {local:.4f} × {g:.4f}  →  {before:.4f} + ({local * g:.4f}) = {grads[child]:.4f}"
-            )
-        steps.append(BackwardStep(len(steps), node, dict(grads), "\n".join(lines)))
-    return steps
-
-
-def n_backward_steps(steps: list[BackwardStep]) -> int:
-    """The number of backward steps in ``steps`` (from :func:`backward_steps`): one per operation node.
-
-    The seed is step 0 and is not counted, so the steps are numbered 0 .. ``n_backward_steps(steps)``
-    and ``len(steps) == n_backward_steps(steps) + 1``. The notebook's print, the figure title
-    ("backward step k of K") and the widget's slider all use this count.
-    """
-    return steps[-1].index

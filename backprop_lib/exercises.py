@@ -73,7 +73,8 @@ def _strip_solutions(source: str, where: str, cell: dict) -> str:
             function = m.group(1)
         if stripped.startswith(BEGIN):
             if inside_since is not None:
-                raise MarkerError(f"{where}, line {lineno}: nested '{BEGIN}' (the block opened on line {inside_since} is not closed)")
+                raise MarkerError(f"{where}, line {lineno}: nested '{BEGIN}' "
+                                  f"(the block opened on line {inside_since} is not closed)")
             inside_since = lineno
             out.extend(_stub(line[: len(line) - len(line.lstrip())], cell, function))
         elif stripped.startswith(END):
@@ -111,7 +112,8 @@ def generate_notebook(solution: dict, name: str = "<notebook>") -> dict:
         if cell["cell_type"] == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
-            meta = {k: v for k, v in cell.get("metadata", {}).items() if k not in ("execution", "scrolled", METADATA_KEY)}
+            meta = {k: v for k, v in cell.get("metadata", {}).items()
+                    if k not in ("execution", "scrolled", METADATA_KEY)}
             m = CHECK_CELL.match(source.strip())
             if m:
                 meta[METADATA_KEY] = {"task": m.group(2), "function": m.group(3)}

@@ -39,6 +39,8 @@ __all__ = [
     "rel_error",
     "difference_errors",
     "optimal_h",
+    "compare_gradients",
+    "ROUNDOFF_FACTOR",
 ]
 
 
@@ -148,3 +150,42 @@ def optimal_h(order: int = 2, eps: float = float(np.finfo(np.float64).eps)) -> f
     if order not in (1, 2):
         raise ValueError(f"order must be 1 (forward) or 2 (central), got {order!r}")
     return eps ** (1.0 / (order + 1))
+
+
+#: An entry counts as "at round-off level" when its absolute error is at most this many times
+#: eps |L| / h, the round-off of a central difference (eps = float64 machine epsilon).
+ROUNDOFF_FACTOR = 10.0
+
+
+def compare_gradients(analytic, numeric, loss: float | None = None, h: float = 1e-5, tol: float = 1e-7) -> str:
+    r"""One stable line for a notebook: the per-element relative error and an honest verdict.
+
+    The rule of thumb for :func:`backprop_lib.gradcheck.rel_error` (notebook 01, CS231n): below
+    ``tol`` = 1e-7 the gradient is right, from 1e-4 up it is wrong, in between look closer. One
+    reason to land in between: an entry whose true value is tiny has a large *relative* error
+    although its *absolute* error is only the round-off of the central difference,
+    about :math:`\varepsilon |L| / h` (:math:`\varepsilon \approx 2.2\cdot10^{-16}`). Given ``loss``
+    (the value of the loss at the point, and the ``h`` the differences used), every entry above
+    ``tol`` is compared with that level: when all of them are within
+    :data:`ROUNDOFF_FACTOR` times it, the line says so, with the numbers, and reports a match
+    within round-off; otherwise MISMATCH. The largest relative error is always printed when it
+    is above ``tol``: nothing is hidden.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    b = np.asarray(numeric, dtype=np.float64)
+    err = rel_error(a, b)
+    if err < tol:
+        return f"relative error below {tol:.0e}: match"
+    if err < 1e-4 and loss is not None:
+        diff = np.abs(a - b)
+        per_entry = diff / np.maximum(1e-8, np.abs(a) + np.abs(b))
+        above = per_entry >= tol
+        roundoff = float(np.finfo(np.float64).eps) * abs(float(loss)) / h
+        if float(diff[above].max()) <= ROUNDOFF_FACTOR * roundoff:
+            k = int(above.sum())
+            return (f"relative error {err:.1e}, from {k} {'entry' if k == 1 else 'entries'} with |gradient| <= "
+                    f"{float(np.abs(a[above]).max()):.1e} (largest entry {float(np.abs(a).max()):.1e}) whose "
+                    f"absolute error (<= {float(diff[above].max()):.1e}) is at the round-off of central "
+                    f"differences (eps|L|/h = {roundoff:.1e}); all other entries below {tol:.0e}: "
+                    "match within round-off")
+    return f"relative error {err:.1e} (>= {tol:.0e}): MISMATCH"

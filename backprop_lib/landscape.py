@@ -134,7 +134,8 @@ def interpolate_loss(net: MLP, start: dict, end: dict, X, y, alphas, loss: str =
     return out
 
 
-def random_direction(params: dict[str, np.ndarray], seed: int = 0, filter_normalize: bool = True) -> dict[str, np.ndarray]:
+def random_direction(params: dict[str, np.ndarray], seed: int = 0,
+                     filter_normalize: bool = True) -> dict[str, np.ndarray]:
     """A Gaussian direction in parameter space; with ``filter_normalize`` each row of each
     weight (one unit's incoming weights) is rescaled to that row's norm, and biases are zeroed
     (Li et al. 2018)."""

@@ -45,7 +45,8 @@ def linear_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     return x @ W.T + b, (x, W)
 
 
-def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def linear_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     r"""Gradients of the affine layer.
 
     .. math:: \frac{\partial L}{\partial x} = \delta W, \qquad
@@ -55,7 +56,8 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     dout (= delta) : (N, n_out) -> dx : (N, n_in), dW : (n_out, n_in), db : (n_out,).
     ``cache`` is what :func:`linear_forward` returned. When the loss is a mean over the batch,
     ``dout`` is a gradient of that mean and already carries its 1/N, so dW and db SUM over the
-    batch and do not divide by N again.
+    batch and do not divide by N again. ``need_dx=False`` skips dx (returned as None): the first
+    layer of a network needs no gradient for its input.
     """
     x, W = cache
     if not isinstance(dout, np.ndarray) or dout.dtype.kind != "f":
@@ -63,7 +65,10 @@ def linear_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
                         f"{getattr(dout, 'dtype', type(dout).__name__)}")
     if dout.shape != (x.shape[0], W.shape[0]):
         raise ValueError(f"dout must be {(x.shape[0], W.shape[0])}, got {dout.shape}")
-    return dout @ W, dout.T @ x, dout.sum(axis=0)
+    dx = dout @ W if need_dx else None
+    dW = dout.T @ x
+    db = dout.sum(axis=0)
+    return dx, dW, db
 
 
 def activation_forward(z: np.ndarray, activation: str | Activation) -> tuple[np.ndarray, tuple]:
@@ -78,6 +83,8 @@ def activation_forward(z: np.ndarray, activation: str | Activation) -> tuple[np.
 def activation_backward(da: np.ndarray, cache: tuple) -> np.ndarray:
     r"""Elementwise :math:`\frac{\partial L}{\partial z} = \frac{\partial L}{\partial a} \odot f'(z)`."""
     z, act = cache
+    if da is None:
+        raise TypeError("da must be a numeric array (dL/da of the layer's output), got None")
     da = np.asarray(da)
     if da.dtype.kind not in "fiu":
         raise TypeError(f"da must be a numeric array, got dtype {da.dtype}")

@@ -39,7 +39,8 @@ def _same_shape_pair(a, a_name: str, b, b_name: str) -> tuple[np.ndarray, np.nda
     a = _float_array(a, a_name)
     b = _float_array(b, b_name)
     if a.shape != b.shape:
-        raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a_name} {a.shape} and {b_name} {b.shape}")
+        raise ValueError(f"{a_name} and {b_name} must have the same shape, "
+                         f"got {a_name} {a.shape} and {b_name} {b.shape}")
     if a.size == 0:
         raise ValueError(f"{a_name} is empty: need at least one example")
     return a, b

@@ -7,8 +7,9 @@ For layers :math:`l = 1..L`, weights :math:`W_l` of shape (n_l, n_{l-1}) (like
     z_l = a_{l-1} W_l^\top + b_l, \qquad a_l = f(z_l)
     \quad(\text{residual layers: } a_l = a_{l-1} + s\,f(z_l))
 
-The output layer is linear unless ``output_activation`` is given. The backward pass
-computes the error terms :math:`\delta_l = \partial L / \partial z_l` (rows = examples):
+The output layer is linear (the identity activation) unless ``output_activation`` is given.
+The backward pass computes the error terms :math:`\delta_l = \partial L / \partial z_l`
+(rows = examples):
 
 .. math::
     \delta_L = \frac{\partial L}{\partial a_L} \odot f_{out}'(z_L), \qquad
@@ -16,11 +17,16 @@ computes the error terms :math:`\delta_l = \partial L / \partial z_l` (rows = ex
     \frac{\partial L}{\partial W_l} = \delta_l^\top a_{l-1}, \qquad
     \frac{\partial L}{\partial b_l} = \textstyle\sum_n \delta_{l,n}
 
+Each equation is written once, in :mod:`backprop_lib.layers` (``linear_forward`` /
+``linear_backward`` and ``activation_forward`` / ``activation_backward``);
+:meth:`MLP.layer_forward` and :meth:`MLP.layer_backward` call them, and everything else
+(training, checkpointing, the pipeline of :mod:`backprop_lib.parallel`) calls those two.
+
 The 1/N convention: the loss :math:`L` is the MEAN of the per-example losses over the batch and
 every :math:`\delta_l` is a gradient of that mean, so the 1/N enters once, inside
 :math:`\delta_L` (e.g. :math:`(\hat Y - Y)/N` for softmax + cross-entropy); the weight and bias
 gradients then SUM over the batch and nothing divides by N again. The forward pass keeps
-:math:`z_l` and :math:`a_l` for the backward pass: that is the cache (a :class:`Trace`).
+:math:`z_l` and :math:`a_l` for the backward pass: that is the cache (a :class:`Cache`).
 
     >>> net = MLP([784, 128, 10], activation="relu", init="he", seed=0)
     >>> net.params["W1"].shape, net.params["b1"].shape
@@ -31,25 +37,32 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from .activations import ACTIVATIONS, get_activation
+from . import _malloc
+from .activations import ACTIVATIONS, Activation, get_activation
 from .init import init_weights
-from .losses import _mse, _softmax_cross_entropy
+from .layers import activation_backward, activation_forward, linear_backward, linear_forward
+from .losses import _mse, _softmax_cross_entropy, one_hot
 from .optim import clip_grad_norm, sgd_update
 
-__all__ = ["MLP", "Trace", "Backprop", "History", "train", "accuracy", "LOSSES"]
+__all__ = ["MLP", "Cache", "BackpropResult", "History", "train", "accuracy", "LOSSES",
+           "Trace", "Backprop"]
 
 LOSSES = ("cross_entropy", "mse")
 _LOSS_ALIASES = {"cross_entropy": "cross_entropy", "ce": "cross_entropy", "softmax_cross_entropy": "cross_entropy",
                  "mse": "mse"}
 
+# Large temporary arrays (a step of 784-256x4-10 frees and re-allocates megabytes) would
+# otherwise cost a page fault per 4 KiB on every step; see backprop_lib/_malloc.py.
+_malloc.keep_freed_memory()
+
 
 @dataclass
-class Trace:
-    """The cache: what the forward pass keeps for the backward pass, ``zs[l-1]`` = z_l and
+class Cache:
+    """What the forward pass keeps for the backward pass: ``zs[l-1]`` = z_l and
     ``activations[l]`` = a_l (a_0 = X)."""
 
     zs: list[np.ndarray]
@@ -61,17 +74,26 @@ class Trace:
 
 
 @dataclass
-class Backprop:
+class BackpropResult:
     """Everything one backward pass produces, for plotting and teaching.
 
     ``deltas[l-1]`` is :math:`\\delta_l = \\partial L/\\partial z_l` of the MEAN loss L, shape (N, n_l)
-    (each row carries the 1/N); ``trace`` is the forward pass's cache.
+    (each row carries the 1/N); ``cache`` is the forward pass's :class:`Cache`.
     """
 
     loss: float
     grads: dict[str, np.ndarray]
     deltas: list[np.ndarray]
-    trace: Trace
+    cache: Cache
+
+    @property
+    def trace(self) -> Cache:
+        """The old name of :attr:`cache`."""
+        return self.cache
+
+
+Trace = Cache              # the old names, kept for notebooks and submissions written against them
+Backprop = BackpropResult
 
 
 @dataclass
@@ -88,6 +110,9 @@ class History:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
+_IDENTITY = ACTIVATIONS["identity"]
+
+
 class MLP:
     """Fully connected network with a chosen activation, initialisation and loss.
 
@@ -102,7 +127,7 @@ class MLP:
     seed : int
         Seeds the initial weights (and biases when ``bias_std > 0``).
     output_activation : str or None
-        None (linear output, the default) or e.g. "sigmoid" for the MSE demos.
+        None or "identity" (a linear output, the default) or e.g. "sigmoid" for the MSE demos.
     bias_std : float
         Biases start at 0, or ~ N(0, bias_std^2) when positive.
     residual, residual_scale : bool, float
@@ -131,9 +156,11 @@ class MLP:
             raise ValueError(f"bias_std must be a non-negative number, got {bias_std!r}")
         self.sizes = [int(n) for n in sizes]
         self.activation = get_activation(activation, slope=leaky_slope if activation == "leaky_relu" else None)
-        self.output_activation = (None if output_activation is None or output_activation == "identity"
-                                  else get_activation(output_activation, arg="output_activation",
-                                                      slope=leaky_slope if output_activation == "leaky_relu" else None))
+        #: None for a linear output (the identity), else the output layer's Activation
+        self.output_activation: Activation | None = (
+            None if output_activation is None or output_activation == "identity"
+            else get_activation(output_activation, arg="output_activation",
+                                slope=leaky_slope if output_activation == "leaky_relu" else None))
         self.init, self.init_scale, self.seed = init, init_scale, seed
         self.leaky_slope = float(leaky_slope)
         self.residual_scale = float(residual_scale)
@@ -163,57 +190,22 @@ class MLP:
         out = f", output={self.output_activation.name}" if self.output_activation else ""
         return f"MLP({self.sizes}, activation={self.activation.name!r}{out}{res}, params={self.num_params})"
 
-    def copy(self) -> "MLP":
+    def copy(self) -> MLP:
         return copy.deepcopy(self)
 
-    def __getstate__(self):
-        # The training workspace is scratch memory: never copied or pickled.
-        state = dict(self.__dict__)
-        state.pop("_workspaces", None)
-        return state
-
     # ------------------------------------------------------------------ validation
-    def _check_X(self, X) -> np.ndarray:
-        if not isinstance(X, np.ndarray):
-            X = np.asarray(X)
-        if X.dtype.kind not in "fiu":
-            raise TypeError(f"X must be a numeric array, got dtype {X.dtype}")
-        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
-            raise ValueError(f"X must have shape (N, {self.sizes[0]}) for this network, got {X.shape}")
-        if X.shape[0] == 0:
-            raise ValueError("X is an empty batch: need at least one example")
-        X = X.astype(self.dtype, copy=False)
-        if not np.isfinite(X).all():
-            raise ValueError("X contains NaN or inf")
-        return X
+    def check_batch(self, X, y=None, loss: str = "cross_entropy") -> tuple[np.ndarray, Any, str]:
+        """Validate a batch once, for every entry point: returns ``(X, y, loss_name)``.
 
-    def _check_y(self, y, n: int, loss: str):
-        y = np.asarray(y)
-        c = self.sizes[-1]
-        if loss == "mse":
-            if y.shape != (n, c):
-                hint = " (for class labels use backprop_lib.losses.one_hot(y, %d))" % c if y.ndim == 1 else ""
-                raise ValueError(f"y must be targets of shape ({n}, {c}) for loss='mse', got {y.shape}{hint}")
-            if y.dtype.kind not in "fiub":
-                raise TypeError(f"y must be numeric, got dtype {y.dtype}")
-            if not np.isfinite(y).all():
-                raise ValueError("y contains NaN or inf")
-            return y.astype(self.dtype, copy=False)
-        if y.ndim == 1:
-            if y.dtype.kind not in "iu":
-                raise TypeError(f"y must be integer class ids for loss='cross_entropy', got dtype {y.dtype}")
-            if y.shape[0] != n:
-                raise ValueError(f"y must have one label per row of X: expected ({n},), got {y.shape}")
-            if y.min() < 0 or y.max() >= c:
-                raise ValueError(f"y must be class ids in [0, {c}), got values from {y.min()} to {y.max()}")
-            return y
-        if y.shape != (n, c):
-            raise ValueError(f"y must be class ids ({n},) or one-hot ({n}, {c}), got {y.shape}")
-        if y.dtype.kind not in "fiub":
-            raise TypeError(f"y must be numeric one-hot rows, got dtype {y.dtype}")
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or inf")
-        return y.astype(self.dtype, copy=False)
+        ``X`` becomes a finite (N, n_in) array of the network's dtype; ``y`` class ids (N,) or
+        rows (N, n_out) as ``loss`` needs; ``loss`` a canonical name of :data:`LOSSES` (without
+        ``y``, only X is checked). Everything after this call runs unchecked.
+        """
+        X = _as_batch(X, self.sizes[0], self.dtype)
+        if y is None:
+            return X, None, loss
+        loss = self._loss_name(loss)
+        return X, _as_targets(y, X.shape[0], self.sizes[-1], loss, self.dtype), loss
 
     def _loss_name(self, loss: str) -> str:
         if not isinstance(loss, str):
@@ -225,21 +217,24 @@ class MLP:
             raise ValueError("loss='cross_entropy' applies softmax itself: use output_activation=None")
         return name
 
-    # ------------------------------------------------------------------ forward
+    # ------------------------------------------------------------------ one layer
+    def layer_activation(self, l: int) -> Activation:
+        """The activation f of layer ``l``: the output layer's (identity when linear) or the hidden one."""
+        if l == self.n_layers:
+            return self.output_activation or _IDENTITY
+        return self.activation
+
     def layer_forward(self, l: int, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Layer ``l`` (1..L) alone: ``a_prev`` (N, n_{l-1}) -> ``(z_l, a_l)``, both (N, n_l).
 
         The building block of :meth:`forward` and of checkpointed backprop, which
         re-runs single layers (same floating-point operations, so identical results).
         """
-        z = a_prev @ self.params[f"W{l}"].T
-        z += self.params[f"b{l}"]
-        if l == self.n_layers:
-            a = z if self.output_activation is None else self.output_activation.f(z)
-        elif self.residual[l - 1]:
-            a = a_prev + self.residual_scale * self.activation.f(z)
-        else:
-            a = self.activation.f(z)
+        W, b = self.params[f"W{l}"], self.params[f"b{l}"]
+        z, _ = linear_forward(a_prev, W, b)  # z = a_prev W^T + b
+        a, _ = activation_forward(z, self.layer_activation(l))  # a = f(z)
+        if self.residual[l - 1]:
+            a = a_prev + self.residual_scale * a
         return z, a
 
     def layer_backward(self, l: int, da: np.ndarray, a_prev: np.ndarray, z: np.ndarray,
@@ -248,76 +243,65 @@ class MLP:
 
         ``delta`` = dL/dz_l (N, n_l); ``da_prev`` = dL/da_{l-1} (None when not needed). ``a_prev`` and
         ``z`` come from the cache. ``da`` is a gradient of the mean loss (it carries the 1/N), so
-        ``dW = delta.T @ a_prev`` and ``db = delta.sum(axis=0)`` sum over the batch: no second 1/N.
+        ``dW`` and ``db`` sum over the batch (:func:`~backprop_lib.layers.linear_backward`): no second 1/N.
         """
-        if l == self.n_layers:
-            delta = da if self.output_activation is None else self.output_activation.backward(da, z)
-        elif self.residual[l - 1]:
-            delta = self.activation.backward(self.residual_scale * da, z)
-        else:
-            delta = self.activation.backward(da, z)
-        dW = delta.T @ a_prev
-        db = delta.sum(axis=0)
-        da_prev = None
-        if need_input_grad:
-            da_prev = delta @ self.params[f"W{l}"]
-            if l < self.n_layers and self.residual[l - 1]:
-                da_prev += da
+        residual = self.residual[l - 1]
+        da_branch = self.residual_scale * da if residual else da
+        delta = activation_backward(da_branch, (z, self.layer_activation(l)))  # delta = da * f'(z)
+        da_prev, dW, db = linear_backward(delta, (a_prev, self.params[f"W{l}"]), need_dx=need_input_grad)
+        if residual and need_input_grad:
+            da_prev += da  # the identity path carries da past the layer
         return da_prev, dW, db, delta
 
-    def _forward(self, X: np.ndarray) -> Trace:
-        zs, acts = [], [X]
-        a = X
+    # ------------------------------------------------------------------ the whole network
+    def _forward(self, X: np.ndarray) -> Cache:
+        cache = Cache(zs=[], activations=[X])
         for l in range(1, self.n_layers + 1):
-            z, a = self.layer_forward(l, a)
-            zs.append(z)
-            acts.append(a)
-        return Trace(zs, acts)
+            z, a = self.layer_forward(l, cache.activations[-1])
+            cache.zs.append(z)
+            cache.activations.append(a)
+        return cache
+
+    def _backward(self, cache: Cache, dout: np.ndarray) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+        """Backprop ``dout = dL/da_L`` through the cache: returns (grads, deltas), output layer first."""
+        grads: dict[str, np.ndarray] = {}
+        deltas = []
+        da = dout
+        for l in range(self.n_layers, 0, -1):
+            da, grads[f"W{l}"], grads[f"b{l}"], delta = self.layer_backward(
+                l, da, cache.activations[l - 1], cache.zs[l - 1], need_input_grad=l > 1)
+            deltas.append(delta)
+        return {k: grads[k] for k in self.params}, deltas[::-1]
+
+    def _output_loss(self, out: np.ndarray, y, loss: str) -> tuple[float, np.ndarray]:
+        # Unchecked: y was validated by check_batch (the losses' public functions validate
+        # their arguments; these internals compute the same numbers).
+        return _softmax_cross_entropy(out, y) if loss == "cross_entropy" else _mse(out, y)
+
+    def _backprop(self, X: np.ndarray, y, loss: str) -> BackpropResult:
+        """The one path of every training step: forward, loss, backward, on a checked batch."""
+        cache = self._forward(X)
+        value, dout = self._output_loss(cache.output, y, loss)
+        grads, deltas = self._backward(cache, dout)
+        return BackpropResult(value, grads, deltas, cache)
 
     def forward(self, X) -> np.ndarray:
         """Network output for a batch: (N, n_in) -> (N, n_out) (logits unless an output activation is set)."""
-        return self._forward(self._check_X(X)).output
+        return self._forward(self.check_batch(X)[0]).output
 
-    def forward_trace(self, X) -> Trace:
+    def forward_cache(self, X) -> Cache:
         """Forward pass keeping every z_l and a_l: the cache that backprop needs."""
-        return self._forward(self._check_X(X))
+        return self._forward(self.check_batch(X)[0])
 
-    # ------------------------------------------------------------------ backward
+    forward_trace = forward_cache  # the old name
+
     def output_loss(self, out: np.ndarray, y, loss: str = "cross_entropy") -> tuple[float, np.ndarray]:
         """Mean loss of a network output and its gradient dL/da_L, which carries the 1/N (y already validated)."""
-        return self._output_grad(out, y, self._loss_name(loss))
+        return self._output_loss(out, y, self._loss_name(loss))
 
-    def _output_grad(self, out: np.ndarray, y, loss: str) -> tuple[float, np.ndarray]:
-        # Unchecked: X and y were validated once on the way in (the losses' public
-        # functions validate their arguments; these internals compute the same numbers).
-        if loss == "cross_entropy":
-            return _softmax_cross_entropy(out, y)
-        return _mse(out, y)
-
-    def _backward(self, trace: Trace, dout: np.ndarray, keep_deltas: bool = False,
-                  need_input_grad: bool = False):
-        """Backprop ``dout = dL/da_L`` through the cache (``trace``). Returns (grads, deltas, dX)."""
-        L = self.n_layers
-        grads: dict[str, np.ndarray] = {}
-        deltas: list[np.ndarray] = [None] * L  # type: ignore[list-item]
-        da = dout
-        for l in range(L, 0, -1):
-            da, grads[f"W{l}"], grads[f"b{l}"], delta = self.layer_backward(
-                l, da, trace.activations[l - 1], trace.zs[l - 1], need_input_grad=(l > 1 or need_input_grad))
-            if keep_deltas:
-                deltas[l - 1] = delta
-        ordered = {k: grads[k] for k in self.params}
-        return ordered, deltas, (da if need_input_grad else None)
-
-    def backprop(self, X, y, loss: str = "cross_entropy") -> Backprop:
-        """Forward and backward pass with everything kept: loss, grads, deltas and the cache (``trace``)."""
-        loss = self._loss_name(loss)
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0], loss)
-        trace = self._forward(X)
-        value, dout = self._output_grad(trace.output, y, loss)
-        grads, deltas, _ = self._backward(trace, dout, keep_deltas=True)
-        return Backprop(value, grads, deltas, trace)
+    def backprop(self, X, y, loss: str = "cross_entropy") -> BackpropResult:
+        """Forward and backward pass with everything kept: loss, grads, deltas and the cache."""
+        return self._backprop(*self.check_batch(X, y, loss))
 
     def loss_and_grads(self, X, y, loss: str = "cross_entropy") -> tuple[float, dict[str, np.ndarray]]:
         """Mean loss over the batch and its gradient for every parameter (same keys as ``params``).
@@ -325,131 +309,32 @@ class MLP:
         ``loss="cross_entropy"``: y is (N,) int class ids or (N, C) one-hot (``F.cross_entropy``).
         ``loss="mse"``: y is (N, C) targets (``F.mse_loss``, mean over all elements).
         """
-        loss = self._loss_name(loss)
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0], loss)
-        return self._loss_and_grads(X, y, loss)
+        result = self._backprop(*self.check_batch(X, y, loss))
+        return result.loss, result.grads
 
-    def _loss_and_grads(self, X: np.ndarray, y, loss: str):
-        trace = self._forward(X)
-        value, dout = self._output_grad(trace.output, y, loss)
-        grads, _, _ = self._backward(trace, dout)
-        return value, grads
-
-    def _train_step(self, X: np.ndarray, y, loss: str, lr: float, clip_norm: float | None = None,
-                    optimizer=None) -> float:
-        """One unchecked SGD step on a validated batch (what :func:`train` runs); returns the loss.
-
-        The parameters end up exactly (bit for bit) as after ``loss_and_grads`` + ``sgd_step``:
-        the same operations, but the large intermediate arrays are written into buffers
-        kept between steps (see :meth:`_workspace`).
-        """
-        if clip_norm is None and optimizer is None:
-            return self._train_step_buffered(X, y, loss, lr)
-        value, grads = self._loss_and_grads(X, y, loss)
-        if clip_norm is not None:
-            grads, _ = clip_grad_norm(grads, clip_norm)
-        if optimizer is not None:  # e.g. backprop_lib.optim.Adam(): its own learning rate
-            optimizer.step(self.params, grads)
-            return value
-        for k, p in self.params.items():
-            g = grads[k]
-            g *= lr  # the gradients are fresh arrays: scale in place, then one in-place update
-            p -= g
-        return value
-
-    def loss(self, X, y, loss: str = "cross_entropy") -> float:
-        """The mean loss only (one forward pass), e.g. for finite differences."""
-        loss = self._loss_name(loss)
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0], loss)
-        return self._output_grad(self._forward(X).output, y, loss)[0]
-
-    def _workspace(self, X: np.ndarray) -> dict:
-        """Scratch buffers for one batch size: z_l, a_l, delta_l, dL/da_l and dW_l.
-
-        Why: a step of a big net allocates and frees megabytes of arrays; the C allocator
-        hands large freed blocks back to the operating system, so every step pays page
-        faults on fresh memory (measured: up to 2x the matrix products' time for
-        784-(256x4)-10 in float64). Reusing buffers removes that cost. At most two
-        workspaces are kept (the full batch and a smaller last batch).
-        """
-        key = (X.shape, X.dtype.str) + tuple((p.shape, p.dtype.str) for p in self.params.values())
-        cache = self.__dict__.setdefault("_workspaces", {})
-        ws = cache.get(key)
-        if ws is None:
-            if len(cache) >= 2:
-                cache.pop(next(iter(cache)))
-            n, L = X.shape[0], self.n_layers
-            z, a, delta, da, dW = [], [], [], [], []
-            a_dtype = X.dtype
-            for l in range(1, L + 1):
-                W = self.params[f"W{l}"]
-                z_dtype = np.result_type(a_dtype, W.dtype)  # z = a W^T, then z += b in place
-                z.append(np.empty((n, W.shape[0]), z_dtype))
-                a.append(np.empty((n, W.shape[0]), z_dtype))
-                delta.append(np.empty((n, W.shape[0]), z_dtype))
-                da.append(np.empty((n, W.shape[1]), np.result_type(z_dtype, W.dtype)))
-                dW.append(np.empty(W.shape, np.result_type(z_dtype, a_dtype)))
-                a_dtype = z_dtype
-            ws = cache[key] = {"z": z, "a": a, "delta": delta, "da": da, "dW": dW}
-        return ws
-
-    def _train_step_buffered(self, X: np.ndarray, y, loss: str, lr: float) -> float:
-        """:meth:`_loss_and_grads` + SGD update, with ``out=`` buffers; same numbers as
-        :meth:`layer_forward` / :meth:`layer_backward` (checked bit for bit in the tests)."""
-        ws = self._workspace(X)
-        L = self.n_layers
-        # ReLU gets the buffered fast path, other activations allocate. Compare the functions,
-        # not the Activation object: copies and unpickled networks hold equal copies of it.
-        relu = self.activation.f is _RELU.f and self.activation.vjp is _RELU.vjp
-        acts, zs = [X], []
-        a_prev = X
-        for l in range(1, L + 1):  # layer_forward with out= buffers
-            z = np.matmul(a_prev, self.params[f"W{l}"].T, out=ws["z"][l - 1])
-            z += self.params[f"b{l}"]
-            if l == L:
-                a = z if self.output_activation is None else self.output_activation.f(z)
-            elif self.residual[l - 1]:
-                a = a_prev + self.residual_scale * self.activation.f(z)
-            elif relu:
-                a = np.maximum(z, 0.0, out=ws["a"][l - 1])
-            else:
-                a = self.activation.f(z)
-            zs.append(z)
-            acts.append(a)
-            a_prev = a
-        value, da = self._output_grad(acts[-1], y, loss)
-        dWs, dbs = [None] * L, [None] * L
-        for l in range(L, 0, -1):  # layer_backward with out= buffers
-            z = zs[l - 1]
-            if l == L:
-                delta = da if self.output_activation is None else self.output_activation.backward(da, z)
-            elif self.residual[l - 1]:
-                delta = self.activation.backward(self.residual_scale * da, z)
-            elif relu:
-                delta = np.multiply(da, np.greater(z, 0), out=ws["delta"][l - 1])
-            else:
-                delta = self.activation.backward(da, z)
-            dWs[l - 1] = np.matmul(delta.T, acts[l - 1], out=ws["dW"][l - 1])
-            dbs[l - 1] = delta.sum(axis=0)
-            if l > 1:
-                da_prev = np.matmul(delta, self.params[f"W{l}"], out=ws["da"][l - 1])
-                if l < L and self.residual[l - 1]:
-                    da_prev += da
-                da = da_prev
-        for l in range(1, L + 1):  # the update of _train_step: g *= lr; p -= g
-            for g, p in ((dWs[l - 1], self.params[f"W{l}"]), (dbs[l - 1], self.params[f"b{l}"])):
-                g *= lr
-                p -= g
-        return value
+    def loss(self, X, y, kind: str = "cross_entropy", **kwargs) -> float:
+        """The mean loss only (one forward pass), e.g. for finite differences; ``kind`` names the loss."""
+        kind = kwargs.pop("loss", kind)  # the old keyword, ``net.loss(X, y, loss="mse")``
+        if kwargs:
+            raise TypeError(f"loss() got unexpected keyword arguments {sorted(kwargs)}")
+        X, y, kind = self.check_batch(X, y, kind)
+        return self._output_loss(self._forward(X).output, y, kind)[0]
 
     # ------------------------------------------------------------------ updates & predictions
     def sgd_step(self, grads: dict[str, np.ndarray], lr: float) -> None:
         r"""Plain gradient descent in place: :math:`\theta \leftarrow \theta - \eta\,\partial L/\partial\theta`."""
-        if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        sgd_update(self.params, grads, lr)
+        sgd_update(self.params, grads, _positive(lr, "lr"))
+
+    def _train_step(self, X: np.ndarray, y, loss: str, lr: float, clip_norm: float | None = None,
+                    optimizer=None) -> float:
+        """One step on a checked batch (what :func:`train` runs): exactly ``loss_and_grads`` + update."""
+        result = self._backprop(X, y, loss)
+        grads = result.grads if clip_norm is None else clip_grad_norm(result.grads, clip_norm)[0]
+        if optimizer is not None:  # e.g. backprop_lib.optim.Adam(): its own learning rate
+            optimizer.step(self.params, grads)
+        else:
+            sgd_update(self.params, grads, lr)
+        return result.loss
 
     def predict(self, X) -> np.ndarray:
         """Predicted class ids (N,): the argmax of the output."""
@@ -459,7 +344,56 @@ class MLP:
         return accuracy(self.predict(X), y)
 
 
-_RELU = ACTIVATIONS["relu"]
+def _as_batch(X, n_in: int, dtype: np.dtype) -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiu":
+        raise TypeError(f"X must be a numeric array, got dtype {X.dtype}")
+    if X.ndim != 2 or X.shape[1] != n_in:
+        raise ValueError(f"X must have shape (N, {n_in}) for this network, got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X is an empty batch: need at least one example")
+    X = X.astype(dtype, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or inf")
+    return X
+
+
+def _as_targets(y, n: int, c: int, loss: str, dtype: np.dtype):
+    y = np.asarray(y)
+    if loss == "mse" and y.shape != (n, c):
+        hint = f" (for class labels use backprop_lib.losses.one_hot(y, {c}))" if y.ndim == 1 else ""
+        raise ValueError(f"y must be targets of shape ({n}, {c}) for loss='mse', got {y.shape}{hint}")
+    if y.ndim == 1:
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"y must be integer class ids for loss='cross_entropy', got dtype {y.dtype}")
+        if y.shape[0] != n:
+            raise ValueError(f"y must have one label per row of X: expected ({n},), got {y.shape}")
+        if y.min() < 0 or y.max() >= c:
+            raise ValueError(f"y must be class ids in [0, {c}), got values from {y.min()} to {y.max()}")
+        return y
+    if y.shape != (n, c):
+        raise ValueError(f"y must be class ids ({n},) or one-hot ({n}, {c}), got {y.shape}")
+    if y.dtype.kind not in "fiub":
+        what = "numeric" if loss == "mse" else "numeric one-hot rows"
+        raise TypeError(f"y must be {what}, got dtype {y.dtype}")
+    if not np.isfinite(y).all():
+        raise ValueError("y contains NaN or inf")
+    return y.astype(dtype, copy=False)
+
+
+def _positive(value, name: str, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not (isinstance(value, (int, float, np.floating)) and np.isfinite(value)
+                                       and value > 0):
+        raise ValueError(f"{name} must be {'None or ' if allow_none else ''}a positive number, got {value!r}")
+    return float(value)
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 def accuracy(pred, y) -> float:
@@ -490,59 +424,44 @@ def train(net: MLP, X, y, *, epochs: int = 10, lr: float = 0.1, batch_size: int 
     ipywidgets progress bar in a notebook. ``optimizer`` (e.g. ``backprop_lib.optim.Adam()``)
     replaces plain SGD; its own learning rate is used and ``lr`` is ignored.
 
-    Inputs are validated once; each step then runs unchecked, with plain SGD on buffers
-    reused between steps, and gives exactly the numbers of ``net.loss_and_grads`` followed
-    by ``net.sgd_step`` on the same minibatch.
+    Inputs are validated once; each step then runs the path of ``net.loss_and_grads``
+    followed by ``net.sgd_step`` (the same numbers, bit for bit) without checking again.
     """
-    from .losses import one_hot
-
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
-    loss = net._loss_name(loss)
-    X = net._check_X(X)
+
+    def targets(labels):
+        labels = np.asarray(labels)
+        return one_hot(labels, net.sizes[-1]) if (net._loss_name(loss) == "mse" and labels.ndim == 1) else labels
+
     labels = np.asarray(y)
-    targets = one_hot(labels, net.sizes[-1]) if (loss == "mse" and labels.ndim == 1) else labels
-    targets = net._check_y(targets, X.shape[0], loss)
+    X, Y, loss = net.check_batch(X, targets(labels), loss)
     if X_val is not None:
-        X_val = net._check_X(X_val)
         y_val = np.asarray(y_val)
-        val_targets = one_hot(y_val, net.sizes[-1]) if (loss == "mse" and y_val.ndim == 1) else y_val
-        val_targets = net._check_y(val_targets, X_val.shape[0], loss)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(lr, bool) or not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if clip_norm is not None and (isinstance(clip_norm, bool) or not (
-            isinstance(clip_norm, (int, float, np.floating)) and np.isfinite(clip_norm) and clip_norm > 0)):
-        raise ValueError(f"clip_norm must be None or a positive number, got {clip_norm!r}")
+        X_val, Y_val, _ = net.check_batch(X_val, targets(y_val), loss)
+    epochs, batch_size = _positive_int(epochs, "epochs"), _positive_int(batch_size, "batch_size")
+    lr, clip_norm = _positive(lr, "lr"), _positive(clip_norm, "clip_norm", allow_none=True)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
     if optimizer is not None and not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
-    lr = float(lr)
     rng = np.random.default_rng(seed)
     history = History()
     bar = _progress_bar(epochs) if progress else None
     n = X.shape[0]
-    batch_buffers: dict[int, np.ndarray] = {}  # reused minibatch arrays (see MLP._workspace)
     for epoch in range(epochs):
         order = rng.permutation(n)
         total = 0.0
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
-            buf = batch_buffers.get(idx.size)
-            if buf is None:
-                buf = batch_buffers[idx.size] = np.empty((idx.size, X.shape[1]), X.dtype)
-            value = net._train_step(np.take(X, idx, axis=0, out=buf), targets[idx], loss, lr, clip_norm,
-                                    optimizer)
+            value = net._train_step(X[idx], Y[idx], loss, lr, clip_norm, optimizer)
             history.step_loss.append(value)
             total += value * len(idx)
         history.loss.append(total / n)
         history.accuracy.append(accuracy(net._forward(X).output, labels))
         if X_val is not None:
             out = net._forward(X_val).output
-            history.val_loss.append(net._output_grad(out, val_targets, loss)[0])
+            history.val_loss.append(net._output_loss(out, Y_val, loss)[0])
             history.val_accuracy.append(accuracy(out, y_val))
         if bar is not None:
             bar.value = epoch + 1

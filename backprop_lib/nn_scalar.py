@@ -6,17 +6,18 @@ neurons reading the same inputs; :class:`ValueMLP` stacks layers. Every weight i
 ``p.data -= lr * p.grad``. Slow (one Python object per number) but every step is
 visible; the numpy :class:`backprop_lib.mlp.MLP` is the fast, vectorised version.
 
-Also here: a small XOR data set and the helpers the XOR experiments of notebook 02
-use (mean squared error, a training loop, accuracy, the best possible straight-line
-classifier).
+Also here: the helpers the XOR experiments of notebook 02 use (mean squared error, a
+training loop, accuracy, the best possible straight-line classifier); the XOR data set
+itself is :func:`backprop_lib.data.xor_signs`.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, cast
 
 import numpy as np
 
+from .data import xor_signs as xor_data  # noqa: F401  (re-exported: notebook 02 and its checks import it here)
 from .engine import Value
 
 __all__ = ["Neuron", "Layer", "ValueMLP", "mse_loss", "fit", "accuracy", "xor_data", "best_linear_accuracy"]
@@ -51,7 +52,8 @@ def _activate_np(z: np.ndarray, name: str) -> np.ndarray:
 
 
 class Neuron:
-    r""":math:`y = f(\mathbf{w}\cdot\mathbf{x} + b)` with ``nin`` weights :math:`w_i \sim \mathcal{N}(0, 1/n_{in})` and ``b = 0``."""
+    r""":math:`y = f(\mathbf{w}\cdot\mathbf{x} + b)` with ``nin`` weights
+    :math:`w_i \sim \mathcal{N}(0, 1/n_{in})` and ``b = 0``."""
 
     def __init__(self, nin: int, activation: str = "tanh", rng: np.random.Generator | None = None):
         if not isinstance(nin, (int, np.integer)) or nin < 1:
@@ -121,9 +123,10 @@ class ValueMLP:
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         """Forward one example; a single ``Value`` when the last layer has one unit."""
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(x) == 1 else x
+        h = self.layers[0](x)
+        for layer in self.layers[1:]:
+            h = layer(h)
+        return h[0] if len(h) == 1 else h
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -156,7 +159,7 @@ class ValueMLP:
         return f"ValueMLP({'-'.join(map(str, sizes))}, {len(self.parameters())} parameters)"
 
 
-def mse_loss(preds: Sequence[Value], targets: Sequence[float]) -> Value:
+def mse_loss(preds: Sequence[Value], targets: Sequence[float] | np.ndarray) -> Value:
     r"""Mean squared error :math:`L = \frac1N \sum_n (p_n - y_n)^2` as a ``Value`` (``targets`` are the :math:`y_n`)."""
     if len(preds) != len(targets):
         raise ValueError(f"preds and targets must have the same length, got {len(preds)} and {len(targets)}")
@@ -182,7 +185,7 @@ def fit(model: ValueMLP, X: np.ndarray, y: np.ndarray, lr: float = 0.5, steps: i
     rows = [list(map(float, x)) for x in X]
     losses = []
     for _ in range(steps):
-        loss = mse_loss([model(x) for x in rows], y)
+        loss = mse_loss([cast(Value, model(x)) for x in rows], y)
         if zero_grad:
             for p in params:
                 p.grad = 0.0
@@ -197,22 +200,6 @@ def accuracy(model: ValueMLP, X: np.ndarray, y: np.ndarray) -> float:
     """The fraction of examples where ``model``'s output is on the same side of 0.5 as the 0/1 label ``y``."""
     y = np.asarray(y, dtype=np.float64)
     return float(np.mean((model.predict(X) > 0.5) == (y > 0.5)))
-
-
-def xor_data(n: int = 40, noise: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` points around the four corners (±1, ±1); label 1 where the corner's signs differ.
-
-    Returns ``X`` (n, 2) float64 and ``y`` (n,) float64 in {0, 1}. The corners are used
-    in turn, so every corner gets n/4 points when n is a multiple of 4.
-    """
-    if n < 4:
-        raise ValueError(f"n must be at least 4, got {n}")
-    rng = np.random.default_rng(seed)
-    corners = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
-    labels = np.array([0.0, 0.0, 1.0, 1.0])
-    idx = np.arange(n) % 4
-    X = corners[idx] + noise * rng.standard_normal((n, 2))
-    return X, labels[idx]
 
 
 def best_linear_accuracy(X: np.ndarray, y: np.ndarray, n_angles: int = 360) -> tuple[float, np.ndarray, float]:

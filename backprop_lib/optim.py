@@ -24,7 +24,8 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
 
 
-def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float, eps: float = 0.0) -> tuple[dict[str, np.ndarray], float]:
+def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float,
+                   eps: float = 0.0) -> tuple[dict[str, np.ndarray], float]:
     r"""Scale all gradients together so their global norm is at most ``max_norm``.
 
     The factor is :math:`\min(1, c / (\lVert g\rVert + \epsilon))`; ``eps=1e-6`` reproduces
@@ -97,7 +98,8 @@ class Optimizer:
 
 
 def _positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not (value > 0 and np.isfinite(value)):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
+            or not (value > 0 and np.isfinite(value))):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
@@ -217,3 +219,83 @@ def cosine_schedule(lr0: float, epoch: int, t_max: int, eta_min: float = 0.0) ->
     r""":math:`\eta_e = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})(1 + \cos(\pi e / T_{max}))`."""
     _check_schedule(lr0, epoch, "t_max", t_max)
     return float(eta_min + 0.5 * (lr0 - eta_min) * (1 + np.cos(np.pi * epoch / t_max)))
+
+
+# =============================================================================
+# Decoupled weight decay (AdamW) and a per-step warmup + cosine schedule
+# =============================================================================
+
+__all__ += ["AdamW", "warmup_cosine", "Scheduled"]
+
+
+class AdamW(Adam):
+    r"""Adam with *decoupled* weight decay, as ``torch.optim.AdamW`` (weight_decay=0.01 by default).
+
+    Loshchilov & Hutter (2019): the weights shrink by :math:`\eta\lambda` per step *outside* Adam's
+    normalisation, instead of :math:`\lambda p` being added to the gradient (L2, ``Adam(weight_decay=)``),
+    where it would be divided by :math:`\sqrt{\hat v}` like the rest of the gradient:
+
+    .. math:: p \leftarrow (1 - \eta\lambda)\,p, \qquad
+              p \leftarrow p - \frac{\eta}{1-\beta_1^t}\,\frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}
+
+    with :math:`m, v` the moments of the loss gradient alone. ``no_decay`` key prefixes are not shrunk.
+    """
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, no_decay: tuple[str, ...] = ()):
+        super().__init__(lr, betas, eps, weight_decay, no_decay)
+
+    def _grad(self, key: str, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return g  # no L2 term in the gradient: the decay is applied to the weights in _update
+
+    def _update(self, key, p, g, state):
+        if self.weight_decay and not (self.no_decay and key.startswith(self.no_decay)):
+            p *= 1 - self.lr * self.weight_decay
+        super()._update(key, p, g, state)
+
+
+def warmup_cosine(lr0: float, step: int, warmup: int, t_max: int, eta_min: float = 0.0) -> float:
+    r"""Linear warmup for ``warmup`` steps, then cosine decay to ``eta_min`` at step ``t_max``.
+
+    .. math:: \eta_t = \eta_0 \frac{t+1}{w} \;(t < w), \qquad
+              \eta_t = \eta_{min} + \tfrac12(\eta_0 - \eta_{min})\left(1 + \cos\frac{\pi (t - w)}{T - w}\right)
+              \;(w \le t \le T)
+
+    (the first step already has :math:`\eta_0/w`, not 0; after :math:`T` the rate stays at ``eta_min``).
+    ``warmup=0`` is the plain cosine schedule.
+    """
+    _check_schedule(lr0, step, "t_max", t_max)
+    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or not 0 <= warmup < t_max:
+        raise ValueError(f"warmup must be an integer in [0, t_max={t_max}), got {warmup!r}")
+    if not (isinstance(eta_min, (int, float)) and 0 <= eta_min <= lr0):
+        raise ValueError(f"eta_min must be in [0, lr0={lr0}], got {eta_min!r}")
+    if step < warmup:
+        return float(lr0 * (step + 1) / warmup)
+    t = min(step, t_max) - warmup
+    return float(eta_min + 0.5 * (lr0 - eta_min) * (1 + np.cos(np.pi * t / (t_max - warmup))))
+
+
+class Scheduled:
+    """An optimiser whose learning rate is set before *every* step: ``lr = schedule(step)``, step = 0, 1, ...
+
+    ``Scheduled(Adam(), lambda t: warmup_cosine(1e-2, t, 50, 500))`` can be passed wherever an optimiser
+    goes (``train(..., optimizer=...)``); ``lrs`` records the rate used at each step.
+    """
+
+    def __init__(self, optimizer: Optimizer, schedule):
+        if not callable(getattr(optimizer, "step", None)):
+            raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
+        if not callable(schedule):
+            raise TypeError(f"schedule must be callable as schedule(step) -> lr, got {type(schedule).__name__}")
+        self.optimizer, self.schedule = optimizer, schedule
+        self.lrs: list[float] = []
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        lr = self.schedule(len(self.lrs))
+        _positive("schedule(step)", lr)
+        self.optimizer.lr = float(lr)
+        self.lrs.append(float(lr))
+        self.optimizer.step(params, grads)
+
+    def __repr__(self) -> str:
+        return f"Scheduled({self.optimizer!r}, steps={len(self.lrs)})"

@@ -159,28 +159,16 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
     loss : float, grads : dict like ``net.params``, timeline : list of :class:`Event`
     (times relative to the start).
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
-    L = net.n_layers
-    if L < 2:
-        raise ValueError(f"net must have at least 2 layers to split across two processes, got {L}")
-    split = L // 2 if split is None else split
-    if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not (1 <= split < L):
-        raise ValueError(f"split must be an integer in [1, {L - 1}], got {split!r}")
-    loss_name = net._loss_name(loss)
-    X = net._check_X(X)
-    y = net._check_y(y, X.shape[0], loss_name)
-    n = X.shape[0]
-    if isinstance(microbatches, bool) or not isinstance(microbatches, (int, np.integer)) or not (1 <= microbatches <= n):
-        raise ValueError(f"microbatches must be an integer in [1, {n}] (the batch size), got {microbatches!r}")
-    if not (timeout > 0):
-        raise ValueError(f"timeout must be positive, got {timeout!r}")
-    bounds = np.linspace(0, n, microbatches + 1).astype(int)
+    X, y, loss_name, split = _check_pipeline(net, X, y, loss, split, microbatches, timeout)
+    bounds = np.linspace(0, X.shape[0], microbatches + 1).astype(int)
     pieces = [slice(bounds[i], bounds[i + 1]) for i in range(microbatches)]
 
     ctx = mp.get_context("spawn")
-    stages = [(1, split), (split + 1, L)]
-    conns, procs, inboxes, readers = [], [], [], []
+    stages = [(1, split), (split + 1, net.n_layers)]
+    conns: list = []
+    procs: list = []
+    inboxes: list[queue.Queue] = []
+    readers: list[threading.Thread] = []
     try:
         for s, layers in enumerate(stages):
             parent, child = ctx.Pipe()
@@ -214,7 +202,7 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
         # on that micro-batch's outputs, so the backward could start earlier (ideal_timeline's "1f1b"
         # order): that frees caches sooner but leaves the bubble of filling and draining unchanged.
         out = np.concatenate(outputs, axis=0) if microbatches > 1 else outputs[0]
-        total_loss, dout = net._output_grad(out, y, loss_name)
+        total_loss, dout = net._output_loss(out, y, loss_name)
         for mb, piece in enumerate(pieces):
             _send(conns[1], procs[1], 1, ("backward", mb, dout[piece]))
         grads: dict[str, np.ndarray] = {}
@@ -236,20 +224,44 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
                           key=lambda e: (e.start, e.stage))
         return total_loss, {k: grads[k] for k in net.params}, timeline
     finally:
-        for conn in conns:
-            try:
-                conn.send(("stop",))
-            except (OSError, ValueError):
-                pass
-        for proc in procs:
-            proc.join(timeout=2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-        for reader in readers:
-            reader.join(timeout=2)
-        for conn in conns:
-            conn.close()
+        _shutdown(conns, procs, readers)
+
+
+def _check_pipeline(net: MLP, X, y, loss: str, split, microbatches, timeout):
+    """Validate the arguments of :func:`pipeline_loss_and_grads`; returns ``(X, y, loss_name, split)``."""
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a backprop_lib.mlp.MLP, got {type(net).__name__}")
+    L = net.n_layers
+    if L < 2:
+        raise ValueError(f"net must have at least 2 layers to split across two processes, got {L}")
+    split = L // 2 if split is None else split
+    if isinstance(split, bool) or not isinstance(split, (int, np.integer)) or not (1 <= split < L):
+        raise ValueError(f"split must be an integer in [1, {L - 1}], got {split!r}")
+    X, y, loss_name = net.check_batch(X, y, loss)
+    n = X.shape[0]
+    if isinstance(microbatches, bool) or not isinstance(microbatches, (int, np.integer)) or not 1 <= microbatches <= n:
+        raise ValueError(f"microbatches must be an integer in [1, {n}] (the batch size), got {microbatches!r}")
+    if not (timeout > 0):
+        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    return X, y, loss_name, int(split)
+
+
+def _shutdown(conns: list, procs: list, readers: list[threading.Thread]) -> None:
+    """Ask every stage to stop, kill the ones that do not, and close the pipes."""
+    for conn in conns:
+        try:
+            conn.send(("stop",))
+        except (OSError, ValueError):
+            pass
+    for proc in procs:
+        proc.join(timeout=2)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    for reader in readers:
+        reader.join(timeout=2)
+    for conn in conns:
+        conn.close()
 
 
 # =============================================================================
@@ -260,7 +272,8 @@ def pipeline_loss_and_grads(net: MLP, X, y, loss: str = "cross_entropy", *, spli
 def bubble_fraction(timeline: list[Event], stages: int = 2) -> float:
     r"""Fraction of stage-time spent idle between the first start and the last end.
 
-    .. math:: \text{bubble} = 1 - \frac{\sum_\text{events} (t_\text{end} - t_\text{start})}{S \cdot (T_\text{end} - T_\text{start})}
+    .. math:: \text{bubble} = 1 - \frac{\sum_\text{events} (t_\text{end} - t_\text{start})}
+                                       {S \cdot (T_\text{end} - T_\text{start})}
 
     0 means both stages were busy all the time; with S = 2 stages and one micro-batch
     it is at least 1/2 (the stages take turns).
@@ -291,6 +304,17 @@ def peak_cached(timeline: list[Event], stage: int) -> int:
         held += 1 if e.kind == "forward" else -1
         peak = max(peak, held)
     return peak
+
+
+def _stage_order(schedule: str, s: int, S: int, m: int) -> list[tuple[str, int]]:
+    """The order in which stage ``s`` of ``S`` takes the forwards and backwards of ``m`` micro-batches."""
+    if schedule == "gpipe":
+        return [("forward", i) for i in range(m)] + [("backward", i) for i in range(m)]
+    warm = min(S - 1 - s, m)
+    order = [("forward", i) for i in range(warm)]
+    for i in range(m - warm):
+        order += [("forward", warm + i), ("backward", i)]
+    return order + [("backward", i) for i in range(m - warm, m)]
 
 
 def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.0, *, stages: int = 2,
@@ -325,19 +349,10 @@ def ideal_timeline(microbatches: int, forward: float = 1.0, backward: float = 2.
         raise ValueError(f"schedule must be 'gpipe' or '1f1b', got {schedule!r}")
     m, S = int(microbatches), int(stages)
     cost = {"forward": forward / m, "backward": backward / m}
-    orders = []
-    for s in range(S):
-        if schedule == "gpipe":
-            order = [("forward", i) for i in range(m)] + [("backward", i) for i in range(m)]
-        else:
-            warm = min(S - 1 - s, m)
-            order = [("forward", i) for i in range(warm)]
-            for i in range(m - warm):
-                order += [("forward", warm + i), ("backward", i)]
-            order += [("backward", i) for i in range(m - warm, m)]
-        orders.append(order)
+    orders = [_stage_order(schedule, s, S, m) for s in range(S)]
     done: dict[tuple[str, int, int], float] = {}  # (kind, stage, micro-batch) -> end time
-    free, nxt, events = [0.0] * S, [0] * S, []
+    free, nxt = [0.0] * S, [0] * S
+    events: list[Event] = []
     while len(events) < 2 * S * m:
         progressed = False
         for s in range(S):

@@ -185,7 +185,8 @@ def main(argv=None) -> int:
             for name, r in rows.items():
                 print(f"{name:16s} {mib(r['counted']):>14s} {r['counted'] / base['counted']:7.3f} "
                       f"{mib(r['traced']):>14s} {r['traced'] / base['traced']:7.3f} "
-                      f"{r['seconds'] * 1e3:8.1f}ms {r['seconds'] / base['seconds']:7.2f} {r['forwards']:9d}  {r['identical']}")
+                      f"{r['seconds'] * 1e3:8.1f}ms {r['seconds'] / base['seconds']:7.2f} "
+                      f"{r['forwards']:9d}  {r['identical']}")
             target = strategy_cost("sqrt", n).arrays / strategy_cost("store_all", n).arrays
             sq = rows["sqrt"]
             mem_ok = sq["counted"] / base["counted"] <= target

@@ -41,6 +41,14 @@ def res_backward(dout, x, W, b, scale):
     return dout + dz @ W, dz.T @ x, dz.sum(axis=0)
 
 
+def bn_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    return inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0)), (dout * xhat).sum(0), dout.sum(0)
+
+
 def stub(*args):
     raise NotImplementedError("replace this line with your code")
 
@@ -51,6 +59,7 @@ CASES = {
     vg.check_per_layer_grad_norms: grad_norms,
     vg.check_clip_by_global_norm: clip,
     vg.check_residual_block_backward: res_backward,
+    vg.check_batchnorm_backward: bn_backward,
 }
 
 

@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lib.engine import Value, backward_steps, n_backward_steps, topological_order
+from backprop_lib.engine import Value, topological_order
+from backprop_lib.widgets.computational_graph import backward_steps, n_backward_steps
 from backprop_lib.gradcheck import central_difference
 from backprop_lib.nn_scalar import Neuron, ValueMLP, accuracy, best_linear_accuracy, fit, xor_data
 

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 
 from backprop_lib import delta as D
+from backprop_lib.timing import single_thread_blas
+from backprop_lib.gradcheck import compare_gradients
 from backprop_lib.activations import sigmoid, sigmoid_grad
 from backprop_lib.data import digits
 from backprop_lib.gradcheck import numerical_gradient, rel_error
@@ -51,7 +53,7 @@ def small():
 def digit_run(split):
     """Section 5: 64-64-10 ReLU/He, 20 epochs at 0.1, then 10 at 0.01, minibatches of 32."""
     net = MLP([64, 64, 10], activation="relu", init="he", seed=0)
-    with D.single_thread_blas():
+    with single_thread_blas():
         train(net, split.X_train, split.y_train, epochs=20, lr=0.1, batch_size=32, seed=0)
         train(net, split.X_train, split.y_train, epochs=10, lr=0.01, batch_size=32, seed=1)
     pred = net.predict(split.X_test)
@@ -99,18 +101,18 @@ def test_the_784_128_10_net_has_the_shapes_and_parameter_count_the_notebook_stat
 def test_each_of_the_four_equations_passes_its_gradient_check(small):
     """"Each was checked against central differences" (every line says match, none MISMATCH)."""
     net, Xs, Ys, bp, _ = small
-    lines = [D.compare_gradients(bp.deltas[-1], numerical_gradient(lambda z: mse(sigmoid(z), Ys)[0],
+    lines = [compare_gradients(bp.deltas[-1], numerical_gradient(lambda z: mse(sigmoid(z), Ys)[0],
                                                                    bp.trace.zs[-1].copy()), loss=bp.loss)]
 
     def loss_of_z1(z1):
         _, out = net.layer_forward(2, net.activation.f(z1))
         return net.output_loss(out, Ys, loss="mse")[0]
 
-    lines.append(D.compare_gradients(bp.deltas[0], numerical_gradient(loss_of_z1, bp.trace.zs[0].copy()),
+    lines.append(compare_gradients(bp.deltas[0], numerical_gradient(loss_of_z1, bp.trace.zs[0].copy()),
                                      loss=bp.loss))
     for k in net.params:
         numeric = numerical_gradient(lambda _p: net.loss(Xs, Ys, loss="mse"), net.params[k])
-        lines.append(D.compare_gradients(bp.grads[k], numeric, loss=bp.loss))
+        lines.append(compare_gradients(bp.grads[k], numeric, loss=bp.loss))
     assert all(line.endswith("match") or line.endswith("match within round-off") for line in lines), lines
 
 
@@ -138,7 +140,8 @@ def test_per_example_and_batch_forms_give_the_same_gradient(small):
 
 
 def test_softmax_cross_entropy_gives_p_minus_y_over_n_and_the_general_rows_formula():
-    """"delta_L = (Y_hat - Y)/N"; rows not summing to 1 get (Y_hat * sum_c Y_c - Y)/N, and (Y_hat - Y)/N is then wrong."""
+    """"delta_L = (Y_hat - Y)/N"; rows not summing to 1 get (Y_hat * sum_c Y_c - Y)/N,
+    and (Y_hat - Y)/N is then wrong."""
     rng = np.random.default_rng(5)
     logits, labels = rng.normal(size=(5, 10)), rng.integers(0, 10, 5)
     _, dz = softmax_cross_entropy(logits, labels)
@@ -148,8 +151,8 @@ def test_softmax_cross_entropy_gives_p_minus_y_over_n_and_the_general_rows_formu
     general = (softmax(logits) * Y.sum(axis=1, keepdims=True) - Y) / 5
     np.testing.assert_allclose(dz, general, atol=1e-15)
     numeric = numerical_gradient(lambda z: softmax_cross_entropy(z, Y)[0], logits.copy())
-    assert "MISMATCH" not in D.compare_gradients(general, numeric, loss=value)
-    assert "MISMATCH" in D.compare_gradients((softmax(logits) - Y) / 5, numeric)
+    assert "MISMATCH" not in compare_gradients(general, numeric, loss=value)
+    assert "MISMATCH" in compare_gradients((softmax(logits) - Y) / 5, numeric)
 
 
 def test_softmax_jacobian_and_log_softmax_derivative():
@@ -254,7 +257,7 @@ def test_finite_differences_need_2p_forward_passes_and_agree_with_backprop(split
     fd_net = MLP([64, 16, 10], activation="sigmoid", init="xavier", seed=0)
     cost = D.gradient_cost(fd_net, split.X_train[:64], split.y_train[:64], repeat=1)
     assert cost.num_params == 1210 and cost.fd_forward_passes == 2420
-    lines = {k: D.compare_gradients(cost.grads[k], cost.numeric[k], loss=cost.loss, h=cost.h) for k in cost.grads}
+    lines = {k: compare_gradients(cost.grads[k], cost.numeric[k], loss=cost.loss, h=cost.h) for k in cost.grads}
     assert all("MISMATCH" not in line for line in lines.values()), lines
     assert lines["W1"].endswith("match within round-off")  # the notebook's explanation is about dW1
     # "some because their pixel is almost always 0 in these 64 digits, some because the contributions

@@ -68,7 +68,8 @@ def test_softmax_gives_the_same_ratios_with_values_about_five_times_smaller(niel
         assert np.all((3.5 < theirs / soft) & (theirs / soft < 6.5)), theirs / soft
         assert 0.7 < (soft[-1] / soft[0]) / (theirs[-1] / theirs[0]) < 1.4
     X, y = batch
-    out_theirs, out_soft = (speed_of_learning(3, output=o, hidden_only=False, X=X, y=y)[-1] for o in ("sigmoid", "softmax"))
+    out_theirs, out_soft = (speed_of_learning(3, output=o, hidden_only=False, X=X, y=y)[-1]
+                            for o in ("sigmoid", "softmax"))
     assert 4.0 < out_theirs / out_soft < 6.5
 
 

@@ -9,12 +9,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from backprop_lib import delta as D  # noqa: E402
+from backprop_lib.gradcheck import compare_gradients  # noqa: E402
+from backprop_lib.source import library_line  # noqa: E402
 from backprop_lib import plotting, widgets  # noqa: E402
 from backprop_lib.activations import sigmoid, sigmoid_grad  # noqa: E402
 from backprop_lib.data import digits  # noqa: E402
 from backprop_lib.gradcheck import numerical_gradient, rel_error  # noqa: E402
 from backprop_lib.losses import one_hot, softmax, softmax_cross_entropy  # noqa: E402
 from backprop_lib.mlp import MLP  # noqa: E402
+from backprop_lib.layers import linear_backward  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +138,7 @@ def test_single_neuron_deltas_follow_the_closed_forms():
 def test_single_neuron_dz_is_the_derivative_of_the_cost():
     for loss in ("mse", "cross_entropy"):
         curve = D.single_neuron_curve(loss, w=1.3, b=-0.4, x=1.0, target=0.0, epochs=0)
-        cost = lambda b: D.single_neuron_curve(loss, w=1.3, b=b, epochs=0)["cost"][0]  # noqa: E731
+        cost = lambda b, loss=loss: D.single_neuron_curve(loss, w=1.3, b=b, epochs=0)["cost"][0]  # noqa: E731
         h = 1e-5
         assert curve["dz"][0] == pytest.approx((cost(-0.4 + h) - cost(-0.4 - h)) / (2 * h), rel=1e-7)
 
@@ -283,10 +286,10 @@ def test_delta_heatmap_widget_moves_between_examples(split):
 
 
 def test_library_line_finds_the_weight_gradient_line_and_fails_loudly():
-    line = D.library_line(MLP.layer_backward, "dW =")
-    assert line.startswith("backprop_lib.mlp.MLP.layer_backward:") and "delta.T @ a_prev" in line
+    line = library_line(linear_backward, "dW =")
+    assert line.startswith("backprop_lib.layers.linear_backward:") and "dout.T @ x" in line
     with pytest.raises(ValueError, match="no line"):
-        D.library_line(MLP.layer_backward, "this text is not there")
+        library_line(MLP.layer_backward, "this text is not there")
 
 
 def test_library_line_shows_code_not_a_docstring_that_quotes_it():
@@ -296,25 +299,26 @@ def test_library_line_shows_code_not_a_docstring_that_quotes_it():
         dW = delta.T @ a_prev  # the real line
         return dW
 
-    assert D.library_line(documented, "dW = ").endswith("dW = delta.T @ a_prev  # the real line")
+    assert library_line(documented, "dW = ").endswith("dW = delta.T @ a_prev  # the real line")
     for needle in ("dW = ", "db = "):
-        assert "``" not in D.library_line(MLP.layer_backward, needle)
+        assert "``" not in library_line(linear_backward, needle)
 
 
 def test_compare_gradients_reports_match_and_mismatch():
     a = np.array([1.0, 2.0])
-    assert D.compare_gradients(a, a + 1e-12).endswith("match")
-    assert "MISMATCH" in D.compare_gradients(a, a + 0.1)
+    assert compare_gradients(a, a + 1e-12).endswith("match")
+    assert "MISMATCH" in compare_gradients(a, a + 0.1)
 
 
 def test_compare_gradients_explains_round_off_in_tiny_entries_and_never_hides_a_mismatch():
     a = np.array([0.5, 1e-5])
     b = a + np.array([1e-12, 3e-11])       # the tiny entry: relative error 1.5e-6, absolute 3e-11
-    assert "MISMATCH" in D.compare_gradients(a, b)                # without the loss: no excuse
-    line = D.compare_gradients(a, b, loss=2.5)                   # eps |L| / h = 5.6e-11
-    assert line.endswith("match within round-off") and "1 entry with" in line and "largest entry 5.0e-01" in line and "1.5e-06" in line
-    assert "MISMATCH" in D.compare_gradients(a, a + np.array([0.0, 1e-9]), loss=2.5)   # 18x round-off
-    assert "MISMATCH" in D.compare_gradients(a, a + np.array([1e-3, 0.0]), loss=1e6)   # above 1e-4
+    assert "MISMATCH" in compare_gradients(a, b)                # without the loss: no excuse
+    line = compare_gradients(a, b, loss=2.5)                   # eps |L| / h = 5.6e-11
+    assert line.endswith("match within round-off") and "1 entry with" in line
+    assert "largest entry 5.0e-01" in line and "1.5e-06" in line
+    assert "MISMATCH" in compare_gradients(a, a + np.array([0.0, 1e-9]), loss=2.5)   # 18x round-off
+    assert "MISMATCH" in compare_gradients(a, a + np.array([1e-3, 0.0]), loss=1e6)   # above 1e-4
 
 
 def test_largest_confusions_reports_every_tie():
@@ -326,7 +330,7 @@ def test_largest_confusions_reports_every_tie():
 def test_library_line_searches_modules_and_tries_each_needle_in_turn():
     from backprop_lib import losses
 
-    line = D.library_line(losses, "this is not there", "[rows, y] -= 1.0")
+    line = library_line(losses, "this is not there", "[rows, y] -= 1.0")
     assert line.startswith("backprop_lib.losses:") and line.endswith("[rows, y] -= 1.0")
-    line = D.library_line(losses._softmax_cross_entropy, "e /= n")
+    line = library_line(losses._softmax_cross_entropy, "e /= n")
     assert line == "backprop_lib.losses._softmax_cross_entropy:  e /= n"

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from backprop_lib import Value as TopLevelValue
-from backprop_lib.engine import Value, backward_steps, describe_rule, n_backward_steps, topological_order
+from backprop_lib.engine import Value, topological_order
+from backprop_lib.widgets.computational_graph import backward_steps, describe_rule, n_backward_steps
 from backprop_lib.gradcheck import central_difference, rel_error
 from backprop_lib.nn_scalar import ValueMLP, accuracy, best_linear_accuracy, fit, mse_loss, xor_data
 

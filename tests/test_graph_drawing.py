@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from backprop_lib.engine import Value, backward_steps, n_backward_steps  # noqa: E402
+from backprop_lib.engine import Value  # noqa: E402
+from backprop_lib.widgets.computational_graph import backward_steps, n_backward_steps  # noqa: E402
 from backprop_lib.nn_scalar import ValueMLP, xor_data  # noqa: E402
 from backprop_lib.plotting import draw_graph, plot_decision_regions, plot_hidden_space  # noqa: E402
 from backprop_lib.plotting.computational_graph import _graph_layout  # noqa: E402

@@ -10,6 +10,7 @@ from backprop_lib.data import digits, xor
 from backprop_lib.gradcheck import numerical_gradient, rel_error
 from backprop_lib.losses import one_hot
 from backprop_lib.mlp import MLP, History, accuracy, train
+from backprop_lib.optim import clip_grad_norm
 
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu"]
 
@@ -161,15 +162,6 @@ def test_train_is_exactly_minibatch_sgd_with_loss_and_grads(kwargs, loss):
         assert np.array_equal(net.params[k], ref.params[k]), k
 
 
-def test_copies_keep_the_buffered_relu_training_step():
-    X, y = _batch(n=8)
-    net = pickle.loads(pickle.dumps(MLP([4, 5, 3], seed=0))).copy()
-    ws = net._workspace(X)
-    ws["delta"][0][...] = np.nan
-    net._train_step(X, y, "cross_entropy", 0.1)
-    assert np.isfinite(ws["delta"][0]).all(), "a copied relu network fell back to the allocating path"
-
-
 def test_digits_64_32_10_relu_reaches_95_percent_test_accuracy_deterministically():
     X_train, y_train, X_test, y_test = digits(seed=0)
     net = MLP([64, 32, 10], activation="relu", init="he", seed=0)
@@ -199,10 +191,21 @@ def test_train_callback_sees_history_and_can_stop_early():
     assert set(hist.as_dict()) >= {"loss", "accuracy", "val_loss", "val_accuracy", "step_loss"}
 
 
-def test_train_with_progress_bar_and_clipping_runs():
+def test_progress_bar_changes_nothing_and_clipping_caps_each_step():
     X, y = xor(n=40, seed=1)
-    hist = train(MLP([2, 8, 2], activation="tanh", seed=0), X, y, epochs=3, progress=True, clip_norm=1.0)
-    assert len(hist.loss) == 3
+    runs = [train(MLP([2, 8, 2], activation="tanh", seed=0), X, y, epochs=3, progress=p, clip_norm=1.0).as_dict()
+            for p in (True, False)]
+    assert runs[0] == runs[1] and len(runs[0]["loss"]) == 3
+    # one clipped step = loss_and_grads, clip_grad_norm to the global norm, then the SGD update
+    net, ref = MLP([2, 8, 2], activation="tanh", seed=0), MLP([2, 8, 2], activation="tanh", seed=0)
+    train(net, X[:8], y[:8], epochs=1, batch_size=8, lr=0.5, clip_norm=0.01, seed=0)
+    order = np.random.default_rng(0).permutation(8)
+    _, grads = ref.loss_and_grads(X[:8][order], y[:8][order])
+    clipped, norm = clip_grad_norm(grads, 0.01)
+    assert norm > 0.01
+    ref.sgd_step(clipped, 0.5)
+    for k in net.params:
+        assert np.array_equal(net.params[k], ref.params[k]), k
 
 
 def test_mlp_learns_xor_with_a_hidden_layer():

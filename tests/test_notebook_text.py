@@ -85,3 +85,18 @@ def test_every_lecture_ends_with_a_list_of_its_primary_references(path):
     for entry in entries:  # a dated work, or documentation at its address
         assert re.search(r"\((19|20)\d\d\)", entry) or "https://" in entry, (
             f"{_name(path)}: reference with neither a year nor an address: {entry}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_name)
+def test_code_cells_compile_without_warnings(path):
+    """No invalid escape sequence ("$\\delta$" in a plain string) and no other compile-time warning:
+    Python 3.12+ prints them to stderr, which nbval then reports as unexpected output."""
+    import warnings
+
+    for index, cell, source in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile(code, f"{_name(path)} cell {index}", "exec")

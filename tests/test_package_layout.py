@@ -34,8 +34,10 @@ def test_no_helper_name_is_exported_by_two_notebook_modules(package):
     assert not duplicates, f"backprop_lib.{package} exports {duplicates} from two modules (one would shadow the other)"
 
 
-@pytest.mark.parametrize("path", sorted((PACKAGE / "plotting").glob("[!_]*.py")) + sorted((PACKAGE / "widgets").glob("[!_]*.py")),
-                         ids=lambda p: f"{p.parent.name}/{p.name}")
+HELPER_MODULES = sorted((PACKAGE / "plotting").glob("[!_]*.py")) + sorted((PACKAGE / "widgets").glob("[!_]*.py"))
+
+
+@pytest.mark.parametrize("path", HELPER_MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_public_helper_is_exported(path):
     import importlib
 

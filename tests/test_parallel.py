@@ -45,7 +45,8 @@ def test_a_worker_that_dies_raises_a_clear_error_instead_of_hanging():
         pipeline_loss_and_grads(net, X, y, timeout=20, _crash_stage=1)
 
 
-@pytest.mark.parametrize("kwargs, word", [({"split": 0}, "split"), ({"split": 2}, "split"), ({"microbatches": 0}, "microbatches"),
+@pytest.mark.parametrize("kwargs, word", [({"split": 0}, "split"), ({"split": 2}, "split"),
+                                          ({"microbatches": 0}, "microbatches"),
                                           ({"microbatches": 100}, "microbatches")])
 def test_bad_arguments_are_rejected_by_name(kwargs, word):
     net = MLP([6, 8, 3], seed=0)

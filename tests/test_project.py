@@ -99,20 +99,60 @@ def test_extras_the_makefile_and_ci_use_exist():
     assert m and all(e in extras for e in m.group(1).split(","))
 
 
-def test_makefile_has_lab_and_test_targets():
-    targets = set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", (ROOT / "Makefile").read_text(), re.M))
-    assert {"lab", "test", "venv"} <= targets
+def _make_dry_run(*args: str) -> list[str]:
+    """The commands ``make -n ARGS`` would run (nothing is executed)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    done = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"make -n {' '.join(args)} failed: {done.stderr}"
+    return done.stdout.splitlines()
 
 
-def test_ci_runs_make_test_and_installs_the_pinned_torch():
+def test_make_test_runs_the_suite_and_every_notebook_under_nbval():
+    pytest_lines = [ln for ln in _make_dry_run("test") if " -m pytest " in ln]
+    assert len(pytest_lines) == 1, pytest_lines
+    words = pytest_lines[0].split()
+    assert {"tests", "notebooks", "solutions", "--nbval"} <= set(words)
+    assert "OPENBLAS_NUM_THREADS=1" in words  # one BLAS thread per test worker
+
+
+def test_every_make_command_in_the_readme_is_a_target():
+    commands = set(re.findall(r"`make ([a-z][\w-]*)", (ROOT / "README.md").read_text()))
+    assert {"lab", "test"} <= commands
+    for target in sorted(commands):
+        _make_dry_run(target)  # fails on "No rule to make target"
+
+
+def test_installed_versions_are_the_tested_ones_in_constraints():
+    from importlib import metadata
+
+    from packaging.markers import Marker
+
+    pinned = 0
+    for raw in (ROOT / "constraints.txt").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, _, marker = line.partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate():
+            continue
+        name, version = (part.strip() for part in requirement.split("=="))
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        pinned += 1
+        assert installed == version, f"{name} {installed} is installed, constraints.txt pins {version}"
+    assert pinned >= 20
+
+
+def test_ci_runs_lint_and_make_test_and_installs_the_pinned_torch():
     lines = [ln.split("#", 1)[0].strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()]
-    assert "make test" in lines
+    assert "make test" in lines and "make lint" in lines
     assert any("torch==2.13.0" in ln for ln in lines)
-
-
-def test_readme_gives_the_two_commands():
-    readme = (ROOT / "README.md").read_text()
-    assert "make lab" in readme and "make test" in readme and "torch==2.13.0" in readme
 
 
 def test_benchmark_scripts_are_runnable_files():

@@ -19,23 +19,31 @@ Writing a check::
         return "matches the central difference on 3 functions"
 
 Inside a check, :func:`fail` (or a failed ``expect_*``) stops with a hint.
+
+This module holds the verbs a check author uses (``task``, ``call``, ``fail``, ``expect_*``,
+``Counted``); how a check guards against being fooled (the running check as a context
+variable, the watch for calls of the library's own answer, functions that run in the
+grader's sandbox) is in :mod:`._integrity`.
 """
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import functools
 import math
-import os
-import signal
-import sys
-import threading
-import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+
+from .._calling import Outcome, run_call
+from . import _integrity
+from ._integrity import CURRENT as _CURRENT, WATCH as _WATCH, RemoteCallable, ReferenceWatch as _ReferenceWatch
+# Names the course's checks and tests import from here (the machinery lives in ._integrity).
+from ._integrity import (code_key as _code_key, defined_in as _defined_in,  # noqa: F401
+                         is_learner_frame as _is_learner_frame, learner_line as _learner_line,
+                         reference_codes as _reference_codes, reference_name)
+_LIBRARY_DIR, _CHECKS_DIR = _integrity.LIBRARY_DIR, _integrity._CHECKS_DIR
 
 __all__ = [
     "Result",
@@ -47,6 +55,8 @@ __all__ = [
     "expect_array",
     "expect_scalar",
     "Counted",
+    "Outcome",
+    "RemoteCallable",
     "grade",
     "registry",
     "results",
@@ -82,10 +92,6 @@ class Mistake(Exception):
 
 class _NotImplementedYet(Exception):
     pass
-
-
-class _TimedOut(BaseException):
-    """BaseException so a learner's bare ``except Exception`` cannot swallow it."""
 
 
 _REGISTRY: dict[str, "TaskCheck"] = {}
@@ -150,6 +156,7 @@ class TaskCheck:
             _CURRENT.reset(token)
             watch.used = watch.is_reference(func)
             return outcome("fail", watch.message(func))
+        watch_token = _WATCH.set(watch)
         try:
             if watch is None:
                 verified = self._body(func)
@@ -178,12 +185,11 @@ class TaskCheck:
                 "Check that it returns the type and shape the task asks for.",
             )
         finally:
+            _WATCH.reset(watch_token)
             _CURRENT.reset(token)
         return outcome("pass", verified or "all cases match the reference")
 
 
-#: Which check is running (for the timeout default of :func:`call`).
-_CURRENT: contextvars.ContextVar["TaskCheck | None"] = contextvars.ContextVar("backprop_lib_check", default=None)
 
 
 def task(
@@ -235,61 +241,69 @@ def call(func: Callable, *args: Any, timeout: float | None = None, **kwargs: Any
     - any other exception -> a hint naming the exception, the learner's line and the inputs;
     - longer than ``timeout`` seconds -> a hint about infinite loops;
     - an input array modified in place -> a hint about mutation.
+
+    The call runs here (:func:`backprop_lib._calling.run_call`) or, in the instructor's grader,
+    in its sandbox (:class:`RemoteCallable`); either way it is described by the same
+    :class:`Outcome`, so the hints are the same.
     """
     if timeout is None:
         current = _CURRENT.get()
         timeout = current.timeout if current is not None else DEFAULT_TIMEOUT
     snapshot = [_snapshot(a) for a in args] + [_snapshot(v) for v in kwargs.values()]
     names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument `{k}`" for k in kwargs]
-    try:
-        with _time_limit(timeout):
-            out = func(*args, **kwargs)
-    except NotImplementedError as exc:
-        helper = _unwritten_helper(exc, func)
-        if helper is not None:
-            raise Mistake(
-                f"your function `{_name(func)}` calls `{helper}`, which still raises NotImplementedError: "
-                f"write `{helper}` first (or write its lines into `{_name(func)}`), then run this check again."
-            ) from None
-        raise _NotImplementedYet() from None
-    except _TimedOut:
-        raise Mistake(
-            f"your function did not return within {timeout:g} s when called with "
-            f"{_describe_args(args, kwargs)}. Is there a loop that never ends (e.g. a `while` whose "
-            "condition never changes)?"
-        ) from None
-    except RecursionError:
-        raise Mistake(
-            "your function recursed too deeply (RecursionError). Does the recursion have a base case? "
-            "For graph traversals, use an explicit stack instead of recursion."
-        ) from None
-    except Exception as exc:
-        raise Mistake(
-            f"your function raised {type(exc).__name__}: {exc}{_learner_line(exc)} when called with "
-            f"{_describe_args(args, kwargs)}."
-        ) from None
-    for name, before, value in zip(names, snapshot, list(args) + list(kwargs.values())):
-        if before is not None and not _same(before, value):
+    watch = _WATCH.get()
+    if isinstance(func, RemoteCallable):
+        outcome = func.invoke(args, kwargs, timeout, watch.names if watch is not None else ())
+    else:
+        outcome = run_call(func, args, kwargs, timeout)
+    if outcome.references and watch is not None and watch.used is None:
+        name = outcome.references[0]
+        watch.used = watch.by_name.get(name, name)
+    if outcome.error is not None:
+        _raise_for(outcome, func, timeout, args, kwargs)
+    values = list(args) + list(kwargs.values())
+    for i, (name, before, value) in enumerate(zip(names, snapshot, values)):
+        if i in outcome.changed or (before is not None and not _same(before, value)):
             raise Mistake(
                 f"your function modified its input ({name}) in place. Compute a new array instead "
                 "(e.g. `x = x + 1` or `x.copy()`, not `x += 1` or `x[...] = ...` on an input)."
             )
-    return out
+    return outcome.value
 
 
-def _unwritten_helper(exc: BaseException, func: Any) -> str | None:
-    """The name of the learner's function that raised ``exc`` when it is not ``func`` itself."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learner_frame(f.filename)]
-    if not frames:
-        return None
-    raiser = frames[-1].name
-    own = getattr(getattr(func, "__code__", None), "co_name", _name(func))
-    return None if raiser in (own, "<module>", "<lambda>") else raiser
+def _raise_for(outcome: Outcome, func: Any, timeout: float, args: tuple, kwargs: dict):
+    """The Mistake (or not-implemented signal) for a call that did not return."""
+    if outcome.error == "NotImplementedError":
+        if outcome.helper is not None:
+            helper = outcome.helper
+            raise Mistake(
+                f"your function `{_name(func)}` calls `{helper}`, which still raises NotImplementedError: "
+                f"write `{helper}` first (or write its lines into `{_name(func)}`), then run this check again."
+            )
+        raise _NotImplementedYet()
+    if outcome.timed_out:
+        raise Mistake(
+            f"your function did not return within {timeout:g} s when called with "
+            f"{_describe_args(args, kwargs)}. Is there a loop that never ends (e.g. a `while` whose "
+            "condition never changes)?"
+        )
+    if outcome.error == "RecursionError":
+        raise Mistake(
+            "your function recursed too deeply (RecursionError). Does the recursion have a base case? "
+            "For graph traversals, use an explicit stack instead of recursion."
+        )
+    raise Mistake(
+        f"your function raised {outcome.error}: {outcome.message}{outcome.where} when called with "
+        f"{_describe_args(args, kwargs)}."
+    )
 
 
 class Counted:
     """A function that counts its calls: pass it to the learner's function to see *how* it was
     computed (e.g. a chain-rule answer must not evaluate ``f`` near ``x``)."""
+
+    #: The instructor's grader keeps it on its side: the sandboxed function calls back to it.
+    __grader_callback__ = True
 
     def __init__(self, func: Callable, name: str | None = None):
         self.func, self.calls = func, []
@@ -332,172 +346,6 @@ def _deep_equal(a: Any, b: Any) -> bool:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_deep_equal(x, y) for x, y in zip(a, b))
     return bool(a == b)
-
-
-class _time_limit:
-    """Raise :class:`_TimedOut` in the main thread after ``seconds`` (no limit elsewhere)."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.active = (
-            seconds is not None
-            and seconds > 0
-            and hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
-        )
-
-    def __enter__(self):
-        if self.active:
-            self.previous = signal.signal(signal.SIGALRM, self._handler)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        return self
-
-    @staticmethod
-    def _handler(signum, frame):
-        raise _TimedOut()
-
-    def __exit__(self, *exc):
-        if self.active:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
-        return False
-
-
-def _learner_line(exc: BaseException) -> str:
-    """' (line N of your code: `text`)' for the innermost frame outside backprop_lib."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if "backprop_lib" not in f.filename.replace("\\", "/").split("/site-packages/")[-1]
-            and "/numpy/" not in f.filename]
-    if not mine:
-        return ""
-    frame = mine[-1]
-    text = (frame.line or "").strip()
-    where = f"line {frame.lineno} of your code" if frame.filename.startswith("<") else f"{frame.filename}:{frame.lineno}"
-    return f" ({where}: `{text}`)" if text else f" ({where})"
-
-
-# --------------------------------------------------------------------------- reference calls
-
-
-_LIBRARY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _code_key(code) -> tuple:
-    """Identify a function's code by where it is defined (survives re-importing the module)."""
-    return (os.path.abspath(code.co_filename), code.co_firstlineno, code.co_name)
-
-
-def _reference_codes(ref: Any) -> set:
-    """The code keys of a reference: a function, a method, or every method of a class."""
-    if isinstance(ref, type):
-        keys: set = set()
-        for value in vars(ref).values():
-            if isinstance(value, property):
-                parts = [value.fget, value.fset, value.fdel]
-            else:
-                parts = [getattr(value, "__func__", value)]
-            for part in parts:
-                if part is not None and not isinstance(part, type) and hasattr(part, "__code__"):
-                    keys |= _reference_codes(part)
-        return keys
-    func = getattr(ref, "__func__", ref)
-    while hasattr(func, "__wrapped__"):
-        func = func.__wrapped__
-    code = getattr(func, "__code__", None)
-    return {_code_key(code)} if code is not None else set()
-
-
-def _defined_in(func: Any) -> str | None:
-    code = getattr(func, "__code__", None)
-    return None if code is None or code.co_filename.startswith("<") else code.co_filename
-
-
-def _is_learner_frame(filename: str) -> bool:
-    """Code the learner wrote: notebook cells and files outside the library and installed packages."""
-    if filename.startswith("<"):
-        return not filename.startswith("<frozen")
-    path = os.path.abspath(filename)
-    if path.startswith(_LIBRARY_DIR + os.sep):
-        return False
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    return not any(path.startswith(os.path.abspath(p) + os.sep) for p in prefixes)
-
-
-class _ReferenceWatch:
-    """Notice, with ``sys.setprofile``, a call to a reference made by the learner's code.
-
-    A call counts as the learner's when, walking up the stack from the reference, a frame of
-    the learner's code comes before any frame of a check (frames of numpy, the standard library
-    and the rest of backprop_lib are looked through). Matching is by code location, so an alias
-    (``from backprop_lib.gradcheck import central_difference as cd``) or a copy of the module
-    made before a re-import is caught too.
-    """
-
-    def __init__(self, references: Iterable[Callable], check_file: str | None = None):
-        self.references = tuple(references)
-        self.check_dirs = (_CHECKS_DIR + os.sep,)
-        self.check_file = os.path.abspath(check_file) if check_file else None
-        self.codes: dict[tuple, Any] = {}
-        for ref in self.references:
-            for key in _reference_codes(ref):
-                self.codes[key] = ref
-        self.used: Any = None
-        self._seen: dict[Any, bool] = {}
-
-    def is_reference(self, func: Any) -> Any:
-        """The reference that ``func`` itself is (an alias such as ``my_sort = topological_order``,
-        a ``functools.partial`` of one, a bound method), or None."""
-        seen = 0
-        while func is not None and seen < 10:
-            seen += 1
-            for key in _reference_codes(func) if not isinstance(func, functools.partial) else ():
-                if key in self.codes:
-                    return self.codes[key]
-            func = getattr(func, "func", None) if isinstance(func, functools.partial) else getattr(func, "__wrapped__", None)
-        return None
-
-    def _profile(self, frame, event, arg):
-        if event != "call" or self.used is not None:
-            return
-        code = frame.f_code
-        hit = self._seen.get(code)
-        if hit is None:
-            hit = self._seen[code] = _code_key(code) in self.codes
-        if not hit:
-            return
-        caller = frame.f_back
-        while caller is not None:
-            filename = caller.f_code.co_filename
-            path = os.path.abspath(filename)
-            if path.startswith(self.check_dirs) or path == self.check_file:
-                return
-            if _is_learner_frame(filename):
-                self.used = self.codes[_code_key(code)]
-                return
-            caller = caller.f_back
-
-    def __enter__(self):
-        self._previous = sys.getprofile()
-        self._hook = self._profile  # one bound method, so `is` below compares like with like
-        sys.setprofile(self._hook)
-        return self
-
-    def __exit__(self, *exc):
-        if sys.getprofile() is not self._hook and self.used is None:
-            self.used = "sys.setprofile"
-        sys.setprofile(self._previous)
-        return False
-
-    def message(self, func: Any) -> str:
-        if self.used == "sys.setprofile":
-            return (f"your function `{_name(func)}` changed sys.setprofile while it was checked; "
-                    "the check cannot verify it, so it scores 0.")
-        ref = self.used
-        where = f"{getattr(ref, '__module__', '?')}.{getattr(ref, '__qualname__', _name(ref))}"
-        return (f"your function `{_name(func)}` calls the library's reference implementation `{where}`, "
-                "which is what this task asks you to write yourself: it scores 0. "
-                "Write the computation in your own code.")
 
 
 # --------------------------------------------------------------------------- describing values

@@ -474,7 +474,7 @@ def check_opt_cosine_lr(fn):
                  "half a period.")
         fail(f"{example}. The end points and the midpoint are right, but the curve between them is not "
              "(1 + cos(pi e / t_max)) / 2 of the way from eta_min to lr0.")
-    for out, what, case, expected in zip(outs, names, cases, ref):
+    for out, what, expected in zip(outs, names, ref):
         expect_scalar(out, expected, what, rtol=1e-10, atol=1e-12)  # the dtype (float32 loses digits)
     return "matches the cosine schedule at 15 epochs of three schedules, with and without a floor eta_min"
 

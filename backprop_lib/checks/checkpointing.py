@@ -499,7 +499,7 @@ def check_ckpt_segment_backward(fn):
         try:
             out = call(fn, net, a_start, start, end, da_end)
         except Mistake as exc:
-            if "NoneType" in str(exc):
+            if "NoneType" in str(exc) or "got None" in str(exc):
                 fail(f"{exc} layer_backward returns da = None when need_input_grad=False: pass "
                      f"need_input_grad=True, so each layer hands dL/da_{{l-1}} to the layer below it.")
             if any(s in str(exc) for s in _SHAPES):
@@ -563,7 +563,8 @@ class _SegmentStep:
     __name__ = "segment_backward"
 
     def __init__(self, net: _CountingMLP, activations: list[np.ndarray]):
-        self.net, self.activations, self.calls = net, activations, []
+        self.net, self.activations = net, activations
+        self.calls: list[Any] = []
 
     def __call__(self, net, a_start, start, end, da_end):
         ok_start = (isinstance(start, (int, np.integer)) and 0 <= start < len(self.activations)
@@ -637,7 +638,7 @@ def check_ckpt_checkpointed_grads(fn):
             if got is not None:
                 unchained.update(got[1])
         for key in ref_grads:
-            mistakes = {}
+            mistakes: dict[str, Any] = {}
             if key in unchained:
                 mistakes["every segment got the loss gradient dL/da_n: pass each segment the da_start returned by "
                          "the segment above it (da, seg_grads = segment_backward(..., da))"] = unchained[key]
@@ -777,7 +778,7 @@ def _cost_verdict(fn, cases, outs) -> None:
         (n, s), out, ref = cases[i], outs[i], refs[i]
         if hints:
             fail(f"binomial_cost({n}, {s}) = {out!r}, expected {ref}: {_one_of(hints)}.")
-        mistakes = {}
+        mistakes: dict[str, Any] = {}
         for hint, value in per_case[i]:
             for v in value if isinstance(value, tuple) else (value,):
                 if v is not None and v != ref:

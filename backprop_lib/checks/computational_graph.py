@@ -43,9 +43,10 @@ import numpy as np
 
 from ..activations import tanh_backward as _lib_tanh_backward
 from ..activations import tanh_grad
-from ..engine import Value, backward_steps, topological_order
+from ..engine import Value, topological_order
 from ..forward_mode import Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp, sum_tanh_products  # noqa: E501
 from ..nn_scalar import ValueMLP, fit, xor_data
+from ..widgets.computational_graph import backward_steps
 from ._core import Mistake, call, expect_array, expect_close, fail, task
 
 __all__ = [

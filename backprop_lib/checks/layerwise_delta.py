@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Any, Callable
 
 import numpy as np
 
@@ -57,16 +58,16 @@ _GRAD_KEYS = ("W1", "b1", "W2", "b2")
 _BACKWARD_ORDER = ("W2", "b2", "W1", "b1")  # the output layer first: its error comes first
 
 # The library functions that compute (part of) each task's answer.
-_OUTPUT_DELTA_REFS = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
+_OUTPUT_DELTA_REFS: list[Callable[..., Any]] = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
                       MLP.loss_and_grads, per_example_grads, example_deltas]
-_HIDDEN_DELTA_REFS = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
+_HIDDEN_DELTA_REFS: list[Callable[..., Any]] = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
                       residual_backward, MLP.layer_backward, MLP.backprop, per_example_grads]
-_PARAM_GRAD_REFS = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
+_PARAM_GRAD_REFS: list[Callable[..., Any]] = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
                     per_example_grads, two_layer_backward]
-_SGD_REFS = [sgd_update, MLP.sgd_step, SGD]
-_BACKWARD_REFS = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
+_SGD_REFS: list[Callable[..., Any]] = [sgd_update, MLP.sgd_step, SGD]
+_BACKWARD_REFS: list[Callable[..., Any]] = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
                   activation_backward, linear_backward, residual_backward, MLP.layer_backward]
-_TRAIN_REFS = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
+_TRAIN_REFS: list[Callable[..., Any]] = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
 
 
 def _case(seed: int, N: int, d: int, h: int, c: int):
@@ -325,8 +326,8 @@ def check_delta_param_grads(fn):
                 ("you multiplied delta and a_prev elementwise (`*`); dW is a matrix product that sums the "
                  "per-example outer products: delta.T @ a_prev", delta * a_prev),
             ]
-        dW_pairs.append((f"dW is multiplied by N: delta already carries the 1/N of the mean loss, and the sum over "
-                         f"the batch in delta.T @ a_prev is the whole gradient: no factor N", dW_ref * N))
+        dW_pairs.append(("dW is multiplied by N: delta already carries the 1/N of the mean loss, and the sum over "
+                         "the batch in delta.T @ a_prev is the whole gradient: no factor N", dW_ref * N))
         _expect(dW, dW_ref, f"dW from {what}", mistakes=_merged(dW_pairs))
         db_pairs = [
             (f"db is the mean of the rows of delta; it must be their SUM, delta.sum(axis=0): {_AGAIN}", db_ref / N),

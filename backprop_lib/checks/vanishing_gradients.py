@@ -638,3 +638,116 @@ def _kind(value) -> str:
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
     return type(value).__name__
+
+
+# --------------------------------------------------------------------------- task 6
+
+from .. import normalization as _normalization  # noqa: E402
+from ..normalization import batchnorm_backward, batchnorm_forward, layernorm_backward, norm_gradient_flow  # noqa: E402
+
+__all__ += ["check_batchnorm_backward"]
+
+
+def _bn_compact(dout, xhat, inv_std, gamma, axis=0):
+    M = xhat.shape[axis]
+    g = dout * gamma
+    return inv_std / M * (M * g - g.sum(axis=axis, keepdims=True) - xhat * np.sum(g * xhat, axis=axis, keepdims=True))
+
+
+@task("batchnorm_backward", points=1, references=[batchnorm_backward, layernorm_backward, _normalization._denormalise,
+                                                    norm_gradient_flow, MLP, Value, numerical_gradient])
+def check_batchnorm_backward(fn):
+    rng = np.random.default_rng(46)
+    cases = []
+    for N, D, eps in ((6, 4, 1e-5), (5, 3, 0.5), (9, 5, 1e-5)):
+        cases.append((rng.standard_normal((N, D)) * rng.uniform(0.5, 3.0, D) + rng.standard_normal(D),
+                      rng.standard_normal(D), rng.standard_normal((N, D)), eps))
+    # features with a large common offset: the exact backward is unaffected, finite differences lose digits
+    x = rng.standard_normal((4, 3)) + 1e5
+    cases.append((x, rng.standard_normal(3), rng.standard_normal((4, 3)), 1e-5))
+    for x, gamma, dout, eps in cases:
+        N, D = x.shape
+        what = f"batchnorm_backward (N={N}, D={D}, eps={eps:g})"
+        out = call(fn, dout, x, gamma, eps)
+        if isinstance(out, list) and len(out) == 3:
+            out = tuple(out)
+        if not isinstance(out, tuple) or len(out) != 3:
+            fail(f"{what} should return a tuple (dx, dgamma, dbeta), got "
+                 f"{'None (did you forget `return`?)' if out is None else _kind(out)}.")
+        _, cache = batchnorm_forward(x, gamma, np.zeros(D), eps)
+        dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+        shapes = tuple(np.shape(o) for o in out)
+        if shapes[0] != (N, D):
+            fail(f"{what}: dx has shape {shapes[0]}, it needs x's shape {(N, D)}; return (dx, dgamma, dbeta) in the "
+                 "order of the forward arguments.")
+        for part, name in ((1, "dgamma"), (2, "dbeta")):
+            if shapes[part] == (N, D):
+                fail(f"{what}: {name} has shape {(N, D)}, one value per example and unit; gamma and beta are shared "
+                     f"by the whole batch, so sum over the batch (axis 0): shape ({D},).")
+            if shapes[part] in ((1, D), (N,)):
+                fail(f"{what}: {name} has shape {shapes[part]}; it needs gamma's shape ({D},): sum over the batch, "
+                     "axis 0, without keepdims=True.")
+        mu, var = x.mean(axis=0), x.var(axis=0)
+        inv_std = 1 / np.sqrt(var + eps)
+        xhat = (x - mu) * inv_std
+        g = dout * gamma
+        var_s = x.var(axis=0, ddof=1)
+        inv_s = 1 / np.sqrt(var_s + eps)
+        xhat_s = (x - mu) * inv_s
+        inv_noeps = 1 / np.sqrt(var)
+        xhat_noeps = (x - mu) * inv_noeps
+        inv_ln = 1 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+        xhat_ln = (x - x.mean(axis=1, keepdims=True)) * inv_ln
+        dx_hints = [
+            ("the mean's dependence on x is missing: mu = mean(x) depends on every x_n, so dx needs the term "
+             "-sum(g) (g = gamma * dout): dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
+             inv_std * (g - xhat * np.mean(g * xhat, axis=0))),
+            ("the path through the variance is missing: var depends on every x_n too, which gives the term "
+             "-xhat * sum(g * xhat) in dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
+             inv_std * (g - g.mean(axis=0))),
+            ("you treated the batch mean and variance as constants (dx = gamma * dout / sqrt(var + eps)); both depend on "
+             "every x_n: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))", g * inv_std),
+            ("a 1/N factor is missing: the whole bracket is divided by N, dx = (N g - sum(g) - xhat * sum(g * xhat)) "
+             "/ (N sqrt(var + eps)), so dx came out N times too large", N * dx),
+            ("the two sums need the 1/N factor (they are means over the batch): dx = (g - mean(g) - xhat * "
+             "mean(g * xhat)) / sqrt(var + eps); you used the plain sums",
+             inv_std * (g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))),
+            ("batch norm uses the population variance, mean((x - mu)^2) with 1/N (np.var's default, ddof=0, as "
+             "torch.nn.BatchNorm1d in training); you used the sample variance with N - 1 (ddof=1)",
+             _bn_compact(dout, xhat_s, inv_s, gamma)),
+            ("eps belongs inside the square root, sqrt(var + eps), as in the forward pass; you left it out",
+             _bn_compact(dout, xhat_noeps, inv_noeps, gamma)),
+            ("dx needs gamma: y = gamma * xhat + beta, so the gradient reaching xhat is g = gamma * dout",
+             _bn_compact(dout, xhat, inv_std, np.ones(D))),
+            ("you normalised each example over its units (axis 1): that is layer norm; batch norm's mean, variance and "
+             "sums run over the batch, axis 0", _bn_compact(dout, xhat_ln, inv_ln, gamma, axis=1)),
+            ("dout already carries the 1/N of a mean loss: do not divide by N again", dx / N),
+            ("the sign of the mean's path is flipped: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
+             inv_std / N * (N * g + g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))),
+            ("the sign of the variance's path is flipped: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
+             inv_std / N * (N * g - g.sum(axis=0) + xhat * np.sum(g * xhat, axis=0))),
+        ]
+        def keep(items, ref):
+            return [(h, v) for h, v in items if not np.allclose(v, ref, rtol=1e-9, atol=1e-12)]
+
+        approx = ("The task asks for the exact backward pass: a finite-difference approximation (here the features sit "
+                  "near 1e5, where central differences lose digits) or float32 gives these small errors.")
+        _expect(out[0], dx, f"dx of {what}", _mistakes(keep(dx_hints, dx)), approximate=approx)
+        dgamma_hints = [
+            ("dgamma = sum over the batch of dout * xhat, the NORMALISED input; you used x itself", np.sum(dout * x, axis=0)),
+            ("dgamma = sum(dout * xhat): y = gamma * xhat + beta does not multiply by gamma again",
+             np.sum(dout * xhat * gamma, axis=0)),
+            ("dgamma is the SUM over the batch of dout * xhat, not the mean: dout already carries the 1/N",
+             dgamma / N),
+            ("dgamma uses the population variance (1/N), like the forward pass; you used N - 1",
+             np.sum(dout * xhat_s, axis=0)),
+        ]
+        _expect(out[1], dgamma, f"dgamma of {what}", _mistakes(keep(dgamma_hints, dgamma)))
+        dbeta_hints = [
+            ("dbeta is the SUM over the batch of dout, not the mean: dout already carries the 1/N", dbeta / N),
+            ("dbeta = sum(dout): beta is added, not multiplied by gamma", np.sum(dout * gamma, axis=0)),
+            ("dbeta = sum(dout) over the batch; you multiplied by xhat (that is dgamma)", dgamma),
+        ]
+        _expect(out[2], dbeta, f"dbeta of {what}", _mistakes(keep(dbeta_hints, dbeta)))
+    return ("dx (with the paths through the batch mean and variance), dgamma and dbeta match the library's "
+            "batchnorm_backward on 4 batches, eps inside the square root, population variance")

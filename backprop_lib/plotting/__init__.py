@@ -8,7 +8,8 @@ One module per notebook; everything is re-exported here, so
 ``from backprop_lib.plotting import ...`` works for every helper.
 """
 
-from . import style, threadsafe, chain_rule, computational_graph, layerwise_delta, vanishing_gradients, checkpointing, beyond_sgd
+from . import (beyond_sgd, chain_rule, checkpointing, computational_graph, layerwise_delta, style, threadsafe,
+               vanishing_gradients)
 
 from .style import *  # noqa: F401,F403
 from .threadsafe import *  # noqa: F401,F403
@@ -19,4 +20,6 @@ from .vanishing_gradients import *  # noqa: F401,F403
 from .checkpointing import *  # noqa: F401,F403
 from .beyond_sgd import *  # noqa: F401,F403
 
-__all__ = [name for module in (style, threadsafe, chain_rule, computational_graph, layerwise_delta, vanishing_gradients, checkpointing, beyond_sgd) for name in module.__all__]
+_MODULES = (style, threadsafe, chain_rule, computational_graph, layerwise_delta, vanishing_gradients, checkpointing,
+            beyond_sgd)
+__all__ = [name for module in _MODULES for name in module.__all__]

@@ -35,7 +35,8 @@ def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels:
 
     surface = get_surface(surface)
     ax = get_ax(ax)
-    xs, ys = np.linspace(*surface.xlim, num), np.linspace(*surface.ylim, num)
+    xs = np.linspace(surface.xlim[0], surface.xlim[1], num)
+    ys = np.linspace(surface.ylim[0], surface.ylim[1], num)
     X, Y = np.meshgrid(xs, ys)
     Z = surface.f(X, Y)
     if Z.min() >= 0:

@@ -35,7 +35,8 @@ def plot_secant_tangent(data: dict, ax=None):
     ax = get_ax(ax)
     x, fx = data["x"], data["fx"]
     ax.plot(data["grid"], data["curve"], color=COLORS["forward"], lw=2, label=f"f(x) = {data['label']}")
-    ax.plot(data["grid"], data["tangent"], color=COLORS["reference"], lw=1.5, label=f"tangent, slope {data['exact']:.4f}")
+    ax.plot(data["grid"], data["tangent"], color=COLORS["reference"], lw=1.5,
+            label=f"tangent, slope {data['exact']:.4f}")
     ax.plot(data["grid"], data["forward_line"], color=COLORS["numerical"], ls="--", lw=1.2,
             label=f"forward secant, slope {data['forward']:.4f}")
     ax.plot(data["grid"], data["central_line"], color=COLORS["numerical"], ls="-", lw=1.2, alpha=0.7,
@@ -118,12 +119,12 @@ def plot_gradient_field(f, grad, xlim=(-2.0, 2.0), ylim=(-2.0, 2.0), ax=None, *,
     The arrows (orange, the backward colour) point uphill, perpendicular to the contours.
     """
     ax = get_ax(ax)
-    xs, ys = np.linspace(*xlim, num), np.linspace(*ylim, num)
+    xs, ys = np.linspace(xlim[0], xlim[1], num), np.linspace(ylim[0], ylim[1], num)
     X, Y = np.meshgrid(xs, ys)
     cs = ax.contourf(X, Y, f(X, Y), levels=levels, cmap="Blues")
     ax.contour(X, Y, f(X, Y), levels=levels, colors=COLORS["forward"], linewidths=0.4)
     ax.figure.colorbar(cs, ax=ax, label="f(x, y)")
-    qx, qy = np.linspace(*xlim, arrows), np.linspace(*ylim, arrows)
+    qx, qy = np.linspace(xlim[0], xlim[1], arrows), np.linspace(ylim[0], ylim[1], arrows)
     QX, QY = np.meshgrid(qx, qy)
     gx, gy = grad(QX, QY)
     ax.quiver(QX, QY, gx, gy, color=COLORS["backward"], angles="xy", label="gradient (points uphill)")

@@ -46,7 +46,8 @@ def plot_schedule(schedule, ax=None, title: str | None = None):
         elif a.kind == "reverse":
             ax.annotate("", xy=(t + 1, a.start), xytext=(t, a.end),
                         arrowprops=dict(arrowstyle="-|>", color=COLORS["backward"], lw=2))
-            ax.plot([], [], color=COLORS["backward"], lw=2, label=label("reverse", "reverse a layer (re-run + backward)"))
+            ax.plot([], [], color=COLORS["backward"], lw=2,
+                    label=label("reverse", "reverse a layer (re-run + backward)"))
             cur = a.start
         elif a.kind == "snapshot":
             ax.plot([t], [a.start], "s", color=COLORS["reference"], ms=7, label=label("snapshot", "snapshot (slot)"))
@@ -58,7 +59,7 @@ def plot_schedule(schedule, ax=None, title: str | None = None):
             if slot not in held or held[slot] != since[slot][0]:
                 state, t0 = since.pop(slot)
                 ax.plot([t0, t], [state, state], color=COLORS["reference"], alpha=0.25, lw=5, solid_capstyle="butt")
-    for slot, (state, t0) in since.items():
+    for state, t0 in since.values():
         ax.plot([t0, t_end], [state, state], color=COLORS["reference"], alpha=0.25, lw=5, solid_capstyle="butt")
     ax.set_xlabel("time (layer steps: one forward or one reverse each)")
     ax.set_ylabel("layer state (0 = input X)")

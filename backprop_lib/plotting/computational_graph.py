@@ -64,7 +64,10 @@ def draw_graph(root, ax=None, highlight=None, show_grad=True, grads=None):
     width = max(col.values()) + 1
     if ax is None:
         _, ax = plt.subplots(figsize=graph_figsize(root))
-    marked = set() if highlight is None else set(highlight if isinstance(highlight, (list, tuple, set)) else [highlight])
+    if highlight is None:
+        marked = set()
+    else:
+        marked = set(highlight if isinstance(highlight, (list, tuple, set)) else [highlight])
     fs = 9 if len(order) <= 20 else 7.5
     boxes = {}
     for node in order:

@@ -138,7 +138,8 @@ def plot_delta_heatmap(deltas, ax=None, title: str = r"per-layer error terms $\d
 def plot_backprop_vs_fd_cost(cost, ax=None):
     """Bar chart (log scale) of the time for one full gradient: backprop vs finite differences."""
     ax = get_ax(ax, figsize=(7.5, 3.4))
-    names = ["one forward\npass", "backprop\n(forward + backward)", f"finite differences\n({cost.fd_forward_passes} forwards)"]
+    names = ["one forward\npass", "backprop\n(forward + backward)",
+             f"finite differences\n({cost.fd_forward_passes} forwards)"]
     times = [cost.forward_seconds, cost.backprop_seconds, cost.fd_seconds]
     colors = [COLORS["forward"], COLORS["backward"], COLORS["numerical"]]
     ax.bar(names, times, color=colors)

@@ -9,7 +9,8 @@ One module per notebook; everything is re-exported here, so
 ``from backprop_lib.widgets import ...`` works for every helper.
 """
 
-from . import beyond_sgd, chain_rule, checkpointing, computational_graph, layerwise_delta, progress_bar, vanishing_gradients
+from . import (beyond_sgd, chain_rule, checkpointing, computational_graph, layerwise_delta, progress_bar,
+               vanishing_gradients)
 
 from .chain_rule import *  # noqa: F401,F403
 from .computational_graph import *  # noqa: F401,F403
@@ -19,4 +20,6 @@ from .checkpointing import *  # noqa: F401,F403
 from .beyond_sgd import *  # noqa: F401,F403
 from .progress_bar import *  # noqa: F401,F403
 
-__all__ = [name for module in (chain_rule, computational_graph, layerwise_delta, vanishing_gradients, checkpointing, beyond_sgd, progress_bar) for name in module.__all__]
+_MODULES = (chain_rule, computational_graph, layerwise_delta, vanishing_gradients, checkpointing, beyond_sgd,
+            progress_bar)
+__all__ = [name for module in _MODULES for name in module.__all__]

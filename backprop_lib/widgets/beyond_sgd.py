@@ -41,21 +41,21 @@ def optimizer_race(surface: str = "ravine", lr: float | None = None, adaptive_lr
     from ..landscape import get_surface, trajectory
     from ..optim import SGD, Adam, RMSProp
 
-    surface = get_surface(surface)
-    defaults = RACE_DEFAULTS.get(surface.name, {"lr": 0.01, "adaptive_lr": 0.01, "steps": 100})
+    surf = get_surface(surface)
+    defaults = RACE_DEFAULTS.get(surf.name, {"lr": 0.01, "adaptive_lr": 0.01, "steps": 100})
     lr = defaults["lr"] if lr is None else lr
     adaptive_lr = defaults["adaptive_lr"] if adaptive_lr is None else adaptive_lr
     steps = int(defaults["steps"]) if steps is None else steps
-    start = surface.start if start is None else tuple(float(v) for v in start)
+    start = surf.start if start is None else tuple(float(v) for v in start)
     optimizers = {
         "SGD": SGD(lr=lr),
         "momentum": SGD(lr=lr, momentum=momentum),
         "RMSProp": RMSProp(lr=adaptive_lr, alpha=beta2),
         "Adam": Adam(lr=adaptive_lr, betas=(beta1, beta2)),
     }
-    paths = {name: trajectory(surface, opt, start=start, steps=steps) for name, opt in optimizers.items()}
-    losses = {name: surface.f(p[:, 0], p[:, 1]) for name, p in paths.items()}
-    return {"surface": surface, "paths": paths, "losses": losses,
+    paths = {name: trajectory(surf, opt, start=start, steps=steps) for name, opt in optimizers.items()}
+    losses = {name: surf.f(p[:, 0], p[:, 1]) for name, p in paths.items()}
+    return {"surface": surf, "paths": paths, "losses": losses,
             "final": {name: float(v[-1]) for name, v in losses.items()},
             "lr": float(lr), "adaptive_lr": float(adaptive_lr), "momentum": float(momentum),
             "betas": (float(beta1), float(beta2)), "start": start, "steps": steps}

@@ -59,7 +59,8 @@ def secant_tangent(name: str, x: float, h: float, *, halfwidth: float = 2.0, num
         raise ValueError(f"name must be one of {sorted(DERIVATIVE_EXAMPLES)}, got {name!r}")
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not math.isfinite(x):
         raise ValueError(f"x must be a finite number, got {x!r}")
-    if isinstance(h, bool) or not isinstance(h, (int, float, np.integer, np.floating)) or not (h > 0 and math.isfinite(h)):
+    if (isinstance(h, bool) or not isinstance(h, (int, float, np.integer, np.floating))
+            or not (h > 0 and math.isfinite(h))):
         raise ValueError(f"h must be a positive finite number, got {h!r}")
     if not (halfwidth > 0) or int(num) < 2:
         raise ValueError(f"halfwidth must be > 0 and num >= 2, got halfwidth={halfwidth!r}, num={num!r}")

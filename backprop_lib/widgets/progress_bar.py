@@ -14,8 +14,9 @@ def progress(items: Iterable[T], description: str = "running", total: int | None
 
     Outside a notebook front end the bar is simply not shown; the items are yielded all the same.
     """
-    items = list(items) if total is None else items
-    total = len(items) if total is None else total
+    if total is None:
+        items = list(items)
+        total = len(items)
     try:
         import ipywidgets as widgets
         from IPython.display import display

@@ -469,8 +469,8 @@ def topological_sort(root):
             stack.extend(node.inputs)
     return visited
 """, "which has no order"),
-    Answer("graph_topological_sort", "returns the values", _TOPO_OK.replace("order.append(node)", "order.append(node.data)"),
-           "not their .data"),
+    Answer("graph_topological_sort", "returns the values",
+           _TOPO_OK.replace("order.append(node)", "order.append(node.data)"), "not their .data"),
     Answer("graph_topological_sort", "marks the nodes", """
 def topological_sort(root):
     order, stack = [], [root]
@@ -487,7 +487,7 @@ from backprop_lib.engine import topological_order
 topological_sort = topological_order
 """, "reference implementation"),
     Answer("graph_topological_sort", "through backward_steps", """
-from backprop_lib.engine import backward_steps
+from backprop_lib.widgets import backward_steps
 
 def topological_sort(root):
     nodes = [step.node for step in backward_steps(root)]
@@ -702,8 +702,8 @@ def train_xor(model, X, y, lr, steps):
         losses.append(total / len(X))
     return losses
 """, "stochastic gradient descent"),
-    Answer("graph_xor_training", "float(loss)", _TRAIN.replace("losses.append(loss.data)", "losses.append(float(loss))"),
-           "use its `.data`"),
+    Answer("graph_xor_training", "float(loss)",
+           _TRAIN.replace("losses.append(loss.data)", "losses.append(float(loss))"), "use its `.data`"),
     Answer("graph_xor_training", "the whole batch through the model", _TRAIN.replace(
         "preds = [model(x) for x in X]", "preds = model(X)"), "one example at a time"),
     Answer("graph_xor_training", "parameters not called", _TRAIN.replace(

@@ -919,4 +919,168 @@ def residual_block_backward(dout, x, W, b, scale):
     delta = scale * dout * (1.0 - np.tanh(z) ** 2)
     return [dout + delta @ W, delta.T @ x, delta.sum(axis=0)]
 """, None),
+    # ------------------------------------------------------------------ batchnorm_backward
+    Answer("batchnorm_backward", "correct: staged backward through the forward lines", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    mu = x.mean(axis=0)
+    xc = x - mu
+    var = (xc ** 2).mean(axis=0)
+    std = np.sqrt(var + eps)
+    xhat = xc / std
+    dgamma = (dout * xhat).sum(axis=0)
+    dbeta = dout.sum(axis=0)
+    dxhat = dout * gamma
+    dvar = np.sum(dxhat * xc, axis=0) * -0.5 * (var + eps) ** -1.5
+    dmu = -np.sum(dxhat / std, axis=0) + dvar * np.mean(-2.0 * xc, axis=0)
+    dx = dxhat / std + dvar * 2.0 * xc / N + dmu / N
+    return dx, dgamma, dbeta
+""", None),
+    Answer("batchnorm_backward", "correct: a loop over the units with the per-unit Jacobian", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N, D = x.shape
+    dx = np.zeros_like(x)
+    dgamma, dbeta = np.zeros(D), np.zeros(D)
+    for d in range(D):
+        v = x[:, d]
+        s = np.sqrt(v.var() + eps)
+        xh = (v - v.mean()) / s
+        J = (np.eye(N) - 1.0 / N - np.outer(xh, xh) / N) / s
+        dx[:, d] = J.T @ (gamma[d] * dout[:, d])
+        dgamma[d] = np.dot(dout[:, d], xh)
+        dbeta[d] = dout[:, d].sum()
+    return dx, dgamma, dbeta
+""", None),
+    Answer("batchnorm_backward", "correct: the forward quantities from the library's batchnorm_forward", """
+from backprop_lib.normalization import batchnorm_forward
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    out, _ = batchnorm_forward(x, np.ones_like(gamma), np.zeros_like(gamma), eps)
+    xhat = out
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    g = dout * gamma
+    dx = (g - g.mean(axis=0) - xhat * np.mean(g * xhat, axis=0)) * inv_std
+    return dx, np.sum(dout * xhat, axis=0), np.sum(dout, axis=0)
+""", None),
+    Answer("batchnorm_backward", "the library's backward", """
+from backprop_lib.normalization import batchnorm_forward, batchnorm_backward as bn_bw
+def batchnorm_backward(dout, x, gamma, eps):
+    _, cache = batchnorm_forward(x, gamma, np.zeros_like(gamma), eps)
+    return bn_bw(dout, cache)
+""", REFERENCE),
+    Answer("batchnorm_backward", "mean's dependence on x forgotten (mu treated as a constant)", """
+def batchnorm_backward(dout, x, gamma, eps):
+    mu = x.mean(axis=0)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - mu) * inv_std
+    g = dout * gamma
+    dx = (g - xhat * np.mean(g * xhat, axis=0)) * inv_std
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "the mean's dependence on x is missing"),
+    Answer("batchnorm_backward", "mean and variance treated as constants", """
+def batchnorm_backward(dout, x, gamma, eps):
+    xhat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    dx = dout * gamma / np.sqrt(x.var(axis=0) + eps)
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "you treated the batch mean and variance as constants"),
+    Answer("batchnorm_backward", "variance path forgotten", """
+def batchnorm_backward(dout, x, gamma, eps):
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = (g - g.mean(axis=0)) * inv_std
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "the path through the variance is missing"),
+    Answer("batchnorm_backward", "the 1/N in front of the bracket forgotten", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "a 1/N factor is missing"),
+    Answer("batchnorm_backward", "sums instead of means inside the bracket", """
+def batchnorm_backward(dout, x, gamma, eps):
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = (g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0)) * inv_std
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "the two sums need the 1/N factor"),
+    Answer("batchnorm_backward", "sample variance (ddof=1)", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(np.var(x, axis=0, ddof=1) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "population variance"),
+    Answer("batchnorm_backward", "statistics over the units (axis 1): layer norm", """
+def batchnorm_backward(dout, x, gamma, eps):
+    D = x.shape[1]
+    inv_std = 1.0 / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    xhat = (x - x.mean(axis=1, keepdims=True)) * inv_std
+    g = dout * gamma
+    dx = inv_std / D * (D * g - g.sum(axis=1, keepdims=True) - xhat * np.sum(g * xhat, axis=1, keepdims=True))
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "that is layer norm"),
+    Answer("batchnorm_backward", "eps left out of the square root", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0))
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "eps belongs inside the square root"),
+    Answer("batchnorm_backward", "gamma forgotten in dx", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    dx = inv_std / N * (N * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0))
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "dx needs gamma"),
+    Answer("batchnorm_backward", "dgamma with x instead of xhat", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, np.sum(dout * x, axis=0), dout.sum(axis=0)
+""", "the NORMALISED input"),
+    Answer("batchnorm_backward", "mean over the batch for dgamma and dbeta", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, np.mean(dout * xhat, axis=0), dout.mean(axis=0)
+""", "not the mean: dout already carries the 1/N"),
+    Answer("batchnorm_backward", "dgamma and dbeta not summed over the batch", """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, dout * xhat, dout
+""", "shared by the whole batch"),
+    Answer("batchnorm_backward", "central differences", """
+def batchnorm_backward(dout, x, gamma, eps):
+    def loss(v):
+        return np.sum(dout * gamma * (v - v.mean(axis=0)) / np.sqrt(v.var(axis=0) + eps))
+    dx = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = 1e-5
+        dx[idx] = (loss(x + e) - loss(x - e)) / 2e-5
+    xhat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+""", "finite-difference"),
 ]
+

@@ -136,6 +136,11 @@ WRONG = {
                                 "delta = scale * dout * (1.0 - np.tanh(z) ** 2)\n"
                                 "return delta @ W, delta.T @ x, delta.sum(axis=0)",
                                 "dx is missing the identity path"),
+    "batchnorm_backward": ("dout, x, gamma, eps = list(locals().values())\n"
+                           "inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)\n"
+                           "xhat = (x - x.mean(axis=0)) * inv_std\n"
+                           "return dout * gamma * inv_std, np.sum(dout * xhat, axis=0), dout.sum(axis=0)",
+                           "you treated the batch mean and variance as constants"),
     # 05_checkpointing
     "ckpt_store_all_bytes": ("sizes, batch, itemsize = list(locals().values())\n"
                              "return batch * itemsize * 2 * sum(sizes[1:])",
@@ -215,6 +220,7 @@ class Expect:
     score: float
     status: str | tuple[str, ...]
     hint: str = ""
+    submission: str = ""  # the file name, where a student has two notebooks of one exercise
 
 
 def solution_paths() -> list[Path]:
@@ -387,7 +393,8 @@ def _hostile(root: Path, solutions: list[tuple[str, dict]], points: dict, cell_t
             nb = replace_body(sol, function, "import backprop_lib.checks._core as core\n"
                                              "core.expect_array = core.expect_scalar = core.expect_close = lambda *a, **k: None\n"
                                              "return None")
-            expected += others_pass(student, name, tasks, target, "fail", "your function replaced backprop_lib.checks._core.expect_")
+            # the checks run in the grader: replacing them in the sandbox changes nothing
+            expected += others_pass(student, name, tasks, target, "fail", "returned None")
         elif case in ("invalid_json", "empty_file"):
             data = render(sol).encode()[:200] if case == "invalid_json" else b""
             _write(root, student, name, data)
@@ -417,8 +424,7 @@ def _hostile(root: Path, solutions: list[tuple[str, dict]], points: dict, cell_t
                     "np.isfinite = np.isnan\nimport sys, types\nimport backprop_lib, backprop_lib.gradcheck\n"
                     "sys.modules['backprop_lib.gradcheck'] = backprop_lib.gradcheck = types.ModuleType('fake')")
             nb = untouched_plus(name, sol, code)
-            expected += _all(student, name, tasks, lambda t: 0, "not_implemented",
-                             "numpy.allclose")
+            expected += _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
         else:  # pragma: no cover
             raise AssertionError(case)
         _write(root, student, name, nb)
@@ -429,4 +435,275 @@ def _hostile(root: Path, solutions: list[tuple[str, dict]], points: dict, cell_t
     _write(root, "hostile_calls_reference", DEMO_SOLUTION.stem, nb)
     expected += others_pass("hostile_calls_reference", DEMO_SOLUTION.stem, _tasks(demo), "grading_demo_slope", "fail",
                             "calls the library's reference implementation `backprop_lib.gradcheck.central_difference`")
+    return expected
+
+
+# --------------------------------------------------------------------------- escapes (issue 16)
+
+DAEMON_NAME = "bpg_daemon"  # the hostile daemon's process name (/proc/<pid>/comm), for the test to look for
+
+# Finds every path on any visible process's command line (the grader's --out, the class folder)
+# and damages what it can: other students' notebooks edited or deleted, files written beside the
+# class folder, the CSV overwritten. Run once in the cell and again and again by a double-forked daemon.
+_DAMAGE = r'''
+import os, glob
+def _targets():
+    found = set()
+    for cmd in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            args = open(cmd, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        for a in args:
+            p = a.decode("utf-8", "replace")
+            if p.startswith("/") and os.path.exists(p) and p not in ("/", "/tmp"):
+                found.add(p)
+    return found
+def _damage():
+    for p in _targets():
+        try:
+            if os.path.isdir(p):
+                with open(os.path.join(os.path.dirname(p.rstrip("/")), "pwned.txt"), "w") as fh:
+                    fh.write("pwned")
+                for nb in glob.glob(os.path.join(p, "**", "*.ipynb"), recursive=True):
+                    if "reference" in nb:
+                        with open(nb, "a") as fh:
+                            fh.write("pwned")
+                    elif "untouched" in nb:
+                        os.remove(nb)
+            elif p.endswith(".csv"):
+                with open(p, "w") as fh:
+                    fh.write("student,score\nhostile,100\n")
+        except OSError:
+            pass
+'''
+
+_DAEMON = _DAMAGE + r'''
+_damage()
+import ctypes, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        try:
+            ctypes.CDLL(None).prctl(15, b"''' + DAEMON_NAME + r'''", 0, 0, 0)
+        except Exception:
+            pass
+        for _ in range(60):
+            _damage()
+            time.sleep(0.5)
+        os._exit(0)
+    os._exit(0)
+'''
+
+_FORGE = r'''
+import os, json, struct
+def frame(header):
+    body = json.dumps(header).encode()
+    return b"BPG1" + struct.pack(">II", len(body), 0) + body
+fake = [frame({"op": "cell_end", "index": 0, "error": None}), frame({"op": "ready"}),
+        frame({"op": "result", "entries": [], "value": 1.0, "changes": [], "error": None, "refs_used": []})]
+fake.append((json.dumps({"event": "task", "task": "x", "score": 1, "max_score": 1, "status": "pass",
+                         "message": "forged"}) + "\n" + json.dumps({"event": "done"}) + "\n").encode())
+for fd in range(3, 30):
+    for data in fake:
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
+os._exit(0)
+'''
+
+_IMPORT_MODULE = r'''
+import importlib, types
+_real = importlib.import_module
+def import_module(name, package=None):
+    module = _real(name, package)
+    if "checks" in name:
+        fake = types.ModuleType(name)
+        fake.__dict__.update(module.__dict__)
+        fake.grade = lambda task, func: module.Result(task, 1, 1, "ok", "pass")
+        return fake
+    return module
+importlib.import_module = import_module
+'''
+
+_AUDIT_HOOK = r'''
+import sys
+import backprop_lib.checks  # as an exercise notebook's setup cell does
+def _hook(event, args):
+    core = sys.modules.get("backprop_lib.checks._core")  # wherever the checks are loaded, patch them
+    if core is None or getattr(core, "_patched", False):
+        return
+    try:
+        core._patched = True
+        core._close = lambda *a, **k: True
+        core._diagnose = lambda *a, **k: None
+        core.fail = lambda *a, **k: None
+    except Exception:
+        pass
+sys.addaudithook(_hook)
+'''
+
+_FRAME_READ = r'''import sys
+frame = sys._getframe(1)
+while frame is not None:
+    for key in ("expected", "reference", "want"):
+        if key in frame.f_locals:
+            return frame.f_locals[key]
+    frame = frame.f_back
+return None'''
+
+_EXEC_SOURCE = r'''import inspect
+import backprop_lib.gradcheck as g
+name = "central" + "_difference"  # no name the source shows
+ns = dict(vars(g))
+exec(inspect.getsource(getattr(g, name)), ns)
+return ns[name](f, x, h)'''
+
+_RUN_SOLUTIONS = r'''
+import glob, json, os
+import backprop_lib
+here = os.path.dirname(os.path.dirname(os.path.abspath(backprop_lib.__file__)))
+for path in glob.glob(os.path.join(here, "**", "solutions", "*.ipynb"), recursive=True):
+    for cell in json.load(open(path))["cells"]:
+        if cell["cell_type"] == "code":
+            try:
+                exec("".join(cell["source"]), globals())
+            except Exception:
+                pass
+'''
+
+_WRITE_LIBRARY = r'''
+import os, backprop_lib
+core = os.path.join(os.path.dirname(backprop_lib.__file__), "checks", "_core.py")
+for path in (core, os.path.join(os.path.dirname(backprop_lib.__file__), "pwned.py")):
+    try:
+        with open(path, "a") as fh:
+            fh.write("\n_REGISTRY.clear()\n")
+    except OSError as exc:
+        print("could not write", path, exc)
+'''
+
+
+def escapes(root: Path, points: dict[str, float]) -> list[Expect]:
+    """The seven escapes of issue 16, each a student of the demo exercise (they need bubblewrap)."""
+    demo = _load(DEMO_SOLUTION)
+    name = DEMO_SOLUTION.stem
+    tasks = _tasks(demo)
+    untouched = generate_notebook(demo, f"{name}.ipynb")
+    expected: list[Expect] = []
+
+    def with_cell(nb: dict, code: str, at: int = 2) -> dict:
+        nb = copy.deepcopy(nb)
+        nb["cells"].insert(at, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                "source": code})
+        return nb
+
+    def todo(student):
+        return _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
+
+    # 1. forged results on every inherited descriptor, then exit
+    _write(root, "escape_forged_results", name, with_cell(untouched, _FORGE))
+    expected += todo("escape_forged_results")
+    # 2. import_module wrapped (and never restored)
+    _write(root, "escape_import_module", name, with_cell(untouched, _IMPORT_MODULE))
+    expected += todo("escape_import_module")
+    # 3. an audit hook (cannot be removed) patching the checks' private helpers; the answers are wrong
+    wrong = demo
+    for task, function in tasks:
+        wrong = replace_body(wrong, function, WRONG[task][0])
+    _write(root, "escape_audit_hook", name, with_cell(wrong, _AUDIT_HOOK))
+    expected += [Expect("escape_audit_hook", name, t, 0, "fail", WRONG[t][1]) for t, _ in tasks]
+    # 4. the graded function reads the check's expected value from the caller's frames
+    nb = replace_body(demo, "row_means", _FRAME_READ)
+    _write(root, "escape_frame_read", name, nb)
+    expected += [Expect("escape_frame_read", name, t, 0 if t == "grading_demo_row_means" else points[t],
+                        "fail" if t == "grading_demo_row_means" else "pass",
+                        "returned None" if t == "grading_demo_row_means" else "") for t, _ in tasks]
+    # 5. the library's answer run from its source; the solutions next to the package executed
+    nb = replace_body(demo, "slope", _EXEC_SOURCE)
+    _write(root, "escape_exec_source", name, nb)
+    expected += [Expect("escape_exec_source", name, t, 0 if t == "grading_demo_slope" else points[t],
+                        "fail" if t == "grading_demo_slope" else "pass",
+                        "runs code built at run time" if t == "grading_demo_slope" else "") for t, _ in tasks]
+    _write(root, "escape_run_solutions", name, with_cell(untouched, _RUN_SOLUTIONS))
+    expected += todo("escape_run_solutions")
+    # 6. the checks' core appended to on disk (would give every later submission full marks)
+    _write(root, "escape_write_library", name, with_cell(untouched, _WRITE_LIBRARY))
+    expected += todo("escape_write_library")
+    # 7. the grader's command line read from /proc; other students' files, the class folder's
+    #    surroundings and the CSV damaged; a double-forked daemon keeps trying after the grader exits
+    _write(root, "escape_outside", name, with_cell(untouched, _DAEMON))
+    expected += todo("escape_outside")
+    return expected
+
+
+def workflow(root: Path, points: dict[str, float]) -> list[Expect]:
+    """Files of a real class: renamed notebooks, another course's notebook, a failed import,
+    a folder without notebooks, a duplicate, a notebook whose cells end the process again and again."""
+    demo = _load(DEMO_SOLUTION)
+    name = DEMO_SOLUTION.stem
+    tasks = _tasks(demo)
+    full = [Expect("", name, t, points[t], "pass") for t, _ in tasks]
+    expected: list[Expect] = []
+
+    def as_student(student, rows):
+        return [Expect(student, e.exercise, e.task, e.score, e.status, e.hint) for e in rows]
+
+    # renamed files recognised by their metadata, or by their check cells when the metadata is gone
+    (root / "renamed").mkdir(parents=True, exist_ok=True)
+    (root / "renamed" / "my_homework.ipynb").write_text(render(demo), encoding="utf-8")
+    expected += as_student("renamed", full)
+    bare = copy.deepcopy(demo)
+    bare["metadata"].pop("backprop_lib", None)
+    (root / "checkcells").mkdir(parents=True, exist_ok=True)
+    (root / "checkcells" / "lab 03 - attempt 02.ipynb").write_text(render(bare), encoding="utf-8")
+    expected += as_student("checkcells", full)
+    # metadata wins over a misleading file name
+    meta = generate_notebook(demo, f"{name}.ipynb")
+    for cell in meta["cells"]:
+        if cell["cell_type"] == "code" and "BEGIN" not in _src(cell):
+            pass
+    solved_meta = copy.deepcopy(demo)
+    solved_meta["metadata"]["backprop_lib"] = meta["metadata"]["backprop_lib"]
+    (root / "misleading").mkdir(parents=True, exist_ok=True)
+    (root / "misleading" / "02_computational_graph.ipynb").write_text(render(solved_meta), encoding="utf-8")
+    expected += as_student("misleading", full)
+    # another course's notebook with a course-like number: one unknown-exercise row
+    other = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "print('hello, python')"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (root / "othercourse").mkdir(parents=True, exist_ok=True)
+    (root / "othercourse" / "01_intro_to_python.ipynb").write_text(render(other), encoding="utf-8")
+    expected.append(Expect("othercourse", "", "", 0, "unknown_exercise", "no exercise metadata and no check cells"))
+    # a failed `from helpers import` is the feedback, not a later NameError
+    nb = replace_body(demo, "row_means", "return mean_rows(X)")
+    nb["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": "from helpers import mean_rows"})
+    _write(root, "failed_import", name, nb)
+    expected += [Expect("failed_import", name, t, 0 if t == "grading_demo_row_means" else points[t],
+                        "fail" if t == "grading_demo_row_means" else "pass",
+                        "which imports it, failed: ModuleNotFoundError" if t == "grading_demo_row_means" else "")
+                 for t, _ in tasks]
+    # a folder with no notebook at all
+    (root / "pyonly").mkdir(parents=True, exist_ok=True)
+    (root / "pyonly" / "01_chain_rule.py").write_text("print('hi')\n")
+    (root / "pyonly" / "02_computational_graph.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    expected.append(Expect("pyonly", "", "", 0, "no_notebook", "no notebook found: 01_chain_rule.py, 02_computational_graph.zip"))
+    expected.append(Expect("pyonly", "", "", 0, "ignored_file", "not a notebook", "01_chain_rule.py"))
+    expected.append(Expect("pyonly", "", "", 0, "ignored_file", "an archive", "02_computational_graph.zip"))
+    # four cells that end the process: the rest is still graded while time remains
+    nb = copy.deepcopy(demo)
+    for _ in range(4):
+        nb["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                               "source": "import os\nos._exit(3)"})
+    _write(root, "four_exits", name, nb)
+    expected += as_student("four_exits", full)
+    # a duplicate: two copies of the same exercise, one of them wrong; the best counts, once
+    _write(root, "duplicate", name, demo)
+    wrong = replace_body(demo, "row_means", WRONG["grading_demo_row_means"][0])
+    path = root / "duplicate" / f"{name} (1).ipynb"
+    path.write_text(render(wrong), encoding="utf-8")
+    expected += [Expect("duplicate", name, e.task, e.score, e.status, "", f"{name}.ipynb") for e in full]
+    expected += [Expect("duplicate", name, t, 0 if t == "grading_demo_row_means" else points[t],
+                        "fail" if t == "grading_demo_row_means" else "pass", "", path.name) for t, _ in tasks]
     return expected
