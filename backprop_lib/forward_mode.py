@@ -143,7 +143,7 @@ def gradient_forward(f: Callable, x: Sequence[float]) -> list[float]:
 
 
 def gradient_reverse(f: Callable, x: Sequence[float]) -> list[float]:
-    r""":math:`\nabla f(x)` of a scalar ``f`` by reverse mode: one forward pass with ``Value`` and one ``backward()``."""
+    r""":math:`\nabla f(x)` of a scalar ``f`` by reverse mode: one forward pass with ``Value``, one ``backward()``."""
     leaves = [Value(a) for a in _floats(x, "x")]
     f(leaves).backward()
     return [leaf.grad for leaf in leaves]
@@ -166,7 +166,7 @@ def derivatives_reverse(g: Callable, t: float) -> list[float]:
 
 
 def sum_tanh_products(x: Sequence) -> object:
-    r""":math:`f(x) = \sum_i \tanh(x_i)\,x_{i+1}` (indices mod n): a scalar function of ``n`` inputs, O(n) operations."""
+    r""":math:`f(x) = \sum_i \tanh(x_i)\,x_{i+1}` (indices mod n): a scalar function of ``n`` inputs, O(n) ops."""
     n = len(x)
     total = x[0].tanh() * x[1 % n]
     for i in range(1, n):
@@ -200,9 +200,9 @@ def time_modes(sizes: Sequence[int], repeat: int = 3, seed: int = 0) -> dict[str
 
     for n in sizes:
         x = list(rng.normal(size=int(n)))
-        result["grad_forward"].append(best(lambda: gradient_forward(sum_tanh_products, x)))
-        result["grad_reverse"].append(best(lambda: gradient_reverse(sum_tanh_products, x)))
+        result["grad_forward"].append(best(lambda x=x: gradient_forward(sum_tanh_products, x)))
+        result["grad_reverse"].append(best(lambda x=x: gradient_reverse(sum_tanh_products, x)))
         g = lambda t, m=int(n): tanh_fan_out(t, m)  # noqa: E731
-        result["out_forward"].append(best(lambda: derivatives_forward(g, 0.3)))
-        result["out_reverse"].append(best(lambda: derivatives_reverse(g, 0.3)))
+        result["out_forward"].append(best(lambda g=g: derivatives_forward(g, 0.3)))
+        result["out_reverse"].append(best(lambda g=g: derivatives_reverse(g, 0.3)))
     return result

@@ -368,7 +368,8 @@ def test_at_128_the_wrong_mode_is_more_than_20_times_slower():
 
 
 def test_max_gate_routes_and_mul_gate_scales_with_the_input():
-    """"The max gate sent the whole gradient to a = 3 ... and 0 to b"; "2 became 2,000, while dx = w does not change"."""
+    """"The max gate sent the whole gradient to a = 3 ... and 0 to b";
+    "2 became 2,000, while dx = w does not change"."""
     a, b = Value(3.0), Value(-2.0)
     ((a - b).relu() + b).backward()
     assert (a.grad, b.grad) == (1.0, 0.0)

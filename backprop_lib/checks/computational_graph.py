@@ -48,6 +48,7 @@ from ..forward_mode import Dual, derivatives_forward, gradient_forward, gradient
 from ..nn_scalar import ValueMLP, fit, xor_data
 from ..widgets.computational_graph import backward_steps
 from ._core import Mistake, call, expect_array, expect_close, fail, task
+from ._integrity import runs_with_learner_code
 
 __all__ = [
     "check_graph_mul_backward",
@@ -645,6 +646,13 @@ def _plain(x):
     return f"<{type(x).__name__}>"
 
 
+@runs_with_learner_code
+def _is_value_subclass(cls) -> bool:
+    """Whether the learner's class is (a subclass of) the library's Value."""
+    return isinstance(cls, type) and issubclass(cls, Value)
+
+
+@runs_with_learner_code
 def _run_program(cls, leaves: list, ops: list):
     """Build the program with ``cls``, call ``backward()`` on its last node; return plain numbers.
 
@@ -953,13 +961,15 @@ def _compare_program(fn, name, leaves, ops):
          "topological order, and does every input ADD local * node.grad (`+=`)?")
 
 
-@task("graph_own_engine", points=2, timeout=60, references=[Value, topological_order, backward_steps])
+@task("graph_own_engine", points=2, timeout=60, references=[Value, topological_order, backward_steps],
+      takes_class=True)
 def check_graph_own_engine(fn):
-    if not isinstance(fn, type):
+    # in the instructor's grader the class is a stand-in (RemoteCallable) that says it is a class
+    if not (isinstance(fn, type) or getattr(fn, "is_class", False)):
         _call(fn, 0.5)  # an untouched stub raises NotImplementedError here
         fail(f"pass your CLASS itself (check_graph_own_engine(Scalar)), not {type(fn).__name__} "
              f"{getattr(fn, '__name__', '')}: the check builds graphs with it.")
-    if issubclass(fn, Value):
+    if call(_is_value_subclass, fn):
         fail(f"your class {fn.__name__} is a subclass of the library's Value, so its operations and backward() "
              "are the library's: this task asks you to write them yourself. Start from `class Scalar:`.")
     # 1. every operation alone (its forward value and its local rule); after the four operations the
@@ -1016,6 +1026,7 @@ def _xor_predict(params: np.ndarray, X: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(H @ np.array([w[6], w[7]]) + w[8])))
 
 
+@runs_with_learner_code
 def _xor_with_class(cls, X: list, y: list, params: list, lr: float, steps: int) -> dict:
     """Train the 2-2-1 XOR net (tanh hidden, sigmoid output) built from ``cls``: the loop of the library's ``fit``.
 
@@ -1066,6 +1077,9 @@ def _check_xor_training(fn) -> None:
 
 class _Recorder:
     """``f`` for the learner, recording what each call received: "dual", "value" or "float" inputs."""
+
+    #: The instructor's grader keeps it on its side: the sandboxed function calls back to it (as Counted).
+    __grader_callback__ = True
 
     def __init__(self, func, name: str):
         self.func, self.kinds = func, []

@@ -906,7 +906,8 @@ ENGINE = [
             for child, local in zip(node.inputs, node.local_grads):
                 child.grad = local * node.grad
 """), "uses `=`", function="Scalar"),
-    Answer("graph_own_engine", "micrograd's build without the visited set (recursion visits a node twice)", _engine(backward="""
+    Answer("graph_own_engine", "micrograd's build without the visited set (recursion visits a node twice)",
+           _engine(backward="""
     def backward(self):
         topo = []
         def build(v):
@@ -994,7 +995,8 @@ ENGINE = [
     def __pow__(self, n):
         return Scalar(self.data ** n, (self,), (n * self.data ** n,))
 """), "lowers the exponent", function="Scalar"),
-    Answer("graph_own_engine", "the library's topological_order", _engine(before="from backprop_lib.engine import topological_order\n\n", backward="""
+    Answer("graph_own_engine", "the library's topological_order",
+           _engine(before="from backprop_lib.engine import topological_order\n\n", backward="""
     def backward(self):
         self.grad = 1.0
         for node in reversed(topological_order(self)):
