@@ -393,8 +393,9 @@ def _hostile(root: Path, solutions: list[tuple[str, dict]], points: dict, cell_t
             nb = replace_body(sol, function, "import backprop_lib.checks._core as core\n"
                                              "core.expect_array = core.expect_scalar = core.expect_close = lambda *a, **k: None\n"
                                              "return None")
-            # the checks run in the grader: replacing them in the sandbox changes nothing
-            expected += others_pass(student, name, tasks, target, "fail", "returned None")
+            # the checks run in the grader: replacing them in the sandbox changes nothing (the hint names
+            # the None returned: "returned None" or "got None (did you forget `return`?)", by check)
+            expected += others_pass(student, name, tasks, target, "fail", "None")
         elif case in ("invalid_json", "empty_file"):
             data = render(sol).encode()[:200] if case == "invalid_json" else b""
             _write(root, student, name, data)
