@@ -542,7 +542,7 @@ def test_only_marked_checks_functions_run_with_the_learner_code_in_the_sandbox()
     for bad in ("backprop_lib.checks.computational_graph._reference", "backprop_lib.engine.Value", "os.system",
                 "backprop_lib.checks._core.call", None, 3):
         assert worker._program(bad) is None
-    assert _core.registry()["graph_own_engine"].takes_class and not _core.registry()["graph_mul_backward"].takes_class
+    assert _core.registry()["graph_own_engine"].takes_class and not _core.registry()["graph_pow_backward"].takes_class
 
     class Stand(RemoteCallable):  # the grader's stand-in for a learner's class, as verdicts.RemoteFunction
         is_class = True

@@ -4,7 +4,6 @@ Tasks (ids are unique across the course) and the library code that is their answ
 (declared as ``references``: a learner's function that calls it, or is it under another
 name, scores 0):
 
-``graph_mul_backward``      (b·ḡ, a·ḡ) for out = a·b          ``Value`` (its ``*`` rule, ``backward``)
 ``graph_pow_backward``      n·a^(n-1)·ḡ                       ``Value`` (its ``**`` rule, ``backward``)
 ``graph_tanh_backward``     (1 - tanh²a)·ḡ                    ``Value``, ``activations.tanh_grad``/``tanh_backward``
 ``graph_add_accumulate``    a.grad += ḡ; b.grad += ḡ (in place) ``Value.backward``, ``backward_steps``
@@ -51,7 +50,6 @@ from ._core import Mistake, call, expect_array, expect_close, fail, task
 from ._integrity import runs_with_learner_code
 
 __all__ = [
-    "check_graph_mul_backward",
     "check_graph_pow_backward",
     "check_graph_tanh_backward",
     "check_graph_add_accumulate",
@@ -168,31 +166,8 @@ def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
         raise
 
 
-# --------------------------------------------------------------------------- task 1: mul
-
-
-@task("graph_mul_backward", points=1, references=[Value, backward_steps])
-def check_graph_mul_backward(fn):
-    for a, b, g in [(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, 2.5, 0.3)]:
-        da, db = _local_grads(lambda x, y: x * y, a, b)
-        expected = np.array([da, db]) * g
-        what = f"mul_backward({a}, {b}, out_grad={g})"
-        out = _numbers(_call(fn, a, b, g), 2, what, "(da, db)")
-        _exact(out, expected, what, "da = b * out_grad, db = a * out_grad", mistakes={
-            "the gradients are swapped: for out = a * b, a gets b * out_grad and b gets a * out_grad "
-            "(or you returned them in the order (db, da))": [a * g, b * g],
-            FORGOT_CHAIN: [da, db],
-            "the gradients are swapped AND the chain factor out_grad is missing: a gets b * out_grad": [a, b],
-            "that is the rule of addition (add passes out_grad on unchanged); multiplication swaps: "
-            "a gets b * out_grad, b gets a * out_grad": [g, g],
-            "you multiplied by the output a * b; the local derivative of a * b with respect to a is b "
-            "(the other input), not the product": [a * b * g, a * b * g],
-            "you added out_grad to the local derivative; the chain rule multiplies: b * out_grad": [b + g, a + g],
-        })
-    return "da = b·out_grad and db = a·out_grad on 3 cases"
-
-
-# --------------------------------------------------------------------------- task 2: pow
+# --------------------------------------------------------------------------- task 1: pow
+# (the worked example before it, mul_backward, is not graded: the capstone grades the * rule)
 
 
 @task("graph_pow_backward", points=1, references=[Value, backward_steps])
@@ -227,7 +202,7 @@ def check_graph_pow_backward(fn):
     return "da = n·a^(n-1)·out_grad for integer, fractional and negative n, exactly (also at a = 1e-6)"
 
 
-# --------------------------------------------------------------------------- task 3: tanh
+# --------------------------------------------------------------------------- task 2: tanh
 
 
 @task("graph_tanh_backward", points=1, references=[Value, backward_steps, tanh_grad, _lib_tanh_backward])
@@ -257,7 +232,7 @@ def check_graph_tanh_backward(fn):
     return "da = (1 - tanh(a)²)·out_grad exactly, finite even at a = 800"
 
 
-# --------------------------------------------------------------------------- task 4: add, +=
+# --------------------------------------------------------------------------- task 3: add, +=
 
 
 def _add_case(fn, what: str, out: Value, nodes: list[Value]):
@@ -332,7 +307,7 @@ def check_graph_add_accumulate(fn):
     return "adds out.grad to both inputs with +=, keeps earlier gradients, and adds it twice for out = x + x"
 
 
-# --------------------------------------------------------------------------- task 5: topological sort
+# --------------------------------------------------------------------------- task 4: topological sort
 
 
 def _diamond() -> Value:
@@ -461,7 +436,7 @@ def check_graph_topological_sort(fn):
     return "each node once, inputs before users, on shared nodes and a 20,001-node chain"
 
 
-# --------------------------------------------------------------------------- task 6: by hand
+# --------------------------------------------------------------------------- task 5: by hand
 
 
 @task("graph_grads_by_hand", points=1, references=[Value])
@@ -501,7 +476,7 @@ def check_graph_grads_by_hand(fn):
     return "df/dx = 2xy + z, df/dy = x², df/dz = x exactly, on 4 points"
 
 
-# --------------------------------------------------------------------------- task 7: XOR training
+# --------------------------------------------------------------------------- task 6: XOR training
 
 
 def _params(model: ValueMLP) -> np.ndarray:
@@ -609,7 +584,7 @@ def check_graph_xor_training(fn):
     return f"the loss history and the parameters after {steps} gradient-descent steps match the reference"
 
 
-# --------------------------------------------------------------------------- task 8: your own engine
+# --------------------------------------------------------------------------- task 7: your own engine
 #
 # The learner's CLASS is only ever run inside ``call(_run_program, cls, leaves, ops)``: a function of this
 # module that builds one expression graph with the class, calls ``backward()`` on its last node and returns
@@ -729,7 +704,7 @@ ENGINE_BUGS = {
               "(`child.grad = local * node.grad`); gradients from several paths add up: `child.grad += local * node.grad`",
     "no_visited": "a shared node passed its gradient on more than once: your topological sort appends a node once per "
                   "path that reaches it (a recursive `build` without a `visited` set, as in micrograd before the set). "
-                  "Keep a set of visited nodes so each node is in the order exactly once (your topological_sort of Task 5)",
+                  "Keep a set of visited nodes so each node is in the order exactly once (your topological_sort of Task 4)",
     "recursive": "a shared node passed its gradient on before all of its users had contributed, and more than once: "
                  "your backward recurses into a node's inputs as soon as the node receives a gradient (once per path, "
                  "each time with its partial sum). Sort the nodes first (topological order), then visit them in "
@@ -995,7 +970,7 @@ def check_graph_own_engine(fn):
     except Mistake as exc:
         if "RecursionError" in str(exc) or "recursed too deeply" in str(exc):
             fail("backward() on a chain of 1,501 nodes hit Python's recursion limit: build the order with an "
-                 "explicit stack (your topological_sort of Task 5), not a recursive helper.")
+                 "explicit stack (your topological_sort of Task 4), not a recursive helper.")
         raise
     finally:
         sys.setrecursionlimit(limit)
@@ -1008,7 +983,7 @@ def check_graph_own_engine(fn):
             "engine, and the lecture's XOR net trained with your class follows the library's loss curve to 100 %")
 
 
-# --------------------------------------------------------------------------- task 9: XOR with your own engine
+# --------------------------------------------------------------------------- task 7: XOR with your own engine
 
 
 def _xor_reference(params: list, X: list, y: list, lr: float, steps: int, **kwargs) -> tuple[np.ndarray, np.ndarray]:
@@ -1072,7 +1047,7 @@ def _check_xor_training(fn) -> None:
         fail(f"the XOR net trained with your class ends at {acc:.0%} accuracy, expected 100 %.")
 
 
-# --------------------------------------------------------------------------- task 9: forward mode
+# --------------------------------------------------------------------------- task 8: forward mode
 
 
 class _Recorder:

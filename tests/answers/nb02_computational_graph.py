@@ -4,74 +4,6 @@ from . import Answer
 
 EXERCISE = "02_computational_graph"
 
-MUL = [
-    Answer("graph_mul_backward", "gradients swapped", """
-def mul_backward(a, b, out_grad):
-    return a * out_grad, b * out_grad
-""", "the gradients are swapped"),
-    Answer("graph_mul_backward", "returned (db, da)", """
-def mul_backward(a, b, out_grad):
-    da = b * out_grad
-    db = a * out_grad
-    return db, da
-""", "order (db, da)"),
-    Answer("graph_mul_backward", "forgot the upstream gradient", """
-def mul_backward(a, b, out_grad):
-    return b, a
-""", "chain factor"),
-    Answer("graph_mul_backward", "the rule of addition", """
-def mul_backward(a, b, out_grad):
-    return out_grad, out_grad
-""", "rule of addition"),
-    Answer("graph_mul_backward", "a tuple times a number", """
-def mul_backward(a, b, out_grad):
-    return (b, a) * out_grad
-""", "repeats the tuple"),
-    Answer("graph_mul_backward", "multiplied by the output", """
-def mul_backward(a, b, out_grad):
-    out = a * b
-    return out * out_grad, out * out_grad
-""", "not the product"),
-    Answer("graph_mul_backward", "added the upstream gradient", """
-def mul_backward(a, b, out_grad):
-    return b + out_grad, a + out_grad
-""", "the chain rule multiplies"),
-    Answer("graph_mul_backward", "returned only da", """
-def mul_backward(a, b, out_grad):
-    return b * out_grad
-""", "should return a tuple of 2 numbers"),
-    Answer("graph_mul_backward", "float32", """
-def mul_backward(a, b, out_grad):
-    return np.float32(b * out_grad), np.float32(a * out_grad)
-""", "float64"),
-    Answer("graph_mul_backward", "the engine's backward", """
-def mul_backward(a, b, out_grad):
-    va, vb = Value(a), Value(b)
-    out = va * vb
-    out.backward()
-    return va.grad * out_grad, vb.grad * out_grad
-""", "reference implementation"),
-    Answer("graph_mul_backward", "the engine's local_grads", """
-def mul_backward(a, b, out_grad):
-    da, db = (Value(a) * Value(b)).local_grads
-    return da * out_grad, db * out_grad
-""", "reference implementation"),
-    Answer("graph_mul_backward", "ok: named intermediates", """
-def mul_backward(a, b, out_grad):
-    da = out_grad * b
-    db = out_grad * a
-    return da, db
-""", None),
-    Answer("graph_mul_backward", "ok: a list", """
-def mul_backward(a, b, out_grad):
-    return [b * out_grad, a * out_grad]
-""", None),
-    Answer("graph_mul_backward", "ok: numpy", """
-def mul_backward(a, b, out_grad):
-    return np.array([b, a]) * out_grad
-""", None),
-]
-
 POW = [
     Answer("graph_pow_backward", "exponent not lowered", """
 def pow_backward(a, n, out_grad):
@@ -822,7 +754,7 @@ def train_xor(model, X, y, lr, steps):
 
 
 
-# --------------------------------------------------------------------------- Task 8: the learner's own engine
+# --------------------------------------------------------------------------- Task 7: the learner's own engine
 # Each wrong answer is the whole class as a learner would write it, with one classic bug: the pieces below
 # are the parts learners write differently; ``_engine`` puts a class together from them.
 
@@ -1135,7 +1067,7 @@ class Scalar:
 """), None, function="Scalar"),
 ]
 
-# --------------------------------------------------------------------------- Task 9: forward mode
+# --------------------------------------------------------------------------- Task 8: forward mode
 
 FORWARD = [
     Answer("graph_forward_mode", "every input seeded with tangent 1", """
@@ -1228,4 +1160,4 @@ def gradient_forward_mode(f, x):
 """, None),
 ]
 
-ANSWERS = MUL + POW + TANH + ADD + TOPO + HAND + XOR + ENGINE + FORWARD
+ANSWERS = POW + TANH + ADD + TOPO + HAND + XOR + ENGINE + FORWARD

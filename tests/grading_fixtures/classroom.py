@@ -48,8 +48,6 @@ WRONG = {
                             "return float(np.mean(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))",
                             "return the MAX over the points"),
     # 02_computational_graph
-    "graph_mul_backward": ("a, b, out_grad = list(locals().values())\nreturn a * out_grad, b * out_grad",
-                           "the gradients are swapped"),
     "graph_pow_backward": ("a, n, out_grad = list(locals().values())\nreturn n * a ** n * out_grad",
                            "the exponent should drop by one"),
     "graph_tanh_backward": ("a, out_grad = list(locals().values())\nreturn (1.0 - a * a) * out_grad",
@@ -207,7 +205,7 @@ GENERIC_WRONG = ("return None", "")  # a task without a realistic wrong answer h
 
 #: A task whose graded code calls another task's function (the capstone engine's backward() uses the
 #: learner's topological_sort): when that task is answered wrong, this one fails too, with this hint.
-DEPENDS = {"graph_own_engine": ("graph_topological_sort", "your topological_sort of Task 5")}
+DEPENDS = {"graph_own_engine": ("graph_topological_sort", "your topological_sort of Task 4")}
 
 
 @dataclass(frozen=True)
