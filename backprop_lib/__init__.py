@@ -5,6 +5,7 @@ One module per concept (see README.md for the map)::
     gradcheck     finite differences, relative error, compare_gradients    (01, 03)
     engine        Value, a scalar reverse-mode autodiff engine             (02)
     nn_scalar     neurons, layers and a tiny MLP made of Values            (02)
+    forward_mode  dual numbers (forward-mode AD) and its cost vs reverse mode (02)
     activations   sigmoid, tanh, relu, ... and their derivatives
     losses        mse, softmax cross-entropy, binary cross-entropy
     layers        forward/backward pairs with caches

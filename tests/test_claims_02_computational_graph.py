@@ -301,3 +301,99 @@ def test_torch_example_matches_value():
     assert f.data == pytest.approx(ft.item(), rel=1e-14)
     assert x.grad == pytest.approx(xt.grad.item(), rel=1e-12)
     assert y.grad == pytest.approx(yt.grad.item(), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- section 10: forward mode
+
+
+def test_forward_and_reverse_mode_give_the_same_gradient():
+    """"Both modes give the same numbers (to rounding)" (and the directional derivative equals gradient . v)."""
+    from backprop_lib.forward_mode import gradient_forward, gradient_reverse, jvp, sum_tanh_products
+
+    rng = np.random.default_rng(7)
+    for n in (2, 5, 17):
+        x = list(rng.normal(size=n))
+        g_fwd, g_rev = gradient_forward(sum_tanh_products, x), gradient_reverse(sum_tanh_products, x)
+        assert np.allclose(g_fwd, g_rev, rtol=1e-13, atol=1e-15)
+        v = list(rng.normal(size=n))
+        assert math.isclose(jvp(sum_tanh_products, x, v)[1], float(np.dot(g_rev, v)), rel_tol=1e-12, abs_tol=1e-14)
+
+
+def test_forward_mode_needs_n_passes_and_reverse_mode_one():
+    """"forward mode evaluates f 64 times, reverse mode 1 time (plus one backward pass)"."""
+    from backprop_lib.forward_mode import gradient_forward, gradient_reverse, sum_tanh_products
+
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return sum_tanh_products(x)
+
+    x = list(np.random.default_rng(0).normal(size=64))
+    gradient_forward(counted, x)
+    assert len(calls) == 64
+    calls.clear()
+    gradient_reverse(counted, x)
+    assert len(calls) == 1
+
+
+def test_for_m_outputs_forward_mode_needs_one_pass_and_reverse_mode_m():
+    from backprop_lib.forward_mode import derivatives_forward, derivatives_reverse, tanh_fan_out
+
+    calls = []
+
+    def g(t):
+        calls.append(1)
+        return tanh_fan_out(t, 16)
+
+    d_fwd = derivatives_forward(g, 0.3)
+    assert len(calls) == 1
+    calls.clear()
+    d_rev = derivatives_reverse(g, 0.3)
+    assert len(calls) == 16 + 1  # one call per output, and one to learn m
+    assert np.allclose(d_fwd, d_rev, rtol=1e-13)
+    assert np.allclose(d_fwd, [(k / 16) * (1 - math.tanh(0.3 * k / 16) ** 2) for k in range(1, 17)], rtol=1e-13)
+
+
+def test_at_128_the_wrong_mode_is_more_than_20_times_slower():
+    """"at n = 128 forward mode is more than 20 times slower here" (and on the right the roles swap)."""
+    from backprop_lib.forward_mode import time_modes
+
+    t = time_modes([128], repeat=3, seed=0)
+    assert t["grad_forward"][0] > 20 * t["grad_reverse"][0]
+    assert t["out_reverse"][0] > 20 * t["out_forward"][0]
+
+
+# --------------------------------------------------------------------------- gates and the one-neuron chain
+
+
+def test_max_gate_routes_and_mul_gate_scales_with_the_input():
+    """"The max gate sent the whole gradient to a = 3 ... and 0 to b";
+    "2 became 2,000, while dx = w does not change"."""
+    a, b = Value(3.0), Value(-2.0)
+    ((a - b).relu() + b).backward()
+    assert (a.grad, b.grad) == (1.0, 0.0)
+    for x, expected in ((2.0, 2.0), (2000.0, 2000.0)):
+        w, xv = Value(0.5), Value(x)
+        (w * xv).backward()
+        assert (w.grad, xv.grad) == (expected, 0.5)
+
+
+def test_one_neuron_per_layer_chain_gradient_is_the_product_of_factors():
+    """"The engine and the product agree"; "Each sigmoid factor ... is at most 1/4"."""
+    rng = np.random.default_rng(4)
+    w_chain = [float(v) for v in np.round(rng.normal(0, 1.5, size=4), 3)]
+    b_chain = [float(v) for v in np.round(rng.normal(0, 0.5, size=4), 3)]
+    x0 = Value(0.8)
+    w_nodes = [Value(w) for w in w_chain]
+    a, zs = x0, []
+    for w_l, b_l in zip(w_nodes, b_chain):
+        z = w_l * a + b_l
+        zs.append(z.data)
+        a = z.sigmoid()
+    a.backward()
+    sig = [1 / (1 + math.exp(-z)) for z in zs]
+    factors = [w * s * (1 - s) for w, s in zip(w_chain, sig)]
+    assert math.isclose(x0.grad, float(np.prod(factors)), rel_tol=1e-12)
+    assert math.isclose(w_nodes[0].grad, 0.8 * sig[0] * (1 - sig[0]) * float(np.prod(factors[1:])), rel_tol=1e-12)
+    assert all(s * (1 - s) <= 0.25 for s in sig)

@@ -156,7 +156,7 @@ def test_every_solution_notebook_has_graded_tasks_with_registered_checks():
     known = registry()
     for path in sorted((ROOT / "solutions").glob("*.ipynb")):
         tasks = gen.task_cells(json.loads(path.read_text(encoding="utf-8")))
-        assert 4 <= len(tasks) <= 8, f"{path.name} has {len(tasks)} graded tasks, expected 4-8"
+        assert 4 <= len(tasks) <= 8, f"{path.name} has {len(tasks)} graded tasks, expected 4-8 (COURSE.md)"
         for t in tasks:
             assert t["task"] in known, f"{path.name}: check_{t['task']} is not a registered check"
 

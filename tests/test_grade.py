@@ -9,6 +9,7 @@ output files and the library untouched, and no process behind.
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import json
@@ -526,3 +527,58 @@ def test_the_generated_exercise_metadata_identifies_a_renamed_file(tmp_path):
     exercises = _demo_exercises(tmp_path)
     nb = generate_notebook(json.loads(classroom.DEMO_SOLUTION.read_text()), "90_grading_demo.ipynb")
     assert grade.identify(nb, tmp_path / "my homework.ipynb", exercises) == ("90_grading_demo", "metadata")
+
+
+def test_only_marked_checks_functions_run_with_the_learner_code_in_the_sandbox():
+    """``call(program, learner_class, ...)``: the grader asks the sandbox to run ``program`` (a checks
+    function marked ``runs_with_learner_code``) on the learner's object; nothing else is run there."""
+    from backprop_lib.checks import computational_graph as cg
+    from backprop_lib.checks._integrity import RemoteCallable, program_name
+    from backprop_lib.grade import worker
+
+    name = "backprop_lib.checks.computational_graph._run_program"
+    assert program_name(cg._run_program) == name and worker._program(name) is cg._run_program
+    assert program_name(cg._reference) is None and program_name(len) is None
+    for bad in ("backprop_lib.checks.computational_graph._reference", "backprop_lib.engine.Value", "os.system",
+                "backprop_lib.checks._core.call", None, 3):
+        assert worker._program(bad) is None
+    assert _core.registry()["graph_own_engine"].takes_class and not _core.registry()["graph_pow_backward"].takes_class
+
+    class Stand(RemoteCallable):  # the grader's stand-in for a learner's class, as verdicts.RemoteFunction
+        is_class = True
+
+        def __init__(self):
+            self.calls = []
+
+        def invoke(self, args, kwargs, timeout, references=(), via=None):
+            self.calls.append(via)
+            program = worker._program(via)
+            return _core.run_call(program, (cg.Value, *args), kwargs, timeout)
+
+    stand = Stand()
+    out = _core.call(cg._run_program, stand, [0.5, 2.0], [("*", 0, 1)])
+    assert stand.calls == [name] and out == {"data": [0.5, 2.0, 1.0], "grad": [2.0, 0.5, 1.0]}
+
+
+def test_a_class_task_is_graded_through_the_sandbox_with_the_learners_class(tmp_path):
+    """Exercise 02's capstone (the learner's class Scalar) and its forward-mode task (a callback f),
+    graded in the sandbox on the solution and on a Scalar whose backward assigns instead of adding."""
+    exercises = grade.load_exercises([ROOT / "solutions"])
+    nb = json.loads((ROOT / "solutions" / "02_computational_graph.ipynb").read_text())
+    wrong = copy.deepcopy(nb)
+    cell = next(c for c in wrong["cells"] if c["cell_type"] == "code" and "class Scalar" in "".join(c["source"]))
+    source = "".join(cell["source"])
+    assert source.count("+= ") >= 1
+    cell["source"] = source.replace(".grad += ", ".grad = ")
+    rows = {}
+    for student, book in (("right", nb), ("wrong", wrong)):
+        path = tmp_path / student / "02_computational_graph.ipynb"
+        path.parent.mkdir()
+        path.write_text(render(book))
+        report = grade.grade_notebook(grade.Submission(path, path.name, student), exercises, _points(),
+                                      grade.Options(timeout=600, cell_timeout=120), SANDBOX)
+        rows[student] = {r["task"]: r for r in report.rows}
+    assert rows["right"]["graph_own_engine"]["status"] == "pass", rows["right"]["graph_own_engine"]
+    assert rows["right"]["graph_forward_mode"]["status"] == "pass", rows["right"]["graph_forward_mode"]
+    got = rows["wrong"]["graph_own_engine"]
+    assert got["status"] == "fail" and "+=" in got["feedback"], got

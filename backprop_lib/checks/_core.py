@@ -126,6 +126,7 @@ class TaskCheck:
         self.timeout = timeout
         self._body = body
         self.references: tuple = ()  # set by @task(..., references=[...])
+        self.takes_class = False     # set by @task(..., takes_class=True)
         functools.update_wrapper(self, body)
 
     def __call__(self, func: Any, *, quiet: bool = False) -> None:
@@ -198,6 +199,7 @@ def task(
     timeout: float = DEFAULT_TIMEOUT,
     *,
     references: "Iterable[Callable] | None" = None,
+    takes_class: bool = False,
 ) -> Callable[[Callable], TaskCheck]:
     """Register a check for the graded task ``name`` (task ids are unique across the course).
 
@@ -205,6 +207,10 @@ def task(
     learner to write (e.g. ``[backprop_lib.gradcheck.central_difference]``). A learner's
     function that calls one of them while it is checked, under any alias, scores 0 with a
     message saying so; the check itself may call them freely to compute expected values.
+
+    ``takes_class``: the task asks for a CLASS, not a function. The instructor's grader then
+    accepts a class under the task's name (its stand-in has ``is_class = True``); the check runs
+    it only through :func:`call` with functions marked :func:`runs_with_learner_code`.
     """
     if not name.isidentifier():
         raise ValueError(f"task name must be a Python identifier, got {name!r}")
@@ -218,6 +224,7 @@ def task(
             raise ValueError(f"task {name!r} is registered twice")
         check = TaskCheck(name, points, body, timeout)
         check.references = refs
+        check.takes_class = takes_class
         _REGISTRY[name] = check
         return check
 
@@ -252,8 +259,14 @@ def call(func: Callable, *args: Any, timeout: float | None = None, **kwargs: Any
     snapshot = [_snapshot(a) for a in args] + [_snapshot(v) for v in kwargs.values()]
     names = [f"argument {i + 1}" for i in range(len(args))] + [f"argument `{k}`" for k in kwargs]
     watch = _WATCH.get()
+    program = _integrity.program_name(func) if args and isinstance(args[0], RemoteCallable) else None
     if isinstance(func, RemoteCallable):
         outcome = func.invoke(args, kwargs, timeout, watch.names if watch is not None else ())
+    elif program is not None:
+        # a checks function that drives the learner's function or class: it runs where that lives
+        # (the grader's sandbox) and returns data; argument i of the call is argument i + 1 here
+        outcome = args[0].invoke(args[1:], kwargs, timeout, watch.names if watch is not None else (), via=program)
+        outcome.changed = tuple(i + 1 for i in outcome.changed)
     else:
         outcome = run_call(func, args, kwargs, timeout)
     if outcome.references and watch is not None and watch.used is None:

@@ -26,7 +26,8 @@ from .._calling import (LIBRARY_DIR, Outcome, alias_key, code_key, is_learner_fr
 if TYPE_CHECKING:
     from ._core import TaskCheck
 
-__all__ = ["LIBRARY_DIR", "CURRENT", "WATCH", "RemoteCallable", "ReferenceWatch", "defined_in", "reference_codes",
+__all__ = ["LIBRARY_DIR", "CURRENT", "WATCH", "RemoteCallable", "runs_with_learner_code", "program_name",
+           "ReferenceWatch", "defined_in", "reference_codes",
            "reference_name", "is_learner_frame", "learner_line", "code_key", "Outcome"]
 
 DEFAULT_TIMEOUT = 10.0
@@ -44,12 +45,18 @@ class RemoteCallable:
     ``invoke`` must run the function on ``args``/``kwargs``, copy back into them whatever the
     call modified, and return the Outcome. ``alias_of`` names the reference (see
     :func:`task`) that the function itself is, if any.
+
+    With ``via`` (the full name of a checks function marked with :func:`runs_with_learner_code`),
+    ``invoke`` runs ``via(function, *args, **kwargs)`` where the function lives instead: a check
+    that must drive the learner's CLASS (build objects with it, call their methods) does so in a
+    function of its module that returns plain data.
     """
 
     __name__ = "function"
     alias_of: str | None = None
 
-    def invoke(self, args: tuple, kwargs: dict, timeout: float, references: tuple = ()) -> Outcome:
+    def invoke(self, args: tuple, kwargs: dict, timeout: float, references: tuple = (),
+               via: str | None = None) -> Outcome:
         raise NotImplementedError
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:  # a check that calls the function directly
@@ -59,6 +66,27 @@ class RemoteCallable:
             raise RuntimeError(f"{outcome.error}: {outcome.message}")
         return outcome.value
 
+
+
+def runs_with_learner_code(func: Callable) -> Callable:
+    """Mark a function of a checks module as one that :func:`._core.call` may run with the
+    learner's function (or class) as its first argument: ``call(func, learner, *args)``.
+
+    In a notebook it simply runs here; in the instructor's grader it runs in the sandbox, next
+    to the learner's code, and only its (plain-data) return value comes back. It must take only
+    data besides the learner's object and return only data.
+    """
+    func.__runs_with_learner_code__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def program_name(func: Any) -> str | None:
+    """``module.qualname`` of a :func:`runs_with_learner_code` function of the checks, else None."""
+    module = getattr(func, "__module__", "") or ""
+    if not getattr(func, "__runs_with_learner_code__", False) or not module.startswith("backprop_lib.checks."):
+        return None
+    qualname = getattr(func, "__qualname__", "")
+    return f"{module}.{qualname}" if qualname.isidentifier() else None
 
 
 _CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))

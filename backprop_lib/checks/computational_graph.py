@@ -4,19 +4,30 @@ Tasks (ids are unique across the course) and the library code that is their answ
 (declared as ``references``: a learner's function that calls it, or is it under another
 name, scores 0):
 
-``graph_mul_backward``      (b·ḡ, a·ḡ) for out = a·b          ``Value`` (its ``*`` rule, ``backward``)
 ``graph_pow_backward``      n·a^(n-1)·ḡ                       ``Value`` (its ``**`` rule, ``backward``)
 ``graph_tanh_backward``     (1 - tanh²a)·ḡ                    ``Value``, ``activations.tanh_grad``/``tanh_backward``
 ``graph_add_accumulate``    a.grad += ḡ; b.grad += ḡ (in place) ``Value.backward``, ``backward_steps``
 ``graph_topological_sort``  every node once, inputs first      ``topological_order`` (and what calls it)
 ``graph_grads_by_hand``     ∇ of (xy + z)x, derived on paper   ``Value``
 ``graph_xor_training``      full-batch gradient descent        ``nn_scalar.fit``
+``graph_own_engine``        the learner's own class ``Scalar``  ``Value``, ``topological_order``, ``backward_steps``
+                            (all of the above assembled)
+``graph_forward_mode``      ∇f by n forward passes with Dual    ``forward_mode.gradient_forward``, ``jvp``,
+                                                               ``derivatives_forward``, ``gradient_reverse``
 
 The expected values come from :mod:`backprop_lib.engine` and :func:`backprop_lib.nn_scalar.fit`.
 The ``mistakes`` are what typical wrong answers return on the same cases (``=`` instead of
 ``+=``, swapped multiply gradients, a missing ``out.grad`` factor, a shared node visited twice,
 the gradients zeroed at the wrong moment, ...). The local rules and the hand-derived gradients
 are compared to about 12 significant digits, so a finite-difference approximation does not pass.
+
+The capstone ``graph_own_engine`` receives the learner's CLASS. It is only ever run inside
+:func:`call`, through :func:`_run_program` and :func:`_xor_with_class` (functions of this module that
+build a graph or train the XOR net with the class and return plain floats); the verdict compares
+those numbers with the library's engine running the same program. The classic engine bugs
+(``=`` instead of ``+=``, a sort that lists a shared node once per path, a recursive backward,
+the reverse order forgotten, no seed, ``local * node.data``) are recognised by running the same
+program through the library's graph with that bug (:func:`_buggy_grads`).
 """
 
 from __future__ import annotations
@@ -32,18 +43,21 @@ import numpy as np
 from ..activations import tanh_backward as _lib_tanh_backward
 from ..activations import tanh_grad
 from ..engine import Value, topological_order
+from ..forward_mode import Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp, sum_tanh_products  # noqa: E501
 from ..nn_scalar import ValueMLP, fit, xor_data
 from ..widgets.computational_graph import backward_steps
 from ._core import Mistake, call, expect_array, expect_close, fail, task
+from ._integrity import runs_with_learner_code
 
 __all__ = [
-    "check_graph_mul_backward",
     "check_graph_pow_backward",
     "check_graph_tanh_backward",
     "check_graph_add_accumulate",
     "check_graph_topological_sort",
     "check_graph_grads_by_hand",
     "check_graph_xor_training",
+    "check_graph_own_engine",
+    "check_graph_forward_mode",
 ]
 
 FORGOT_CHAIN = "you forgot the chain factor: multiply the local derivative by the upstream gradient `out_grad`"
@@ -152,31 +166,8 @@ def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
         raise
 
 
-# --------------------------------------------------------------------------- task 1: mul
-
-
-@task("graph_mul_backward", points=1, references=[Value, backward_steps])
-def check_graph_mul_backward(fn):
-    for a, b, g in [(2.0, -3.0, 1.0), (0.5, 4.0, -2.0), (-1.5, 2.5, 0.3)]:
-        da, db = _local_grads(lambda x, y: x * y, a, b)
-        expected = np.array([da, db]) * g
-        what = f"mul_backward({a}, {b}, out_grad={g})"
-        out = _numbers(_call(fn, a, b, g), 2, what, "(da, db)")
-        _exact(out, expected, what, "da = b * out_grad, db = a * out_grad", mistakes={
-            "the gradients are swapped: for out = a * b, a gets b * out_grad and b gets a * out_grad "
-            "(or you returned them in the order (db, da))": [a * g, b * g],
-            FORGOT_CHAIN: [da, db],
-            "the gradients are swapped AND the chain factor out_grad is missing: a gets b * out_grad": [a, b],
-            "that is the rule of addition (add passes out_grad on unchanged); multiplication swaps: "
-            "a gets b * out_grad, b gets a * out_grad": [g, g],
-            "you multiplied by the output a * b; the local derivative of a * b with respect to a is b "
-            "(the other input), not the product": [a * b * g, a * b * g],
-            "you added out_grad to the local derivative; the chain rule multiplies: b * out_grad": [b + g, a + g],
-        })
-    return "da = b·out_grad and db = a·out_grad on 3 cases"
-
-
-# --------------------------------------------------------------------------- task 2: pow
+# --------------------------------------------------------------------------- task 1: pow
+# (the worked example before it, mul_backward, is not graded: the capstone grades the * rule)
 
 
 @task("graph_pow_backward", points=1, references=[Value, backward_steps])
@@ -211,7 +202,7 @@ def check_graph_pow_backward(fn):
     return "da = n·a^(n-1)·out_grad for integer, fractional and negative n, exactly (also at a = 1e-6)"
 
 
-# --------------------------------------------------------------------------- task 3: tanh
+# --------------------------------------------------------------------------- task 2: tanh
 
 
 @task("graph_tanh_backward", points=1, references=[Value, backward_steps, tanh_grad, _lib_tanh_backward])
@@ -241,7 +232,7 @@ def check_graph_tanh_backward(fn):
     return "da = (1 - tanh(a)²)·out_grad exactly, finite even at a = 800"
 
 
-# --------------------------------------------------------------------------- task 4: add, +=
+# --------------------------------------------------------------------------- task 3: add, +=
 
 
 def _add_case(fn, what: str, out: Value, nodes: list[Value]):
@@ -316,7 +307,7 @@ def check_graph_add_accumulate(fn):
     return "adds out.grad to both inputs with +=, keeps earlier gradients, and adds it twice for out = x + x"
 
 
-# --------------------------------------------------------------------------- task 5: topological sort
+# --------------------------------------------------------------------------- task 4: topological sort
 
 
 def _diamond() -> Value:
@@ -445,7 +436,7 @@ def check_graph_topological_sort(fn):
     return "each node once, inputs before users, on shared nodes and a 20,001-node chain"
 
 
-# --------------------------------------------------------------------------- task 6: by hand
+# --------------------------------------------------------------------------- task 5: by hand
 
 
 @task("graph_grads_by_hand", points=1, references=[Value])
@@ -485,7 +476,7 @@ def check_graph_grads_by_hand(fn):
     return "df/dx = 2xy + z, df/dy = x², df/dz = x exactly, on 4 points"
 
 
-# --------------------------------------------------------------------------- task 7: XOR training
+# --------------------------------------------------------------------------- task 6: XOR training
 
 
 def _params(model: ValueMLP) -> np.ndarray:
@@ -591,3 +582,564 @@ def check_graph_xor_training(fn):
              f"{steps} updates. Make exactly one update per step, after recording that step's loss, and no "
              "update after the loop.")
     return f"the loss history and the parameters after {steps} gradient-descent steps match the reference"
+
+
+# --------------------------------------------------------------------------- task 7: your own engine
+#
+# The learner's CLASS is only ever run inside ``call(_run_program, cls, leaves, ops)``: a function of this
+# module that builds one expression graph with the class, calls ``backward()`` on its last node and returns
+# plain floats (every node's data and grad). The verdict is decided here, on those numbers, against the
+# library's engine (``Value``) running the same program.
+
+#: The operations of a program. Binary on two nodes: "+", "*", "-", "/"; with a number on the right:
+#: "+c", "*c", "-c", "/c", "**" (a number exponent); with a number on the left (reflected): "c+", "c*",
+#: "c-", "c/"; unary: "neg", "tanh", "exp", "relu".
+_SYMBOL = {"+": "+", "*": "*", "-": "-", "/": "/"}
+_UNARY = ("neg", "tanh", "exp", "relu")
+
+
+def _apply(nodes: list, op: tuple):
+    kind = op[0]
+    if kind in _SYMBOL:
+        a, b = nodes[op[1]], nodes[op[2]]
+        return a + b if kind == "+" else a * b if kind == "*" else a - b if kind == "-" else a / b
+    if kind in ("+c", "*c", "-c", "/c", "**"):
+        a, c = nodes[op[1]], op[2]
+        return (a + c if kind == "+c" else a * c if kind == "*c" else a - c if kind == "-c"
+                else a / c if kind == "/c" else a ** c)
+    if kind in ("c+", "c*", "c-", "c/"):
+        c, a = op[1], nodes[op[2]]
+        return c + a if kind == "c+" else c * a if kind == "c*" else c - a if kind == "c-" else c / a
+    a = nodes[op[1]]
+    return -a if kind == "neg" else a.tanh() if kind == "tanh" else a.exp() if kind == "exp" else a.relu()
+
+
+def _plain(x):
+    """A learner's ``.data``/``.grad`` as a float, or a short description of what it is instead."""
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    return f"<{type(x).__name__}>"
+
+
+@runs_with_learner_code
+def _is_value_subclass(cls) -> bool:
+    """Whether the learner's class is (a subclass of) the library's Value."""
+    return isinstance(cls, type) and issubclass(cls, Value)
+
+
+@runs_with_learner_code
+def _run_program(cls, leaves: list, ops: list):
+    """Build the program with ``cls``, call ``backward()`` on its last node; return plain numbers.
+
+    Returns ``{"data": [...], "grad": [...]}`` (one entry per node, leaves first) or
+    ``{"not_implemented": method}`` when a method still raises NotImplementedError.
+    """
+    import traceback
+
+    try:
+        nodes = [cls(x) for x in leaves]
+        for op in ops:
+            nodes.append(_apply(nodes, op))
+        nodes[-1].backward()
+        return {"data": [_plain(getattr(n, "data", None)) for n in nodes],
+                "grad": [_plain(getattr(n, "grad", None)) for n in nodes]}
+    except NotImplementedError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        return {"not_implemented": frames[-1].name if frames else "?"}
+
+
+def _value_nodes(leaves: list, ops: list) -> list:
+    nodes = [Value(x) for x in leaves]
+    for op in ops:
+        nodes.append(_apply(nodes, op))
+    return nodes
+
+
+def _buggy_grads(leaves: list, ops: list, bug: str) -> list[float]:
+    """Every node's grad after a backward pass with one classic engine bug (on the library's graph)."""
+    nodes = _value_nodes(leaves, ops)
+    root = nodes[-1]
+    order = topological_order(root)
+    if bug == "assign":                      # `=` instead of `+=`
+        root.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad = local * node.grad
+    elif bug == "forward":                   # the nodes walked inputs-first
+        root.grad = 1.0
+        for node in order:
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+    elif bug == "data":                      # local * node.data instead of local * node.grad
+        root.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.data
+    elif bug == "no_visited":                # micrograd's recursive build without the visited set
+        dup: list = []
+        stack = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                dup.append(node)
+                continue
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(node.inputs))
+        root.grad = 1.0
+        for node in reversed(dup):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+    elif bug == "recursive":                 # each node recurses into its inputs whenever it receives a gradient
+        def propagate(node):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+                propagate(child)
+        root.grad = 1.0
+        propagate(root)
+    return [n.grad for n in nodes]
+
+
+ENGINE_BUGS = {
+    "assign": "a node used twice keeps only the LAST path's gradient: your backward uses `=` "
+              "(`child.grad = local * node.grad`); gradients from several paths add up: `child.grad += local * node.grad`",
+    "no_visited": "a shared node passed its gradient on more than once: your topological sort appends a node once per "
+                  "path that reaches it (a recursive `build` without a `visited` set, as in micrograd before the set). "
+                  "Keep a set of visited nodes so each node is in the order exactly once (your topological_sort of Task 4)",
+    "recursive": "a shared node passed its gradient on before all of its users had contributed, and more than once: "
+                 "your backward recurses into a node's inputs as soon as the node receives a gradient (once per path, "
+                 "each time with its partial sum). Sort the nodes first (topological order), then visit them in "
+                 "REVERSE order, each exactly once",
+    "forward": "the nodes were visited inputs-first: walk the topological order in REVERSE (root first), "
+               "`for node in reversed(order)`, so a node is complete before it passes its gradient on",
+    "data": "you multiplied the local derivative by node.data (the node's VALUE); the chain rule multiplies it "
+            "by the upstream GRADIENT: `child.grad += local * node.grad`",
+}
+
+#: Single-operation programs: each op alone on inputs that tell the usual mistakes apart.
+_UNIT = [
+    ("+", [0.7, -1.3], [("+", 0, 1)], "a + b", "1 and 1"),
+    ("*", [0.7, -1.3], [("*", 0, 1)], "a * b", "b and a (each input gets the OTHER one)"),
+    ("tanh", [0.8], [("tanh", 0)], "a.tanh()", "1 - t**2 with t = tanh(a), the OUTPUT"),
+    ("c*", [0.7], [("c*", 2.5, 0)], "2.5 * a", "2.5 (Python calls a.__rmul__(2.5))"),
+    (None, None, None, None, None),  # here the shared-node programs run (they use only +, *, tanh)
+    ("**", [1.7], [("**", 0, 3)], "a ** 3", "n * a**(n - 1)"),
+    ("**", [1.7], [("**", 0, -0.5)], "a ** -0.5", "n * a**(n - 1), for any real n"),
+    ("neg", [0.7], [("neg", 0)], "-a", "-1"),
+    ("-", [0.7, -1.3], [("-", 0, 1)], "a - b", "1 and -1"),
+    ("/", [0.7, -1.3], [("/", 0, 1)], "a / b", "1/b and -a/b**2"),
+    ("exp", [0.8], [("exp", 0)], "a.exp()", "e**a, the output itself"),
+    ("relu", [0.8], [("relu", 0)], "a.relu() at a > 0", "1 for a > 0"),
+    ("relu", [-0.8], [("relu", 0)], "a.relu() at a < 0", "0 for a < 0"),
+    ("+c", [0.7], [("+c", 0, 2.5)], "a + 2.5", "1"),
+    ("*c", [0.7], [("*c", 0, 2.5)], "a * 2.5", "2.5"),
+    ("c+", [0.7], [("c+", 2.5, 0)], "2.5 + a", "1 (Python calls a.__radd__(2.5))"),
+    ("c-", [0.7], [("c-", 2.5, 0)], "2.5 - a", "-1 (Python calls a.__rsub__(2.5))"),
+    ("c/", [0.7], [("c/", 2.5, 0)], "2.5 / a", "-2.5/a**2 (Python calls a.__rtruediv__(2.5))"),
+]
+
+_REFLECTED = {"c+": "__radd__", "c*": "__rmul__", "c-": "__rsub__", "c/": "__rtruediv__"}
+
+
+def _unit_mistakes(kind: str, leaves: list, ops: list) -> dict:
+    """What the usual wrong local rules give, as every node's grad, for a one-operation program."""
+    a = leaves[0]
+    if kind == "*":
+        b = leaves[1]
+        return {"multiplication swaps: a gets b * out.grad and b gets a * out.grad (yours are the other way round)":
+                [a, b, 1.0]}
+    if kind == "-":
+        return {"for a - b the input b gets -out.grad (local derivative -1); yours gets +out.grad": [1.0, 1.0, 1.0]}
+    if kind == "/":
+        b = leaves[1]
+        return {"the sign of d(a/b)/db: it is -a/b**2": [1 / b, a / b ** 2, 1.0]}
+    if kind == "**":
+        n = ops[0][2]
+        return {"the power rule lowers the exponent: n * a**(n - 1), not n * a**n": [n * a ** n, 1.0],
+                "the power rule has the factor n in front: n * a**(n - 1)": [a ** (n - 1), 1.0]}
+    if kind == "tanh":
+        t = math.tanh(a)
+        return {"tanh's local derivative is 1 - t**2 with t = tanh(a), the OUTPUT; you used the input, 1 - a**2":
+                [1 - a * a, 1.0],
+                "tanh's local derivative is 1 - t**2; you stored t itself": [t, 1.0]}
+    if kind == "exp":
+        return {"exp's local derivative is e**a (the output), not a (the input)": [a, 1.0]}
+    if kind == "relu":
+        if a > 0:
+            return {"relu's local derivative is 1 for a > 0 (not the value a)": [a, 1.0]}
+        return {"relu's local derivative is 0 for a < 0: no gradient flows through a unit that is off": [1.0, 1.0]}
+    return {}
+
+
+def _random_program(rng: np.random.Generator, n_leaves: int, n_ops: int) -> tuple[list, list]:
+    """A random expression graph on which the library's engine is well defined (no huge exp, no 0 division)."""
+    leaves = [float(np.round(rng.uniform(-1.5, 1.5), 3)) for _ in range(n_leaves)]
+    while True:
+        nodes = [Value(x) for x in leaves]
+        ops: list = []
+        while len(ops) < n_ops:
+            k = len(nodes)
+            # recent nodes are preferred, and any node may be used again (fan-out)
+            i = int(min(k - 1, abs(rng.normal(k - 1, 2.0))))
+            j = int(rng.integers(0, k))
+            kind = str(rng.choice(["+", "*", "-", "/", "+c", "*c", "-c", "/c", "**", "c+", "c*", "c-", "c/",
+                                   "neg", "tanh", "exp", "relu"]))
+            c = float(np.round(rng.uniform(0.5, 2.5), 2)) * float(rng.choice([-1, 1]))
+            if kind in _SYMBOL:
+                op = (kind, i, j)
+            elif kind == "**":
+                op = (kind, i, int(rng.choice([2, 3, -1])))
+            elif kind in ("+c", "*c", "-c", "/c"):
+                op = (kind, i, c)
+            elif kind in _REFLECTED:
+                op = (kind, c, i)
+            else:
+                op = (kind, i)
+            target = nodes[op[2] if kind in _REFLECTED else op[1]]
+            x = target.data
+            other = nodes[j].data if kind in _SYMBOL else None
+            if ((kind == "/" and abs(other) < 0.3) or (kind == "c/" and abs(x) < 0.3)
+                    or (kind == "**" and op[2] < 0 and abs(x) < 0.3) or (kind == "exp" and x > 3)
+                    or (kind in ("+", "*", "-", "/", "**") and abs(x) > 20)):
+                continue
+            nodes.append(_apply(nodes, op))
+            ops.append(op)
+        if all(abs(n.data) < 1e3 for n in nodes):
+            return leaves, ops
+
+
+def _reuse_programs() -> list[tuple[str, list, list]]:
+    return [
+        ("x * x at x = 3", [3.0], [("*", 0, 0)]),
+        ("x + x at x = 3", [3.0], [("+", 0, 0)]),
+        ("x * x + x at x = 3", [3.0], [("*", 0, 0), ("+", 1, 0)]),
+        ("a node used by three others: u = x * y; f = (u + x) * u.tanh() + 2 * u",
+         [0.6, -1.1], [("*", 0, 1), ("+", 2, 0), ("tanh", 2), ("*", 3, 4), ("c*", 2.0, 2), ("+", 5, 6)]),
+        ("a diamond: c = a * b, d = c + a, e = c * d, f = tanh(e) + d",
+         [2.0, -1.0], [("*", 0, 1), ("+", 2, 0), ("*", 2, 3), ("tanh", 4), ("+", 5, 3)]),
+    ]
+
+
+def _describe_program(leaves: list, ops: list) -> str:
+    names = [f"x{i}" for i in range(len(leaves))]
+    for k, op in enumerate(ops):
+        kind = op[0]
+        if kind in _SYMBOL:
+            text = f"{names[op[1]]} {kind} {names[op[2]]}"
+        elif kind == "**":
+            text = f"{names[op[1]]} ** {op[2]}"
+        elif kind in ("+c", "*c", "-c", "/c"):
+            text = f"{names[op[1]]} {kind[0]} {op[2]}"
+        elif kind in _REFLECTED:
+            text = f"{op[1]} {kind[1]} {names[op[2]]}"
+        elif kind == "neg":
+            text = f"-{names[op[1]]}"
+        else:
+            text = f"{names[op[1]]}.{kind}()"
+        names.append(f"n{k + 1}")
+        ops_text = f"n{k + 1} = {text}"
+        names[-1] = f"n{k + 1}"
+        yield ops_text
+
+
+def _program_text(leaves: list, ops: list) -> str:
+    start = ", ".join(f"x{i} = {x:g}" for i, x in enumerate(leaves))
+    return f"{start}; " + "; ".join(_describe_program(leaves, ops)) + f"; backward() on n{len(ops)}"
+
+
+def _engine_run(cls, leaves: list, ops: list, what: str) -> tuple[np.ndarray, np.ndarray]:
+    out = _call(_run_program, cls, list(leaves), [tuple(op) for op in ops], hints=(
+        ("unsupported operand type", "Python calls the REFLECTED method when the number comes first (2.5 + a calls "
+         "a.__radd__(2.5)), and the operators need both directions: define __radd__, __rmul__, __rsub__ and "
+         "__rtruediv__, and wrap a number as a leaf of your class (`other if isinstance(other, Scalar) else "
+         "Scalar(other)`)."),
+        ("has no attribute 'data'", "A number has no .data: wrap a plain number as a leaf of your class before "
+         "using it (`other = other if isinstance(other, Scalar) else Scalar(other)`)."),
+        ("did not return within", "Does backward() loop forever, e.g. a topological sort that never marks a node "
+         "as visited?"),
+    ))
+    if isinstance(out, dict) and "not_implemented" in out:
+        method = out["not_implemented"]
+        if method == "__init__":
+            from ._core import _NotImplementedYet
+            raise _NotImplementedYet()
+        fail(f"`{method}` still raises NotImplementedError (your class needs it for {what}): "
+             "write it, run its cell, then run this check again.")
+    data, grad = out["data"], out["grad"]
+    for name, values in (("data", data), ("grad", grad)):
+        bad = next((v for v in values if isinstance(v, str)), None)
+        if bad is not None:
+            fail(f"on {what} a node's .{name} is {bad}, not a number: .data and .grad must be plain floats "
+                 "(store `self.data = float(data)`; keep the local derivatives as floats too, not nodes).")
+    return np.array(data), np.array(grad)
+
+
+def _node_name(k: int, n_leaves: int) -> str:
+    return f"x{k}" if k < n_leaves else f"n{k - n_leaves + 1}"
+
+
+def _reference(leaves: list, ops: list) -> tuple[np.ndarray, np.ndarray]:
+    ref = _value_nodes(leaves, ops)
+    ref[-1].backward()
+    return np.array([n.data for n in ref]), np.array([n.grad for n in ref])
+
+
+def _compare_unit(fn, kind, leaves, ops, what, text, rule):
+    data, grad = _engine_run(fn, leaves, ops, what)
+    exp_data, exp_grad = _reference(leaves, ops)
+    if not np.allclose(data, exp_data, rtol=1e-12, atol=1e-15):
+        hint = " Check what this operation computes."
+        if kind in _REFLECTED:
+            hint = (f" Python calls a.{_REFLECTED[kind]}(2.5) for `{text}`, with the number as `other`, and the "
+                    "number comes FIRST: e.g. `return other + (-self)` for __rsub__, `return other * self ** -1` "
+                    "for __rtruediv__.")
+        fail(f"the forward value of {what} is {data[-1]:.6g}, expected {exp_data[-1]:.6g}.{hint}")
+    if grad[-1] == 0.0:
+        fail(f"after {what} and out.backward(), out.grad is 0 (and so is every other grad): backward() must SEED "
+             "the output, `self.grad = 1.0`, before the first node passes its gradient on.")
+    if grad[-1] != 1.0:
+        fail(f"after out.backward() on {what}, out.grad is {grad[-1]:.6g}: backward() must set it to 1 "
+             "(d out / d out = 1) before passing gradients on.")
+    if np.allclose(grad, exp_grad, rtol=1e-10, atol=1e-13):
+        return
+    if not np.any(grad[:-1]) and np.any(exp_grad[:-1]):
+        fail(f"after out.backward() on {what}, out.grad is 1 but every other grad is 0: the seed `self.grad = 1.0` "
+             "must be set BEFORE the first node passes its gradient on (at the start of backward(), not at the end); "
+             "or are the local derivatives stored as 0?")
+    for hint, wrong in _unit_mistakes(kind, leaves, ops).items():
+        if np.allclose(grad, wrong, rtol=1e-10, atol=1e-13):
+            fail(f"the gradients of {what} are wrong: {hint}.")
+    for bug, hint in ENGINE_BUGS.items():
+        if np.allclose(grad, _buggy_grads(leaves, ops, bug), rtol=1e-10, atol=1e-13):
+            fail(f"the gradients of {what} are wrong: {hint}.")
+    got = ", ".join(f"{g:.6g}" for g in grad[:-1])
+    want = ", ".join(f"{g:.6g}" for g in exp_grad[:-1])
+    fail(f"the gradients of {what} are ({got}), expected ({want}): the local derivative of {text} "
+         f"is {rule}, and backward() multiplies it by out.grad.")
+
+
+def _compare_program(fn, name, leaves, ops):
+    what = name or _program_text(leaves, ops)
+    data, grad = _engine_run(fn, leaves, ops, what)
+    exp_data, exp_grad = _reference(leaves, ops)
+    if not np.allclose(data, exp_data, rtol=1e-12, atol=1e-15):
+        k = int(np.argmax(~np.isclose(data, exp_data, rtol=1e-12, atol=1e-15)))
+        fail(f"on {what}: the forward value of {_node_name(k, len(leaves))} is {data[k]:.6g}, expected "
+             f"{exp_data[k]:.6g}.")
+    if np.allclose(grad, exp_grad, rtol=1e-9, atol=1e-12):
+        return
+    for bug, hint in ENGINE_BUGS.items():
+        if np.allclose(grad, _buggy_grads(leaves, ops, bug), rtol=1e-9, atol=1e-12):
+            fail(f"on {what}: {hint}.")
+    k = int(np.argmax(~np.isclose(grad, exp_grad, rtol=1e-9, atol=1e-12)))
+    fail(f"on {what}: the grad of {_node_name(k, len(leaves))} is {grad[k]:.6g}, expected {exp_grad[k]:.6g}, "
+         "although every operation alone was right. Is every node visited exactly once, in reverse "
+         "topological order, and does every input ADD local * node.grad (`+=`)?")
+
+
+@task("graph_own_engine", points=2, timeout=60, references=[Value, topological_order, backward_steps],
+      takes_class=True)
+def check_graph_own_engine(fn):
+    # in the instructor's grader the class is a stand-in (RemoteCallable) that says it is a class
+    if not (isinstance(fn, type) or getattr(fn, "is_class", False)):
+        _call(fn, 0.5)  # an untouched stub raises NotImplementedError here
+        fail(f"pass your CLASS itself (check_graph_own_engine(Scalar)), not {type(fn).__name__} "
+             f"{getattr(fn, '__name__', '')}: the check builds graphs with it.")
+    if call(_is_value_subclass, fn):
+        fail(f"your class {fn.__name__} is a subclass of the library's Value, so its operations and backward() "
+             "are the library's: this task asks you to write them yourself. Start from `class Scalar:`.")
+    # 1. every operation alone (its forward value and its local rule); after the four operations the
+    # shared-node programs use, 2. shared nodes; then 3. random expression graphs with fan-out
+    rng = np.random.default_rng(18)
+    shared = _reuse_programs()
+    randoms = [_random_program(rng, int(rng.integers(2, 4)), int(rng.integers(4, 11))) for _ in range(25)]
+    for kind, leaves, ops, text, rule in _UNIT:
+        if kind is None:
+            for name, p_leaves, p_ops in shared:
+                _compare_program(fn, name, p_leaves, p_ops)
+            continue
+        what = f"out = {text} with a = {leaves[0]:g}" + (f", b = {leaves[1]:g}" if len(leaves) == 2 else "")
+        _compare_unit(fn, kind, leaves, ops, what, text, rule)
+    for leaves, ops in randoms:
+        _compare_program(fn, None, leaves, ops)
+    # 4. a chain deeper than Python's recursion limit
+    leaves, ops = [0.3], [("neg", k) for k in range(1500)]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
+    try:
+        data, grad = _engine_run(fn, leaves, ops, "a chain of 1,501 nodes (x -> -x -> --x ...)")
+    except Mistake as exc:
+        if "RecursionError" in str(exc) or "recursed too deeply" in str(exc):
+            fail("backward() on a chain of 1,501 nodes hit Python's recursion limit: build the order with an "
+                 "explicit stack (your topological_sort of Task 4), not a recursive helper.")
+        raise
+    finally:
+        sys.setrecursionlimit(limit)
+    if not np.isclose(grad[0], 1.0):
+        fail(f"on a chain of 1,501 negations x.grad is {grad[0]:.6g}, expected 1 (an even number of sign flips).")
+    # 5. the lecture's XOR net, trained with the learner's class
+    _check_xor_training(fn)
+    return (f"every operation's forward value and local rule, {len(shared) + len(randoms)} graphs with shared nodes "
+            "(x*x, x+x, a node used three times, 25 random graphs) and a 1,501-node chain match the library's "
+            "engine, and the lecture's XOR net trained with your class follows the library's loss curve to 100 %")
+
+
+# --------------------------------------------------------------------------- task 7: XOR with your own engine
+
+
+def _xor_reference(params: list, X: list, y: list, lr: float, steps: int, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """The library's loop (``fit``) on the 2-2-1 net (tanh hidden, sigmoid output) started from ``params``."""
+    model = ValueMLP(2, [2, 1], seed=0)
+    for p, v in zip(model.parameters(), params):
+        p.data = float(v)
+    losses = fit(model, np.array(X), np.array(y), lr=lr, steps=steps, **kwargs)
+    return np.array(losses), _params(model)
+
+
+def _xor_predict(params: np.ndarray, X: np.ndarray) -> np.ndarray:
+    w = params
+    H = np.tanh(X @ np.array([[w[0], w[3]], [w[1], w[4]]]) + np.array([w[2], w[5]]))
+    return 1.0 / (1.0 + np.exp(-(H @ np.array([w[6], w[7]]) + w[8])))
+
+
+@runs_with_learner_code
+def _xor_with_class(cls, X: list, y: list, params: list, lr: float, steps: int) -> dict:
+    """Train the 2-2-1 XOR net (tanh hidden, sigmoid output) built from ``cls``: the loop of the library's ``fit``.
+
+    Returns plain numbers, ``{"losses": [...], "params": [...]}``.
+    """
+    p = [cls(v) for v in params]
+    losses = []
+    for _ in range(steps):
+        total = cls(0.0)
+        for (x0, x1), t in zip(X, y):
+            h0 = (p[0] * x0 + p[1] * x1 + p[2]).tanh()
+            h1 = (p[3] * x0 + p[4] * x1 + p[5]).tanh()
+            out = 1.0 / (1.0 + (-(p[6] * h0 + p[7] * h1 + p[8])).exp())
+            total = total + (out - t) ** 2
+        loss = total / len(X)
+        for q in p:
+            q.grad = 0.0
+        loss.backward()
+        for q in p:
+            q.data = q.data - lr * q.grad
+        losses.append(_plain(loss.data))
+    return {"losses": losses, "params": [_plain(q.data) for q in p]}
+
+
+def _check_xor_training(fn) -> None:
+    """The lecture's XOR net (40 points, seed 3, lr = 1) trained for 100 steps with the learner's class."""
+    Xl, yl = xor_data(40, 0.15, seed=0)
+    X, y = [[float(a), float(b)] for a, b in Xl], [float(t) for t in yl]
+    start = [float(p.data) for p in ValueMLP(2, [2, 1], seed=3).parameters()]
+    out = _call(_xor_with_class, fn, X, y, start, 1.0, 100)
+    losses, params = out["losses"], out["params"]
+    if any(isinstance(v, str) for v in losses + params):
+        fail("training the XOR net with your class gave a .data that is not a number: keep .data a plain float.")
+    expected, _ = _xor_reference(start, X, y, 1.0, 100)
+    got = np.array(losses)
+    if not np.allclose(got, expected, rtol=1e-8, atol=1e-12):
+        k = int(np.argmax(~np.isclose(got, expected, rtol=1e-8, atol=1e-12)))
+        fail(f"the lecture's XOR net (2-2-1, seed 3) trained with your class: the loss at step {k} is {got[k]:.6g}, "
+             f"expected {expected[k]:.6g}, although every graph above was right. Does your class keep state between "
+             "calls of backward() (e.g. a class-level list of nodes, or an order cached on the node)?")
+    acc = float(np.mean((_xor_predict(np.array(params), Xl) > 0.5) == (yl > 0.5)))
+    if acc < 1.0:
+        fail(f"the XOR net trained with your class ends at {acc:.0%} accuracy, expected 100 %.")
+
+
+# --------------------------------------------------------------------------- task 8: forward mode
+
+
+class _Recorder:
+    """``f`` for the learner, recording what each call received: "dual", "value" or "float" inputs."""
+
+    #: The instructor's grader keeps it on its side: the sandboxed function calls back to it (as Counted).
+    __grader_callback__ = True
+
+    def __init__(self, func, name: str):
+        self.func, self.kinds = func, []
+        self.__name__ = name
+
+    def __call__(self, x):
+        items = list(x)
+        if any(isinstance(v, Dual) and v.tangent != 0.0 for v in items):
+            self.kinds.append("dual")
+        elif any(isinstance(v, Value) for v in items):
+            self.kinds.append("value")
+        else:
+            self.kinds.append("float")
+        return self.func(items)
+
+
+def _f_mixed(x):
+    """(x0 x1).tanh() + exp(x2) / x0 + x1 ** 2 (three inputs)."""
+    return (x[0] * x[1]).tanh() + x[2].exp() / x[0] + x[1] ** 2
+
+
+def _f_single(x):
+    """x0 * exp(x0) (one input)."""
+    return x[0] * x[0].exp()
+
+
+def _floats_of(x):
+    return [v if isinstance(v, (Dual, Value)) else float(v) for v in x]
+
+
+@task("graph_forward_mode", points=1, references=[gradient_forward, jvp, derivatives_forward, gradient_reverse])
+def check_graph_forward_mode(fn):
+    cases = [(_f_mixed, "f(x) = tanh(x0 x1) + exp(x2) / x0 + x1**2", [0.7, -1.2, 0.4]),
+             (sum_tanh_products, "f(x) = sum_i tanh(x_i) x_(i+1)", [0.3, -0.5, 1.1, 0.8, -1.4]),
+             (_f_single, "f(x) = x0 exp(x0)", [0.6])]
+    for func, text, x in cases:
+        n = len(x)
+        rec = _Recorder(func, func.__name__)
+        what = f"gradient_forward_mode(f, x) for {text} at x = {x}"
+        out = _call(fn, rec, list(x), hints=(
+            ("object has no attribute 'exp'", "f calls .exp() and .tanh() on its inputs: pass EVERY input as a Dual "
+             "(Dual(x_j, 0.0) for the inputs that are not seeded)."),
+            ("object has no attribute 'tanh'", "f calls .exp() and .tanh() on its inputs: pass EVERY input as a Dual "
+             "(Dual(x_j, 0.0) for the inputs that are not seeded)."),
+        ))
+        expected = np.array(gradient_reverse(func, x))
+        if "value" in rec.kinds:
+            fail(f"{what}: your function called f with Value nodes: that is reverse mode (Value and backward()). "
+                 "This task asks for forward mode: one pass per input with Dual numbers.")
+        if rec.kinds and "dual" not in rec.kinds:
+            fail(f"{what}: your function called f only with plain numbers (or Duals whose tangents are all 0), so no "
+                 "derivative was carried: is it a finite difference? Seed the inputs as Dual numbers, Dual(x_j, 1.0 if j == i else 0.0), and read "
+                 "the output's .tangent.")
+        if not rec.kinds:
+            fail(f"{what}: your function never called f. Run f once per input, on a list of Dual numbers.")
+        if out is not None and not isinstance(out, (list, tuple, np.ndarray)) and n > 1:
+            if isinstance(out, Dual) or isinstance(out, numbers.Real):
+                t = out.tangent if isinstance(out, Dual) else float(out)
+                if math.isclose(t, float(expected.sum()), rel_tol=1e-10, abs_tol=1e-12):
+                    fail(f"{what} returned one number, the sum of the partial derivatives: you seeded EVERY input "
+                         "with tangent 1, which gives the derivative along (1, 1, ..., 1). Seed x_i alone with 1 "
+                         "(the others with 0), one pass per i, and return the n tangents as a list.")
+            fail(f"{what} should return a list of {n} numbers (df/dx_0, ..., df/dx_{n - 1}), got {type(out).__name__}.")
+        if isinstance(out, (list, tuple)) and any(isinstance(v, Dual) for v in out):
+            fail(f"{what} returned Dual numbers: return each pass's output `.tangent` (a float).")
+        if isinstance(out, (list, tuple, np.ndarray)) and len(out) != n:
+            fail(f"{what} returned {len(out)} numbers for {n} inputs: one partial derivative per input, "
+                 "`for i in range(len(x))`.")
+        dual_calls = rec.kinds.count("dual")
+        mistakes = {
+            "you seeded EVERY input with tangent 1 in each pass, which gives the derivative along (1, 1, ..., 1), "
+            "the sum of all partial derivatives. Seed x_i alone with 1 and the others with 0":
+                [float(expected.sum())] * n,
+            "the seeds were not reset between passes: pass i had tangent 1 on x_0 ... x_i (so it returned the sum "
+            "of the first i + 1 partials). Build a fresh list of Duals for every pass, with 1 only at index i":
+                list(np.cumsum(expected)),
+            "you returned the VALUE of f (the output's .value); the derivative is carried in the output's "
+            ".tangent": [float(func([Value(v) for v in x]).data)] * n,
+        }
+        _expect_advised(np.asarray(out, dtype=np.float64) if isinstance(out, (list, tuple, np.ndarray)) and
+                        all(isinstance(v, numbers.Real) for v in np.ravel(out)) else out,
+                        expected, what, mistakes=mistakes,
+                        advice="Pass i seeds Dual(x_i, 1.0) and Dual(x_j, 0.0) for j != i, calls f once, and "
+                               "returns the output's .tangent as df/dx_i.")
+        if dual_calls != n:
+            fail(f"{what}: the gradient is right, but f was called {dual_calls} times with Dual numbers for {n} inputs: "
+                 "forward mode needs exactly one pass per input (the point of this task is that cost).")
+    return "one forward-mode pass per input, each giving one partial derivative, on 3 functions"

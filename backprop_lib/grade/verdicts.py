@@ -109,12 +109,14 @@ class RemoteFunction(_core.RemoteCallable):
         self._session, self._name = session, name
         self.__name__ = self.__qualname__ = display
         self.alias_of = alias_of
+        self.is_class = False  # the notebook's name is a class (a task with takes_class=True)
 
     def __repr__(self) -> str:
         return f"<your function {self.__name__}>"
 
-    def invoke(self, args: tuple, kwargs: dict, timeout: float, references: tuple = ()) -> Outcome:
-        return self._session.call(self._name, args, kwargs, timeout, references)
+    def invoke(self, args: tuple, kwargs: dict, timeout: float, references: tuple = (),
+               via: str | None = None) -> Outcome:
+        return self._session.call(self._name, args, kwargs, timeout, references, via=via)
 
 
 class _Source:
@@ -211,8 +213,10 @@ class Session:
                 return "lost", current
 
     # -- the functions
-    def lookup(self, name: str, references: tuple) -> dict:
-        self.proc.send({"op": "lookup", "name": name, "refs": list(references)})
+    def lookup(self, name: str, references: tuple, classes: bool = False) -> dict:
+        """What the notebook's ``name`` is; a class counts as callable only with ``classes``
+        (a task that asks for a class, ``@task(..., takes_class=True)``)."""
+        self.proc.send({"op": "lookup", "name": name, "refs": list(references), "classes": classes})
         try:
             header, _ = self.proc.receive(time.monotonic() + 30)
         except ChannelClosed:  # a worker that stopped answering
@@ -224,10 +228,12 @@ class Session:
         alias = header.get("alias_of")
         display = header.get("name")
         return {"found": header["found"], "callable": header.get("callable") is True,
+                "is_class": classes and header.get("is_class") is True,
                 "name": display if isinstance(display, str) and display.isidentifier() else name,
                 "alias_of": alias if isinstance(alias, str) and alias in references else None}
 
-    def call(self, name: str, args: tuple, kwargs: dict, timeout: float, references: tuple) -> Outcome:
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float, references: tuple,
+             via: str | None = None) -> Outcome:
         self.calls += 1
         callbacks: list[Any] = []
         handles: dict[int, int] = {}
@@ -255,7 +261,7 @@ class Session:
         limit = sys.getrecursionlimit()
         # numpy's error handling as the check set it around the call (e.g. over="warn" to see an overflow)
         errstate = {k: v for k, v in np.geterr().items() if k in ("divide", "over", "under", "invalid")}
-        self.proc.send({"op": "call", "name": name, "timeout": float(timeout), "refs": list(references),
+        self.proc.send({"op": "call", "name": name, "via": via, "timeout": float(timeout), "refs": list(references),
                         "recursion_limit": limit, "errstate": errstate, **nodes, "entries": entries}, buffers)
         deadline = time.monotonic() + timeout + CALL_GRACE
         while True:
@@ -461,12 +467,13 @@ class _Grader:
                 continue
             refs = tuple(_core.reference_name(r) for r in check.references)
             try:
-                found = session.lookup(function, refs)
+                found = session.lookup(function, refs, classes=getattr(check, "takes_class", False))
                 if not found["found"] or not found["callable"]:
                     self.results[task] = {"score": 0.0, "status": "missing",
                                           "message": self._missing_reason(function, found["found"])}
                     continue
                 remote = RemoteFunction(session, function, found["name"], found["alias_of"])
+                remote.is_class = found["is_class"]
                 if function in self.codes:  # for checks that read the code (is it recursive?)
                     remote.__code__ = self.codes[function]
                     remote.__globals__ = {name: _Source(code) for name, code in self.codes.items()}

@@ -4,74 +4,6 @@ from . import Answer
 
 EXERCISE = "02_computational_graph"
 
-MUL = [
-    Answer("graph_mul_backward", "gradients swapped", """
-def mul_backward(a, b, out_grad):
-    return a * out_grad, b * out_grad
-""", "the gradients are swapped"),
-    Answer("graph_mul_backward", "returned (db, da)", """
-def mul_backward(a, b, out_grad):
-    da = b * out_grad
-    db = a * out_grad
-    return db, da
-""", "order (db, da)"),
-    Answer("graph_mul_backward", "forgot the upstream gradient", """
-def mul_backward(a, b, out_grad):
-    return b, a
-""", "chain factor"),
-    Answer("graph_mul_backward", "the rule of addition", """
-def mul_backward(a, b, out_grad):
-    return out_grad, out_grad
-""", "rule of addition"),
-    Answer("graph_mul_backward", "a tuple times a number", """
-def mul_backward(a, b, out_grad):
-    return (b, a) * out_grad
-""", "repeats the tuple"),
-    Answer("graph_mul_backward", "multiplied by the output", """
-def mul_backward(a, b, out_grad):
-    out = a * b
-    return out * out_grad, out * out_grad
-""", "not the product"),
-    Answer("graph_mul_backward", "added the upstream gradient", """
-def mul_backward(a, b, out_grad):
-    return b + out_grad, a + out_grad
-""", "the chain rule multiplies"),
-    Answer("graph_mul_backward", "returned only da", """
-def mul_backward(a, b, out_grad):
-    return b * out_grad
-""", "should return a tuple of 2 numbers"),
-    Answer("graph_mul_backward", "float32", """
-def mul_backward(a, b, out_grad):
-    return np.float32(b * out_grad), np.float32(a * out_grad)
-""", "float64"),
-    Answer("graph_mul_backward", "the engine's backward", """
-def mul_backward(a, b, out_grad):
-    va, vb = Value(a), Value(b)
-    out = va * vb
-    out.backward()
-    return va.grad * out_grad, vb.grad * out_grad
-""", "reference implementation"),
-    Answer("graph_mul_backward", "the engine's local_grads", """
-def mul_backward(a, b, out_grad):
-    da, db = (Value(a) * Value(b)).local_grads
-    return da * out_grad, db * out_grad
-""", "reference implementation"),
-    Answer("graph_mul_backward", "ok: named intermediates", """
-def mul_backward(a, b, out_grad):
-    da = out_grad * b
-    db = out_grad * a
-    return da, db
-""", None),
-    Answer("graph_mul_backward", "ok: a list", """
-def mul_backward(a, b, out_grad):
-    return [b * out_grad, a * out_grad]
-""", None),
-    Answer("graph_mul_backward", "ok: numpy", """
-def mul_backward(a, b, out_grad):
-    return np.array([b, a]) * out_grad
-""", None),
-]
-
 POW = [
     Answer("graph_pow_backward", "exponent not lowered", """
 def pow_backward(a, n, out_grad):
@@ -820,4 +752,412 @@ def train_xor(model, X, y, lr, steps):
 """, None),
 ]
 
-ANSWERS = MUL + POW + TANH + ADD + TOPO + HAND + XOR
+
+
+# --------------------------------------------------------------------------- Task 7: the learner's own engine
+# Each wrong answer is the whole class as a learner would write it, with one classic bug: the pieces below
+# are the parts learners write differently; ``_engine`` puts a class together from them.
+
+_INIT = """
+    def __init__(self, data, inputs=(), local_grads=()):
+        self.data = float(data)
+        self.grad = 0.0
+        self.inputs = inputs
+        self.local_grads = local_grads
+"""
+_MUL = """
+    def __mul__(self, other):
+        other = other if isinstance(other, Scalar) else Scalar(other)
+        return Scalar(self.data * other.data, (self, other), (other.data, self.data))
+"""
+_TANH = """
+    def tanh(self):
+        t = math.tanh(self.data)
+        return Scalar(t, (self,), (1.0 - t * t,))
+"""
+_EXP = """
+    def exp(self):
+        e = math.exp(self.data)
+        return Scalar(e, (self,), (e,))
+"""
+_RELU = """
+    def relu(self):
+        return Scalar(max(self.data, 0.0), (self,), (1.0 if self.data > 0 else 0.0,))
+"""
+_POW = """
+    def __pow__(self, n):
+        return Scalar(self.data ** n, (self,), (n * self.data ** (n - 1),))
+"""
+_BACKWARD = """
+    def backward(self):
+        order = topological_sort(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+"""
+_REST = """
+    def __add__(self, other):
+        other = other if isinstance(other, Scalar) else Scalar(other)
+        return Scalar(self.data + other.data, (self, other), (1.0, 1.0))
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rsub__(self, other):
+        return other + (-self)
+
+    def __rtruediv__(self, other):
+        return other * self ** -1
+"""
+
+
+def _engine(*, head="class Scalar:", init=_INIT, mul=_MUL, tanh=_TANH, exp=_EXP, relu=_RELU, pow=_POW,
+            backward=_BACKWARD, before=""):
+    return before + head + init + mul + tanh + exp + relu + pow + backward + _REST
+
+
+ENGINE = [
+    Answer("graph_own_engine", "= instead of +=", _engine(backward="""
+    def backward(self):
+        order = topological_sort(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad = local * node.grad
+"""), "uses `=`", function="Scalar"),
+    Answer("graph_own_engine", "micrograd's build without the visited set (recursion visits a node twice)",
+           _engine(backward="""
+    def backward(self):
+        topo = []
+        def build(v):
+            for child in v.inputs:
+                build(child)
+            topo.append(v)
+        build(self)
+        self.grad = 1.0
+        for node in reversed(topo):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+"""), "more than once", function="Scalar"),
+    Answer("graph_own_engine", "recursive backward: each node recurses into its inputs", _engine(backward="""
+    def backward(self):
+        self.grad = 1.0
+        def propagate(node):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+                propagate(child)
+        propagate(self)
+"""), "recurses into a node's inputs", function="Scalar"),
+    Answer("graph_own_engine", "micrograd's recursive topological sort (right, but recursive)", _engine(backward="""
+    def backward(self):
+        topo, visited = [], set()
+        def build(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v.inputs:
+                    build(child)
+                topo.append(v)
+        build(self)
+        self.grad = 1.0
+        for node in reversed(topo):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+"""), "recursion limit", function="Scalar"),
+    Answer("graph_own_engine", "backward in forward order", _engine(backward="""
+    def backward(self):
+        order = topological_sort(self)
+        self.grad = 1.0
+        for node in order:
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+"""), "REVERSE", function="Scalar"),
+    Answer("graph_own_engine", "no seed out.grad = 1", _engine(backward="""
+    def backward(self):
+        order = topological_sort(self)
+        for node in reversed(order):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+"""), "SEED", function="Scalar"),
+    Answer("graph_own_engine", "seed set after the loop", _engine(backward="""
+    def backward(self):
+        for node in reversed(topological_sort(self)):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+        self.grad = 1.0
+"""), "BEFORE the first node passes", function="Scalar"),
+    Answer("graph_own_engine", "local times node.data", _engine(backward="""
+    def backward(self):
+        order = topological_sort(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.data
+"""), "node.data (the node's VALUE)", function="Scalar"),
+    Answer("graph_own_engine", "multiplication's local derivatives not swapped", _engine(mul="""
+    def __mul__(self, other):
+        other = other if isinstance(other, Scalar) else Scalar(other)
+        return Scalar(self.data * other.data, (self, other), (self.data, other.data))
+"""), "multiplication swaps", function="Scalar"),
+    Answer("graph_own_engine", "tanh's derivative from the input", _engine(tanh="""
+    def tanh(self):
+        return Scalar(math.tanh(self.data), (self,), (1 - self.data ** 2,))
+"""), "you used the input", function="Scalar"),
+    Answer("graph_own_engine", "exp's derivative is the input", _engine(exp="""
+    def exp(self):
+        return Scalar(math.exp(self.data), (self,), (self.data,))
+"""), "not a (the input)", function="Scalar"),
+    Answer("graph_own_engine", "relu passes the gradient always", _engine(relu="""
+    def relu(self):
+        return Scalar(max(0.0, self.data), (self,), (1.0,))
+"""), "0 for a < 0", function="Scalar"),
+    Answer("graph_own_engine", "power rule without lowering the exponent", _engine(pow="""
+    def __pow__(self, n):
+        return Scalar(self.data ** n, (self,), (n * self.data ** n,))
+"""), "lowers the exponent", function="Scalar"),
+    Answer("graph_own_engine", "the library's topological_order",
+           _engine(before="from backprop_lib.engine import topological_order\n\n", backward="""
+    def backward(self):
+        self.grad = 1.0
+        for node in reversed(topological_order(self)):
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad += local * node.grad
+"""), "reference implementation", function="Scalar"),
+    Answer("graph_own_engine", "a subclass of Value", """
+class Scalar(Value):
+    pass
+""", "subclass of the library's Value", function="Scalar"),
+    Answer("graph_own_engine", "wraps a Value inside", """
+class Scalar:
+    def __init__(self, data, node=None):
+        self.node = node if node is not None else Value(data)
+
+    @property
+    def data(self):
+        return self.node.data
+
+    @property
+    def grad(self):
+        return self.node.grad
+
+    def _lift(self, other):
+        return other.node if isinstance(other, Scalar) else other
+
+    def __add__(self, other): return Scalar(None, self.node + self._lift(other))
+    def __radd__(self, other): return Scalar(None, other + self.node)
+    def __mul__(self, other): return Scalar(None, self.node * self._lift(other))
+    def __rmul__(self, other): return Scalar(None, other * self.node)
+    def __sub__(self, other): return Scalar(None, self.node - self._lift(other))
+    def __rsub__(self, other): return Scalar(None, other - self.node)
+    def __truediv__(self, other): return Scalar(None, self.node / self._lift(other))
+    def __rtruediv__(self, other): return Scalar(None, other / self.node)
+    def __pow__(self, n): return Scalar(None, self.node ** n)
+    def __neg__(self): return Scalar(None, -self.node)
+    def tanh(self): return Scalar(None, self.node.tanh())
+    def exp(self): return Scalar(None, self.node.exp())
+    def relu(self): return Scalar(None, self.node.relu())
+    def backward(self): self.node.backward()
+""", "reference implementation", function="Scalar"),
+    Answer("graph_own_engine", "ok: micrograd-style _backward closures, iterative sort inline", """
+class Scalar:
+    def __init__(self, data, _children=()):
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = _children
+        self._backward = lambda: None
+
+    def __add__(self, other):
+        other = other if isinstance(other, Scalar) else Scalar(other)
+        out = Scalar(self.data + other.data, (self, other))
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Scalar) else Scalar(other)
+        out = Scalar(self.data * other.data, (self, other))
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, n):
+        out = Scalar(self.data ** n, (self,))
+        def _backward():
+            self.grad += n * self.data ** (n - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Scalar(t, (self,))
+        def _backward():
+            self.grad += (1 - t ** 2) * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = Scalar(math.exp(self.data), (self,))
+        def _backward():
+            self.grad += out.data * out.grad
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Scalar(self.data if self.data > 0 else 0.0, (self,))
+        def _backward():
+            self.grad += (out.data > 0) * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo, visited, stack = [], set(), [(self, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                topo.append(node)
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))
+                stack.extend((child, False) for child in node._prev)
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+
+    def __neg__(self): return self * -1
+    def __radd__(self, other): return self + other
+    def __sub__(self, other): return self + (-other)
+    def __rsub__(self, other): return other + (-self)
+    def __rmul__(self, other): return self * other
+    def __truediv__(self, other): return self * other ** -1
+    def __rtruediv__(self, other): return other * self ** -1
+""", None, function="Scalar"),
+    Answer("graph_own_engine", "ok: zeroes every grad first, math.pow, relu as a product", _engine(
+        pow="""
+    def __pow__(self, n):
+        return Scalar(math.pow(self.data, n), (self,), (n * math.pow(self.data, n - 1),))
+""", relu="""
+    def relu(self):
+        on = self.data > 0
+        return Scalar(self.data * on, (self,), (float(on),))
+""", backward="""
+    def backward(self):
+        order = topological_sort(self)
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0
+        for node in order[::-1]:
+            for child, local in zip(node.inputs, node.local_grads):
+                child.grad = child.grad + local * node.grad
+"""), None, function="Scalar"),
+]
+
+# --------------------------------------------------------------------------- Task 8: forward mode
+
+FORWARD = [
+    Answer("graph_forward_mode", "every input seeded with tangent 1", """
+def gradient_forward_mode(f, x):
+    return [f([Dual(v, 1.0) for v in x]).tangent for _ in x]
+""", "seeded EVERY input with tangent 1"),
+    Answer("graph_forward_mode", "one pass with all tangents 1, one number returned", """
+def gradient_forward_mode(f, x):
+    return f([Dual(v, 1.0) for v in x]).tangent
+""", "the sum of the partial derivatives"),
+    Answer("graph_forward_mode", "seeds not reset between passes", """
+def gradient_forward_mode(f, x):
+    seeds = [0.0] * len(x)
+    grad = []
+    for i in range(len(x)):
+        seeds[i] = 1.0
+        grad.append(f([Dual(v, s) for v, s in zip(x, seeds)]).tangent)
+    return grad
+""", "not reset between passes"),
+    Answer("graph_forward_mode", "the value instead of the tangent", """
+def gradient_forward_mode(f, x):
+    grad = []
+    for i in range(len(x)):
+        out = f([Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))])
+        grad.append(out.value)
+    return grad
+""", ".tangent"),
+    Answer("graph_forward_mode", "only the seeded input as a Dual", """
+def gradient_forward_mode(f, x):
+    grad = []
+    for i in range(len(x)):
+        inputs = list(x)
+        inputs[i] = Dual(x[i], 1.0)
+        grad.append(f(inputs).tangent)
+    return grad
+""", "pass EVERY input as a Dual", status="fail"),
+    Answer("graph_forward_mode", "reverse mode with Value", """
+def gradient_forward_mode(f, x):
+    leaves = [Value(v) for v in x]
+    f(leaves).backward()
+    return [leaf.grad for leaf in leaves]
+""", "that is reverse mode"),
+    Answer("graph_forward_mode", "central differences on Duals without tangents", """
+def gradient_forward_mode(f, x):
+    h = 1e-6
+    grad = []
+    for i in range(len(x)):
+        up = [Dual(v + (h if j == i else 0.0)) for j, v in enumerate(x)]
+        down = [Dual(v - (h if j == i else 0.0)) for j, v in enumerate(x)]
+        grad.append((f(up).value - f(down).value) / (2 * h))
+    return grad
+""", "finite difference"),
+    Answer("graph_forward_mode", "off by one: range(len(x) - 1)", """
+def gradient_forward_mode(f, x):
+    return [f([Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))]).tangent for i in range(len(x) - 1)]
+""", "one partial derivative per input"),
+    Answer("graph_forward_mode", "returns the Duals", """
+def gradient_forward_mode(f, x):
+    return [f([Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))]) for i in range(len(x))]
+""", "returned Dual numbers"),
+    Answer("graph_forward_mode", "the library's jvp", """
+from backprop_lib.forward_mode import jvp
+
+def gradient_forward_mode(f, x):
+    return [jvp(f, x, [1.0 if j == i else 0.0 for j in range(len(x))])[1] for i in range(len(x))]
+""", "reference implementation"),
+    Answer("graph_forward_mode", "the library's gradient_forward", """
+from backprop_lib.forward_mode import gradient_forward as gradient_forward_mode
+""", "reference implementation"),
+    Answer("graph_forward_mode", "every pass run twice", """
+def gradient_forward_mode(f, x):
+    grad = []
+    for i in range(len(x)):
+        seeded = [Dual(x[j], 1.0 if j == i else 0.0) for j in range(len(x))]
+        f(seeded)
+        grad.append(f(seeded).tangent)
+    return grad
+""", "exactly one pass per input"),
+    Answer("graph_forward_mode", "ok: a numpy identity matrix for the seeds", """
+def gradient_forward_mode(f, x):
+    seeds = np.eye(len(x))
+    return np.array([f([Dual(v, t) for v, t in zip(x, row)]).tangent for row in seeds])
+""", None),
+    Answer("graph_forward_mode", "ok: a tuple, seeds as ints", """
+def gradient_forward_mode(f, x):
+    out = ()
+    for i, _ in enumerate(x):
+        out += (f([Dual(v, int(j == i)) for j, v in enumerate(x)]).tangent,)
+    return out
+""", None),
+]
+
+ANSWERS = POW + TANH + ADD + TOPO + HAND + XOR + ENGINE + FORWARD

@@ -48,8 +48,6 @@ WRONG = {
                             "return float(np.mean(np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))))",
                             "return the MAX over the points"),
     # 02_computational_graph
-    "graph_mul_backward": ("a, b, out_grad = list(locals().values())\nreturn a * out_grad, b * out_grad",
-                           "the gradients are swapped"),
     "graph_pow_backward": ("a, n, out_grad = list(locals().values())\nreturn n * a ** n * out_grad",
                            "the exponent should drop by one"),
     "graph_tanh_backward": ("a, out_grad = list(locals().values())\nreturn (1.0 - a * a) * out_grad",
@@ -72,6 +70,12 @@ WRONG = {
                            "    loss.backward()\n    for p in model.parameters():\n        p.data -= lr * p.grad\n"
                            "    losses.append(loss.data)\nreturn losses",
                            "the gradients were not reset between steps"),
+    # the first solution block of the class Scalar is its __init__: local derivatives stored doubled
+    "graph_own_engine": ("self.data = float(data)\nself.grad = 0.0\nself.inputs = inputs\n"
+                         "self.local_grads = tuple(2 * g for g in local_grads)",
+                         "the local derivative of a + b is 1 and 1"),
+    "graph_forward_mode": ("return [f([Dual(v, 1.0) for v in x]).tangent for _ in x]",
+                           "seeded EVERY input with tangent 1"),
     # 03_layerwise_delta (the 1/N of the mean loss enters once, in the output delta)
     "delta_output_softmax_ce": ("logits, labels = list(locals().values())\n"
                                 "return softmax(logits) - one_hot(labels, logits.shape[1])",
@@ -199,6 +203,10 @@ WRONG = {
 }
 GENERIC_WRONG = ("return None", "")  # a task without a realistic wrong answer here yet
 
+#: A task whose graded code calls another task's function (the capstone engine's backward() uses the
+#: learner's topological_sort): when that task is answered wrong, this one fails too, with this hint.
+DEPENDS = {"graph_own_engine": ("graph_topological_sort", "your topological_sort of Task 4")}
+
 
 @dataclass(frozen=True)
 class Expect:
@@ -231,7 +239,7 @@ def _set(cell: dict, text: str) -> None:
 
 
 def _def_cell(nb: dict, function: str) -> int:
-    pattern = re.compile(rf"^def\s+{re.escape(function)}\s*\(", re.MULTILINE)
+    pattern = re.compile(rf"^(?:def|class)\s+{re.escape(function)}\s*[(:]", re.MULTILINE)
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code" and pattern.search(_src(cell)):
             return i
@@ -298,11 +306,14 @@ def build_class(root: Path, points: dict[str, float], *, hostile: bool = True,
         expected += _all("untouched", name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
         for student, parity in (("wrong_a", 0), ("wrong_b", 1)):
             nb = sol
+            wrong = {task for i, (task, _) in enumerate(tasks) if i % 2 == parity}
             for i, (task, function) in enumerate(tasks):
                 if i % 2 == parity:
                     body, hint = WRONG.get(task, GENERIC_WRONG)
                     nb = replace_body(nb, function, body)
                     expected.append(Expect(student, name, task, 0, ("fail", "error"), hint))
+                elif DEPENDS.get(task, ("", ""))[0] in wrong:
+                    expected.append(Expect(student, name, task, 0, "fail", DEPENDS[task][1]))
                 else:
                     expected.append(Expect(student, name, task, full(task), "pass"))
             _write(root, student, name, nb)
