@@ -133,19 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-#: the oldest Python the grader gives right verdicts on (the course itself runs on 3.10)
-MIN_PYTHON = (3, 11)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if sys.version_info < MIN_PYTHON:
-        # Known defect: on 3.10 some checks' calls reach the learner's function with the wrong
-        # arguments through the sandbox's channel (wrong verdicts, tests/test_grade.py shows them).
-        print(f"The grader needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer (this is "
-              f"{sys.version.split()[0]}): on 3.10 it gives wrong verdicts for some tasks. The notebooks "
-              "and the checks in them work on 3.10.", file=sys.stderr)
-        return 2
     # Warnings the learners' functions raise are re-issued in the checks that record them; the
     # instructor's terminal is not the place for them.
     warnings.simplefilter("ignore")

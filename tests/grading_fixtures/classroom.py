@@ -13,6 +13,7 @@ Every student is a folder: ``<root>/<student>/<exercise>.ipynb``.
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -254,9 +255,21 @@ def replace_body(nb: dict, function: str, body: str) -> dict:
     start = next(i for i, line in enumerate(lines) if line.strip().startswith(BEGIN))
     end = next(i for i in range(start, len(lines)) if lines[i].strip().startswith(END))
     indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+    if "list(locals().values())" in body:
+        # the parameters by name: the order of locals() is CPython's business (3.10 lists the
+        # parameters a nested scope uses after the others)
+        body = body.replace("list(locals().values())", "[" + ", ".join(_parameters(_src(cell), function)) + "]")
     new = [indent + line for line in body.split("\n")]
     _set(cell, "\n".join(lines[:start] + new + lines[end + 1:]))
     return nb
+
+
+def _parameters(source: str, function: str) -> list[str]:
+    """The parameter names of ``def function`` in a cell, in the order Python binds them."""
+    tree = ast.parse(source)
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
+    a = fn.args
+    return [x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]]
 
 
 def _insert_before_def(nb: dict, function: str, code: str) -> dict:
