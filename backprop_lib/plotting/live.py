@@ -139,9 +139,9 @@ class LiveFigure:
                 self.text.value = f"<pre style='margin:0'>{html.escape(picture[1] or '')}</pre>"
             self.draws += 1
             self._error_shown = False
-        moved, self._last = self._moved_slider(state), state
+        moved, before, self._last = self._moved_control(state), self._last, state
         if moved is not None and self.caching:
-            _PREFETCH.submit(self, [dict(state, **{moved: v}) for v in self._neighbours(moved, state)])
+            _PREFETCH.submit(self, [dict(state, **{moved: v}) for v in self._neighbours(moved, state, before)])
 
     def _render(self, state: dict, key: tuple) -> tuple[bytes, str | None]:
         serialize_matplotlib()
@@ -168,19 +168,31 @@ class LiveFigure:
                 return
         self._render(state, key)
 
-    def _moved_slider(self, state: dict) -> str | None:
+    def _moved_control(self, state: dict) -> str | None:
+        """The one control whose value changed since the last picture (None: none, or several)."""
         if self._last is None:
             return None
         changed = [name for name in state if state[name] != self._last.get(name)]
-        sliders = [name for name in changed if _is_slider(self.controls[name])]
-        return sliders[0] if len(changed) == 1 and sliders else None
+        return changed[0] if len(changed) == 1 else None
 
-    def _neighbours(self, name: str, state: dict) -> list:
-        """The values one step either side of slider ``name``'s value, the direction it last moved first."""
+    def _neighbours(self, name: str, state: dict, before: dict | None = None) -> list:
+        """The values next to control ``name``'s: a slider's one step either side (the direction it
+        moved from ``before`` first), a dropdown's next and previous options, a checkbox's other value."""
         control, value = self.controls[name], state[name]
-        up = value >= (self._last or {}).get(name, value)
-        log = type(control).__name__ == "FloatLogSlider"
-        if log:
+        kind = type(control).__name__
+        if kind == "Checkbox":
+            return [not value]
+        if kind == "Dropdown":
+            options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            if value not in options:
+                return []
+            i = options.index(value)
+            around = (options[(i + 1) % len(options)], options[i - 1])
+            return list(dict.fromkeys(v for v in around if v != value))
+        if not _is_slider(control):
+            return []
+        up = value >= (before or {}).get(name, value)
+        if kind == "FloatLogSlider":
             import math
 
             # on the slider's grid of exponents, as the browser's slider computes them

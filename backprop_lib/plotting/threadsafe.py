@@ -11,7 +11,9 @@ Every widget of the course therefore
 
 * draws on a figure of its own, made by :func:`new_figure` without pyplot, so a cell that
   is building a pyplot figure at the same moment is not disturbed (and not shown twice);
-* does all its figure work inside :func:`redraw_into`, which holds :data:`DRAW_LOCK`;
+* does all its figure work holding :data:`DRAW_LOCK`: the course's widgets through
+  :class:`~backprop_lib.plotting.live.LiveFigure` (one figure per widget, drawn in place,
+  also from its prefetch thread), a simple ``Output``-based widget through :func:`redraw_into`;
 * and :func:`serialize_matplotlib` makes matplotlib's text parsing and rendering take
   the same lock wherever they run, so a cell's ``plt.show()`` or ``tight_layout()`` waits
   for a widget that is drawing, and the other way round. It also keeps the inline

@@ -13,6 +13,10 @@ For each notebook in notebooks/*.ipynb and solutions/*.ipynb this script
 5. for each widget, moves its sliders / presses its buttons / picks another
    dropdown option and fails unless at least one of these changes the widget's
    output (plot image or text);
+5b. measures (and reports, never judges) each widget's latency: 5 actions per slider,
+   dropdown and checkbox (arrow key, next option, click), each timed in the page from the
+   action's event to the changed, decoded plot; a table per notebook, a course summary,
+   every sample in build/browser/latency.json (first mode only);
 6. races: first gives every slider one new value, back to back (the first widget
    messages); then appends a cell that draws matplotlib figures with mathtext and log axes
    in a loop, runs it, and while it runs moves every slider of every widget in rapid bursts
