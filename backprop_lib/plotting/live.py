@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import atexit
 import collections
+import contextlib
 import html
 import io
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .threadsafe import DRAW_LOCK, new_figure, serialize_matplotlib
 
@@ -108,6 +109,7 @@ class LiveFigure:
         self.renders = 0        # pictures drawn (shown or prefetched)
         self.caching = True     # remember pictures and prefetch neighbours (tests switch it off)
         self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._cache_lock = threading.Lock()
         self._error_shown = False
         self._laid_out = False
         self._last: dict | None = None
@@ -124,12 +126,12 @@ class LiveFigure:
         ``errors`` and leaves the last good picture in place."""
         state = self.state()
         key = tuple(state.items())
-        with self.errors:
+        with _PREFETCH.foreground(), self.errors:
             if self._error_shown:
                 self.errors.clear_output()
                 self._error_shown = False
             self._error_shown = True  # until a picture is shown below
-            with DRAW_LOCK:
+            with self._cache_lock:  # not DRAW_LOCK: a remembered picture never waits for a prefetch's draw
                 hit = self._cache.get(key) if self.caching else None
                 if hit is not None:
                     self._cache.move_to_end(key)
@@ -153,7 +155,8 @@ class LiveFigure:
                 self._laid_out = True
             picture = (figure_png(self.fig), line)
             self.renders += 1
-            if self.caching:
+        if self.caching:
+            with self._cache_lock:
                 self._cache[key] = picture
                 self._cache.move_to_end(key)
                 while len(self._cache) > self.CACHE_SIZE:
@@ -163,7 +166,7 @@ class LiveFigure:
     def prefetch(self, state: dict) -> None:
         """Draw ``state``'s picture into the cache unless it is there (the prefetch thread calls it)."""
         key = tuple(state.items())
-        with DRAW_LOCK:
+        with self._cache_lock:
             if not self.caching or key in self._cache:
                 return
         self._render(state, key)
@@ -223,6 +226,7 @@ class _Prefetcher:
         self._cond = threading.Condition()
         self._queue: collections.deque = collections.deque()
         self._busy: LiveFigure | None = None
+        self._waiting = 0  # pictures being shown for a move right now
         self._thread: threading.Thread | None = None
 
     def submit(self, live: LiveFigure, states: list[dict]) -> None:
@@ -233,6 +237,18 @@ class _Prefetcher:
                 self._thread = threading.Thread(target=self._run, name="backprop-prefetch", daemon=True)
                 self._thread.start()
             self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Around a picture a move asks for: no prefetch starts a draw meanwhile."""
+        with self._cond:
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._waiting -= 1
+                self._cond.notify_all()
 
     def wait_idle(self, live: LiveFigure, timeout: float) -> bool:
         with self._cond:
@@ -249,7 +265,7 @@ class _Prefetcher:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: bool(self._queue))
+                self._cond.wait_for(lambda: bool(self._queue) and not self._waiting)
                 live, state = self._queue.popleft()
                 self._busy = live
             try:
