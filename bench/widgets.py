@@ -5,7 +5,10 @@ ipywidgets works without a front end), then moves each control through a few new
 the way a learner's key presses do, and prints per control the median and max wall-clock
 seconds of the whole redraw (the callback: compute, update the figure, draw it once, PNG
 into the ``ipywidgets.Image``), and how much of it was the draw + PNG encode
-(:func:`backprop_lib.plotting.figure_png`). What the browser adds on top (the message
+(:func:`backprop_lib.plotting.figure_png`). Remembered and prefetched pictures are off
+(``LiveFigure.caching``): these are the cold redraws, what a move costs when its picture is
+not ready. With ``--prefetch`` they are on and each move waits for the prefetch first (the
+key-press case: mostly pictures found ready). What the browser adds on top (the message
 round trip, decoding the image) is measured by the browser test (tests/browser/, its
 latency table and build/browser/latency.json).
 
@@ -72,6 +75,7 @@ def _next_value(control, k: int):
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moves", type=int, default=5, help="moves per control (default 5)")
+    ap.add_argument("--prefetch", action="store_true", help="keep remembered and prefetched pictures on")
     args = ap.parse_args(argv)
     setup_style()
     split = digits()
@@ -101,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'widget':22s} {'control':28s} {'median':>8s} {'max':>8s}  {'draw+PNG':>8s}")
     for name, build in builders.items():
         box = build()
+        box.live.caching = args.prefetch
         for control in _controls(box):
             times, pngs = [], []
             for k in range(args.moves):
+                box.live.wait_prefetched(60)
                 png_seconds.clear()
                 t = time.perf_counter()
                 control.value = _next_value(control, k)

@@ -230,6 +230,25 @@ def test_a_widget_redraw_waits_while_another_thread_draws():
     assert done.is_set() and box.live.draws == 2
 
 
+def test_two_threads_moving_one_widget_end_with_the_picture_of_the_last_value():
+    box = widgets.checkpoint_widget(n=8, slots=2, max_n=16)
+    fresh = widgets.checkpoint_widget(n=8, slots=2, max_n=16)
+    fresh.live.caching = False
+    n = box.children[0].children[0]
+    with DRAW_LOCK:  # both moves wait: the first for the lock, the second for the first
+        first = threading.Thread(target=setattr, args=(n, "value", 12))
+        first.start()
+        first.join(timeout=0.5)
+        second = threading.Thread(target=setattr, args=(n, "value", 13))
+        second.start()
+        second.join(timeout=0.5)
+    first.join(timeout=60)
+    second.join(timeout=60)
+    fresh.children[0].children[0].value = 13
+    assert bytes(box.live.image.value) == bytes(fresh.live.image.value), "an older value's picture is shown last"
+    plt.close("all")
+
+
 def test_threads_rendering_mathtext_at_the_same_time_all_succeed():
     serialize_matplotlib()
     errors: list[BaseException] = []

@@ -110,6 +110,7 @@ class LiveFigure:
         self.caching = True     # remember pictures and prefetch neighbours (tests switch it off)
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._cache_lock = threading.Lock()
+        self._show_lock = threading.RLock()
         self._error_shown = False
         self._laid_out = False
         self._last: dict | None = None
@@ -123,7 +124,14 @@ class LiveFigure:
     def show(self, *_: Any) -> None:
         """Show the picture of the controls' current values: remembered, or drawn now (then the
         moved slider's neighbours are queued for the prefetch thread). An exception shows in
-        ``errors`` and leaves the last good picture in place."""
+        ``errors`` and leaves the last good picture in place.
+
+        One show at a time per figure, reading the controls inside: when callbacks run on two
+        threads at once (kernel subshells), the one that shows last shows the latest values."""
+        with self._show_lock:
+            self._show()
+
+    def _show(self) -> None:
         state = self.state()
         key = tuple(state.items())
         with _PREFETCH.foreground(), self.errors:
