@@ -50,6 +50,8 @@ WIDGETS = {
     "05 checkpointing": (lambda: widgets.checkpoint_widget(n=8, slots=2, max_n=16), (0, 1), 3, 5),
     "05 checkpointing n": (lambda: widgets.checkpoint_widget(n=8, slots=2, max_n=16), (0, 0), 3, 12),
     "06 optimiser race": (lambda: widgets.optimizer_race_widget("saddle"), (0, 1), 20, 70),
+    "06 optimiser race long": (lambda: widgets.optimizer_race_widget("saddle"), (0, 1), 300, 150),
+    "06 optimiser race start": (lambda: widgets.optimizer_race_widget("ravine"), (3, 0), 1.0, -1.5),
     "06 optimiser race surface": (lambda: widgets.optimizer_race_widget("saddle"), (0, 0), "ravine", "rosenbrock"),
 }
 

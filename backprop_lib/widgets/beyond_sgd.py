@@ -70,7 +70,7 @@ def optimizer_race_widget(surface: str = "ravine"):
     import ipywidgets as widgets
 
     from ..landscape import SURFACES
-    from ..plotting import OPTIMIZER_COLORS, LiveFigure, plot_surface_paths
+    from ..plotting import OPTIMIZER_COLORS, LiveFigure, plot_surface_paths, update_surface_paths
 
     d = RACE_DEFAULTS[surface]
     s = SURFACES[surface]
@@ -106,14 +106,25 @@ def optimizer_race_widget(surface: str = "ravine"):
                               momentum=state["momentum"], beta1=state["beta1"], beta2=state["beta2"],
                               start=(state["x0"], state["y0"]), steps=state["steps"])
 
+    drawn = {"surface": None}  # the surface whose contours the left axes show
+
     def draw(live, state, race):
         ax1, ax2 = live.axes
+        surface = race["surface"]
+        gaps = {name: loss - surface(surface.minimum) + 1e-16 for name, loss in race["losses"].items()}
+        if drawn["surface"] == surface.name:  # the same surface: new paths and curves, the rest stays
+            update_surface_paths(ax1, surface, race["paths"])
+            for line, gap in zip(ax2.get_lines(), gaps.values()):
+                line.set_data(np.arange(len(gap)), gap)
+            ax2.relim()
+            ax2.autoscale_view()
+            return
         ax1.cla()
         ax2.cla()
-        plot_surface_paths(race["surface"], race["paths"], ax=ax1)
-        for name, loss in race["losses"].items():
-            ax2.plot(loss - race["surface"](race["surface"].minimum) + 1e-16, color=OPTIMIZER_COLORS[name],
-                     label=name)
+        plot_surface_paths(surface, race["paths"], ax=ax1)
+        drawn["surface"] = surface.name
+        for name, gap in gaps.items():
+            ax2.plot(gap, color=OPTIMIZER_COLORS[name], label=name)
         ax2.set_yscale("log")
         ax2.set_xlabel("step")
         ax2.set_ylabel("loss - loss at the minimum")
