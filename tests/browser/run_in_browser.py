@@ -1092,7 +1092,7 @@ def write_latency(results: list[Result], path: Path) -> None:
                               "next option, a checkbox click) to the widget's changed and decoded plot in the page",
                       "actions_per_control": LATENCY_ACTIONS, "summary": summary, "notebooks": per_notebook,
                       "rows": rows})
-    print(f"browser: latency, course: {latency_summary(every)}; {summary['misses']} action(s) without a "
+    print(f"browser: latency, mode {rows[0]['mode']}: {latency_summary(every)}; {summary['misses']} action(s) without a "
           f"changed plot; every row in {path}", flush=True)
 
 
