@@ -243,7 +243,7 @@ def _apply_roster(found: Discovery, roster: gradebook.Roster | None) -> list[str
         student = roster.match(key)
         if student is not None and student.id != key:
             found.ignored.setdefault(student.id, []).extend(found.ignored.pop(key))
-    found.no_notebook = [(roster.match(s).id if roster.match(s) else s) for s in found.no_notebook]
+    found.no_notebook = [(student.id if (student := roster.match(s)) else s) for s in found.no_notebook]
     return unmatched
 
 

@@ -198,8 +198,10 @@ def read_notebook(path: Path) -> tuple[Any, str | None]:
         nb = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark (some editors write one) is fine
     except UnicodeDecodeError:
         return None, "the file is not text (not UTF-8): not a Jupyter notebook"
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"the file is not a valid notebook (JSON error at line {exc.lineno}: {exc.msg})"
+    except ValueError as exc:  # not a syntax error: e.g. an integer literal longer than Python converts
+        return None, f"the file is not a valid notebook ({str(exc)[:100]})"
     except RecursionError:
         return None, "the file is not a valid notebook (nested too deeply)"
     if isinstance(nb, dict) and isinstance(nb.get("worksheets"), list) and "cells" not in nb:
@@ -231,7 +233,7 @@ def _check_tasks(nb: Any) -> set[str]:
     for cell in nb["cells"]:
         if not isinstance(cell, dict):
             continue
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = cell["metadata"] if isinstance(cell.get("metadata"), dict) else {}
         info = meta.get("backprop_lib")
         if isinstance(info, dict) and isinstance(info.get("task"), str):
             seen.add(info["task"])
@@ -280,7 +282,7 @@ def code_cells(nb: dict) -> list[dict]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = _source(cell)
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = cell["metadata"] if isinstance(cell.get("metadata"), dict) else {}
         if isinstance(meta.get("backprop_lib"), dict) or CHECK_CALL.match(source.strip()):
             continue  # the submission's own check cells: the grader runs the library's checks instead
         cells.append({"index": index, "source": source})

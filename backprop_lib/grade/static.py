@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 __all__ = ["Findings", "analyse", "parse_cells", "names_reference", "bindings", "reachable", "relevant"]
 
@@ -74,7 +75,7 @@ def parse_cells(cells: list[dict]) -> list[Cell]:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        transform = TransformerManager().transform_cell
+        transform: Callable[[str], str] = TransformerManager().transform_cell
     except ImportError:  # pragma: no cover
         def transform(src: str) -> str:
             return "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
@@ -129,7 +130,7 @@ def analyse(cells: list[dict]) -> Findings:
                 findings.functions.setdefault(node.name, []).append(node)
         for stmt in cell.tree.body:
             owner = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
-            if owner is None:
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 findings.toplevel_names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
             else:
                 findings.toplevel_names |= {n.id for d in stmt.decorator_list for n in ast.walk(d)
@@ -197,8 +198,8 @@ def _scan(node: ast.AST, where: str, module_alias: dict[str, str], findings: Fin
         findings.tampering.append(f".{node.attr} ({where})")
     elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
         targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-        for target in targets:
-            for t in ast.walk(target):
+        for target_node in targets:
+            for t in ast.walk(target_node):
                 if isinstance(t, ast.Subscript):
                     t = t.value
                 if not isinstance(t, ast.Attribute):
@@ -210,8 +211,8 @@ def _scan(node: ast.AST, where: str, module_alias: dict[str, str], findings: Fin
 
 
 def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
-           {_dotted(n) for n in ast.walk(node) if isinstance(n, ast.Attribute) and _dotted(n)}
+    dotted = {_dotted(n) for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {d for d in dotted if d}
 
 
 def names_reference(findings: Findings, function: str, references: dict[str, str]) -> str | None:
@@ -272,7 +273,7 @@ def bindings(findings: Findings) -> dict[str, list[tuple[int, str]]]:
                 out.setdefault(m.group(1) or m.group(2), []).append((cell.index, "def"))
             continue
         for stmt in cell.tree.body:
-            kind, names = None, []
+            kind, names = "", []
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 kind = "import"
                 names = [a.asname or a.name.split(".")[0] for a in stmt.names if a.name != "*"]

@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class _SerialCatchWarnings(warnings.catch_warnings):
 
 def serialise_warnings() -> None:
     """Make ``warnings.catch_warnings`` blocks exclusive between the grader's threads."""
-    warnings.catch_warnings = _SerialCatchWarnings  # type: ignore[misc]
+    warnings.catch_warnings = _SerialCatchWarnings  # type: ignore[misc, assignment]  # a patch, on purpose
 
 
 KILL_GRACE = 3.0      # seconds past a cell's or call's own limit before the grader kills the process
@@ -105,6 +105,10 @@ def row(sub: Submission, exercise: str, task: str, score: float, max_score: floa
 class RemoteFunction(_core.RemoteCallable):
     """The learner's function ``name`` as the checks see it: calling it runs it in the sandbox."""
 
+    # Set by the grader when the notebook's code is known (for checks that read it); absent otherwise.
+    __code__: Any
+    __globals__: dict[str, Any]
+
     def __init__(self, session: "Session", name: str, display: str, alias_of: str | None):
         self._session, self._name = session, name
         self.__name__ = self.__qualname__ = display
@@ -135,7 +139,7 @@ def notebook_codes(cells: list[dict]) -> dict[str, Any]:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        transform = TransformerManager().transform_cell
+        transform: Callable[[str], str] = TransformerManager().transform_cell
     except ImportError:  # pragma: no cover
         def transform(src: str) -> str:
             return src
@@ -265,9 +269,11 @@ class Session:
                         "recursion_limit": limit, "errstate": errstate, **nodes, "entries": entries}, buffers)
         deadline = time.monotonic() + timeout + CALL_GRACE
         while True:
-            task_over = self.task_deadline is not None and self.task_deadline < deadline
+            task_deadline = self.task_deadline
+            task_over = task_deadline is not None and task_deadline < deadline
             try:
-                header, reply_buffers = self.proc.receive(self.task_deadline if task_over else deadline)
+                header, reply_buffers = self.proc.receive(task_deadline if task_deadline is not None and task_over
+                                                          else deadline)
             except ChannelClosed:
                 self.proc.killed_for = (
                     f"it ran past the limit of {self.options.task_timeout:g} s per task" if task_over else
@@ -319,7 +325,7 @@ class Session:
         for w in reported[:20]:
             if not isinstance(w, dict):
                 continue
-            category = _WARNINGS.get(w.get("category"), UserWarning)
+            category = _WARNINGS.get(str(w.get("category")), UserWarning)
             with _WARN_LOCK:
                 warnings.warn_explicit(_clean(w.get("message", ""), 300), category, "<your function>", 0)
 
@@ -342,7 +348,7 @@ class Session:
             error = {"type": type(exc).__name__ if type(exc).__module__ == "builtins" else "RuntimeError",
                      "message": str(exc)[:300]}
         known = {id(v): i for i, v in enumerate(decoder.values)}
-        encoder = Encoder(callable_handle=lambda v: call_encoder._callable_handle(v), known=known)
+        encoder = Encoder(callable_handle=call_encoder._callable_handle, known=known)
         try:
             reply = exchange.encode_reply(encoder, decoder, value, exchange.changed(decoder, snaps))
             entries, out = encoder.finish()

@@ -53,7 +53,7 @@ class Worker:
     def __init__(self, fd_in: int, fd_out: int):
         self.fd_in, self.fd_out = fd_in, fd_out
         self.user_ns: dict = {"__name__": "__main__"}
-        self.shell = None
+        self.shell: Any = None  # IPython's InteractiveShell once run_cells starts (None without IPython)
         self.call_state: _CallState | None = None
 
     # ------------------------------------------------------------------ channel
@@ -152,7 +152,7 @@ class Worker:
         self.send({"op": "lookup", "found": True, "callable": False, "value": node, "entries": entries}, buffers)
 
     def call(self, header: dict, buffers: list[bytes]) -> None:
-        func = self.user_ns.get(header.get("name"))
+        func: Any = self.user_ns.get(header.get("name"))  # None: calling it reports the TypeError
         via = _program(header.get("via"))
         state = _CallState(self)
         decoder = exchange.make_decoder(header, buffers, resolve_class=_resolve_class, make_callable=state.proxy)
@@ -160,7 +160,7 @@ class Worker:
         snaps = exchange.snapshot(decoder)
         timeout = header.get("timeout")
         timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else 10.0
-        errstate = {k: (v if v in _ERRSTATE_ACTIONS else "warn") for k, v in (header.get("errstate") or {}).items()
+        errstate: dict[str, Any] = {k: (v if v in _ERRSTATE_ACTIONS else "warn") for k, v in (header.get("errstate") or {}).items()
                     if k in ("divide", "over", "under", "invalid")}
         watch = _Watch(header.get("refs") or [])
         # A check may lower Python's recursion limit around the call (as it would in the notebook):
@@ -388,7 +388,8 @@ def describe_exception(exc: BaseException, cell_timeout: float) -> str:
 def _flush() -> None:
     for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except Exception:  # noqa: BLE001
             pass
 
