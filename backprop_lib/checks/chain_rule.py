@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from typing import Callable
 
 import numpy as np
 
@@ -207,8 +208,8 @@ def _show(x) -> str:
 @task("central_diff", points=1, references=[central_difference, forward_difference, numerical_gradient])
 def check_central_diff(fn):
     """Check ``central_diff(f, x, h)`` against ``gradcheck.central_difference``."""
-    cases = [(np.sin, np.cos, 0.3, 1e-3), (np.exp, np.exp, 1.0, 0.05), (_cube, _dcube, -0.7, 0.1),
-             (np.tanh, _dtanh, 2.0, 0.2)]
+    cases: list[tuple[Callable, Callable, float, float]] = [
+        (np.sin, np.cos, 0.3, 1e-3), (np.exp, np.exp, 1.0, 0.05), (_cube, _dcube, -0.7, 0.1), (np.tanh, _dtanh, 2.0, 0.2)]
     candidates = _Candidates(1e-9, 1e-12)
     for f, df, x, h in cases:
         what = f"central_diff({f.__name__.lstrip('_')}, {x}, h={h})"

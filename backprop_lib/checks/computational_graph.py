@@ -37,13 +37,15 @@ import math
 import numbers
 import re
 import sys
+from typing import Any, NoReturn
 
 import numpy as np
 
 from ..activations import tanh_backward as _lib_tanh_backward
 from ..activations import tanh_grad
 from ..engine import Value, topological_order
-from ..forward_mode import Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp, sum_tanh_products  # noqa: E501
+from ..forward_mode import (Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp,
+                            sum_tanh_products)
 from ..nn_scalar import ValueMLP, fit, xor_data
 from ..widgets.computational_graph import backward_steps
 from ._core import Mistake, call, expect_array, expect_close, fail, task
@@ -113,7 +115,8 @@ def _numbers(out, count: int, what: str, names: str) -> np.ndarray:
                  f"and return the numbers {names}.")
         if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in out):
             if any(isinstance(v, np.floating) and v.dtype.itemsize < 8 for v in out):
-                fail(f"{what} returned {type(next(v for v in out if isinstance(v, np.floating) and v.dtype.itemsize < 8)).__name__} "
+                low = next(v for v in out if isinstance(v, np.floating) and v.dtype.itemsize < 8)
+                fail(f"{what} returned {type(low).__name__} "
                      "numbers: compute in float64 (float32 keeps only about 7 significant digits).")
             return np.array([float(v) for v in out])
         if any(isinstance(v, complex) for v in out):
@@ -174,7 +177,7 @@ def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
 def check_graph_pow_backward(fn):
     for a, n, g in [(1.5, 3, -2.0), (-1.2, 2, 0.7), (4.0, 0.5, -1.0), (2.5, -1, 2.0), (1e-6, 0.5, 1.0),
                     (0.01, -2, 0.5)]:
-        (d,) = _local_grads(lambda x: x ** n, a)
+        (d,) = _local_grads(lambda x, n=n: x ** n, a)
         what = f"pow_backward({a}, {n}, out_grad={g})"
         out = _call(fn, a, n, g)
         truncated = {}
@@ -346,6 +349,94 @@ TOPO_TIMEOUT_HINT = (
 )
 
 
+def _sorted_nodes(fn, root: Value, what: str) -> list:
+    """The learner's topological sort of ``root`` (run under Python's default recursion limit) as a
+    list of Value nodes, or a hint."""
+    # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
+    # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
+    try:
+        order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+        raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
+    finally:
+        sys.setrecursionlimit(limit)
+    if raised:
+        fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
+             "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
+             "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
+    if order is None:
+        fail(f"{what} returned None. Did you forget `return order`?")
+    if isinstance(order, (set, frozenset, dict)):
+        fail(f"{what} returned a {type(order).__name__}, which has no order: return a list, with every "
+             "node after all of its inputs.")
+    try:
+        order = list(order)
+    except TypeError:
+        fail(f"{what} should return a list of Value nodes, got {type(order).__name__}.")
+    if not all(isinstance(n, Value) for n in order):
+        bad = next(n for n in order if not isinstance(n, Value))
+        extra = (" Return the nodes themselves, not their .data." if isinstance(bad, numbers.Real)
+                 else " Return the nodes themselves (the Value objects).")
+        fail(f"{what} should return a list of Value nodes, but it contains {type(bad).__name__} "
+             f"{bad!r:.40}.{extra}")
+    return order
+
+
+def _expect_same_nodes(order: list, reference: list, root: Value, seen: set[int], what: str) -> None:
+    """Every node of the graph exactly once (``seen``: the ids of the graphs of earlier calls)."""
+    graph = {id(n) for n in reference}
+    ids = [id(n) for n in order]
+    foreign = [i for i in ids if i not in graph]
+    if foreign:
+        stale = " They are nodes of a graph from an earlier call." if any(i in seen for i in foreign) else ""
+        fail(f"{what}: the list contains {len(foreign)} node(s) that are not in this graph.{stale} Are "
+             "`order` or `visited` default arguments (`def topological_sort(root, order=[])`) or global "
+             "variables? Those are shared between calls: create them inside the function.")
+    if len(ids) != len(set(ids)):
+        fail(f"{what}: a node appears more than once ({len(order)} entries for {len(reference)} nodes). "
+             "Your sort visits a shared node twice (once per path that reaches it): keep a `visited` "
+             "set, add each node to it, and skip nodes already in it.")
+    if set(ids) == graph:
+        return
+    got = set(ids)
+    missing = [n for n in reference if id(n) not in got]
+    values = {n.data for n in order}
+    if missing == [root] and root.inputs:
+        fail(f"{what}: root itself is missing; it must be in the list too (as its last entry).")
+    if all(not n.inputs for n in missing):
+        fail(f"{what}: {len(missing)} leaf node(s) are missing (nodes without inputs"
+             f"{', here root itself' if root in missing else ''}): "
+             "every node reachable from root must be in the list, leaves included.")
+    if any(n.data in values for n in missing):
+        fail(f"{what}: {len(missing)} of its {len(reference)} nodes are missing, and some of them have the "
+             "same value (.data) as a node in your list. Does your visited set hold values? Then different "
+             "nodes with equal values count as one: keep the nodes themselves in it (`visited.add(node)`).")
+    fail(f"{what}: the list has {len(order)} nodes, the graph has {len(reference)}. "
+         "Every node reachable from root (through .inputs) must appear exactly once.")
+
+
+def _expect_inputs_first(order: list, root: Value, what: str) -> None:
+    """Every node after all of its inputs, or a hint about the order the learner's sort gives."""
+    if _is_topological(order):
+        return
+    if order[0] is root and _is_topological(order[::-1]):
+        fail(f"{what}: the list is reversed, root comes first. Inputs must come before the nodes that use "
+             "them, so root is last: return the list the other way round (or append each node after "
+             "its inputs).")
+    position = {id(n): k for k, n in enumerate(order)}
+    node, child = next((n, c) for n in order for c in n.inputs if position[id(c)] > position[id(n)])
+    if order[0] is root:
+        fail(f"{what}: root comes first and {_show(node)} comes before its input {_show(child)}: you append "
+             "a node when you first reach it (pre-order), before its inputs. Append it only once all of "
+             "its inputs are in the list (post-order); reversing a pre-order list does not fix it when "
+             "nodes are shared.")
+    fail(f"{what}: {_show(node)} comes before its input {_show(child)}. A node may be appended only when "
+         "all of its inputs are already in the list (post-order depth-first search). Reversing the order "
+         "in which a stack or a queue first reaches the nodes is not a topological order once nodes "
+         "are shared.")
+
+
 @task("graph_topological_sort", points=1, references=[topological_order])
 def check_graph_topological_sort(fn):
     chain = Value(0.3)
@@ -359,80 +450,11 @@ def check_graph_topological_sort(fn):
                        (_diamond(), "a graph with shared nodes (f = tanh(c * d) + d, c = a * b, d = c + a)"),
                        (chain, "a chain of 3 nodes"), (deep, "a chain of 20,001 nodes")]:
         what = f"topological_sort on {name}"
-        # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
-        # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
-        try:
-            order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
-            raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
-        finally:
-            sys.setrecursionlimit(limit)
-        if raised:
-            fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
-                 "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
-                 "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
-        if order is None:
-            fail(f"{what} returned None. Did you forget `return order`?")
-        if isinstance(order, (set, frozenset, dict)):
-            fail(f"{what} returned a {type(order).__name__}, which has no order: return a list, with every "
-                 "node after all of its inputs.")
-        try:
-            order = list(order)
-        except TypeError:
-            fail(f"{what} should return a list of Value nodes, got {type(order).__name__}.")
-        if not all(isinstance(n, Value) for n in order):
-            bad = next(n for n in order if not isinstance(n, Value))
-            extra = (" Return the nodes themselves, not their .data." if isinstance(bad, numbers.Real)
-                     else " Return the nodes themselves (the Value objects).")
-            fail(f"{what} should return a list of Value nodes, but it contains {type(bad).__name__} "
-                 f"{bad!r:.40}.{extra}")
+        order = _sorted_nodes(fn, root, what)
         reference = topological_order(root)
-        graph = {id(n) for n in reference}
-        ids = [id(n) for n in order]
-        foreign = [i for i in ids if i not in graph]
-        if foreign:
-            stale = " They are nodes of a graph from an earlier call." if any(i in seen for i in foreign) else ""
-            fail(f"{what}: the list contains {len(foreign)} node(s) that are not in this graph.{stale} Are "
-                 "`order` or `visited` default arguments (`def topological_sort(root, order=[])`) or global "
-                 "variables? Those are shared between calls: create them inside the function.")
-        seen |= graph
-        if len(ids) != len(set(ids)):
-            fail(f"{what}: a node appears more than once ({len(order)} entries for {len(reference)} nodes). "
-                 "Your sort visits a shared node twice (once per path that reaches it): keep a `visited` "
-                 "set, add each node to it, and skip nodes already in it.")
-        if set(ids) != graph:
-            got = set(ids)
-            missing = [n for n in reference if id(n) not in got]
-            values = {n.data for n in order}
-            if missing == [root] and root.inputs:
-                fail(f"{what}: root itself is missing; it must be in the list too (as its last entry).")
-            if all(not n.inputs for n in missing):
-                fail(f"{what}: {len(missing)} leaf node(s) are missing (nodes without inputs{', here root itself' if root in missing else ''}): "
-                 "every node reachable from root must be in the list, leaves included.")
-            if any(n.data in values for n in missing):
-                fail(f"{what}: {len(missing)} of its {len(reference)} nodes are missing, and some of them have the "
-                     "same value (.data) as a node in your list. Does your visited set hold values? Then different "
-                     "nodes with equal values count as one: keep the nodes themselves in it (`visited.add(node)`).")
-            fail(f"{what}: the list has {len(order)} nodes, the graph has {len(reference)}. "
-                 "Every node reachable from root (through .inputs) must appear exactly once.")
-        if _is_topological(order):
-            continue
-        if order[0] is root and _is_topological(order[::-1]):
-            fail(f"{what}: the list is reversed, root comes first. Inputs must come before the nodes that use "
-                 "them, so root is last: return the list the other way round (or append each node after "
-                 "its inputs).")
-        position = {id(n): k for k, n in enumerate(order)}
-        node, child = next((n, c) for n in order for c in n.inputs if position[id(c)] > position[id(n)])
-        if order[0] is root:
-            fail(f"{what}: root comes first and {_show(node)} comes before its input {_show(child)}: you append "
-                 "a node when you first reach it (pre-order), before its inputs. Append it only once all of "
-                 "its inputs are in the list (post-order); reversing a pre-order list does not fix it when "
-                 "nodes are shared.")
-        fail(f"{what}: {_show(node)} comes before its input {_show(child)}. A node may be appended only when "
-             "all of its inputs are already in the list (post-order depth-first search). Reversing the order "
-             "in which a stack or a queue first reaches the nodes is not a topological order once nodes "
-             "are shared.")
+        _expect_same_nodes(order, reference, root, seen, what)
+        seen |= {id(n) for n in reference}
+        _expect_inputs_first(order, root, what)
     return "each node once, inputs before users, on shared nodes and a 20,001-node chain"
 
 
@@ -487,22 +509,8 @@ def _grads(model: ValueMLP) -> np.ndarray:
     return np.array([p.grad for p in model.parameters()])
 
 
-@task("graph_xor_training", points=1, timeout=30, references=[fit])
-def check_graph_xor_training(fn):
-    X, y = xor_data(12, 0.1, seed=0)
-    lr, steps, seed = 0.5, 15, 3
-    N = len(X)
-
-    def reference(**kwargs) -> tuple[np.ndarray, np.ndarray]:
-        m = ValueMLP(2, [2, 1], seed=seed)
-        losses = fit(m, X, y, **{"lr": lr, "steps": steps, **kwargs})
-        return np.array(losses), _params(m)
-
-    expected, expected_params = reference()
-    model = ValueMLP(2, [2, 1], seed=seed)
-    initial = _params(model)
-    what = f"train_xor(model, X, y, lr={lr}, steps={steps})"
-    losses = _call(fn, model, X, y, lr, steps)
+def _xor_losses(losses: Any, steps: int, N: int, what: str) -> np.ndarray:
+    """What train_xor returned, as an array of ``steps`` losses, or a hint."""
     if losses is None:
         fail(f"{what} returned None. Return the list of losses, one per step.")
     if isinstance(losses, (numbers.Real, Value)):
@@ -522,20 +530,63 @@ def check_graph_xor_training(fn):
         else:
             extra = f"record exactly one loss per step ({steps} steps)."
         fail(f"{what} returned {len(losses)} losses, expected {steps}: {extra}")
+    return np.array(losses)
+
+
+def _fail_untrained(got: np.ndarray, grads: np.ndarray, what: str) -> NoReturn:
+    """The hint when the model's parameters are what they were before the call."""
+    if np.allclose(got, got[0], rtol=1e-12, atol=0.0):
+        if not np.any(grads):
+            fail(f"{what}: the loss never changes and every p.grad is 0 after the call: the gradients were "
+                 "reset after loss.backward() and before the update, so every update subtracted 0. "
+                 "Reset them (model.zero_grad()) BEFORE loss.backward(), then update.")
+        fail(f"{what}: the loss never changes and the model's parameters are unchanged, although the gradients "
+             "were computed: the update did not write into the parameters. `p = p - lr * p.grad` only "
+             "rebinds the loop variable and `p.data - lr * p.grad` alone is discarded: write "
+             "`p.data -= lr * p.grad`.")
+    fail(f"{what}: the model passed in was not trained (its parameters are unchanged). Train the `model` "
+         "argument itself; do not create a new ValueMLP inside the function.")
+
+
+def _fail_wrong_losses(got: np.ndarray, expected: np.ndarray, N: int, what: str) -> NoReturn:
+    """The hint for wrong losses that match no known mistake: a wrong loss, or a wrong update."""
+    if not np.isclose(got[0], expected[0], rtol=1e-8, atol=1e-12):
+        hint = ("the very first loss (before any update) is wrong, so the loss itself is: L is the MEAN over "
+                "all N examples of (model(x_n) - y_n)**2, computed with the model you are given")
+        if np.isclose(got[0], N * expected[0], rtol=1e-8):
+            hint = "the first loss is N times too big: L is the MEAN over the N examples, divide the sum by N"
+        elif np.isclose(got[0], expected[0] / 2, rtol=1e-8):
+            hint = "the first loss is half the answer: L is the mean of (model(x_n) - y_n)**2, without a factor 1/2"
+        elif np.isclose(got[0], math.sqrt(expected[0]), rtol=1e-8):
+            hint = ("that is the root of the mean squared error; L is the mean squared error itself "
+                    "(no square root)")
+        fail(f"{what}: {hint} (got {got[0]:.6g}, expected {expected[0]:.6g}).")
+    k = int(np.argmax(~np.isclose(got, expected, rtol=1e-8, atol=1e-12)))
+    fail(f"the losses of {what} are right at first but differ from step {k} on (got {got[k]:.6g}, expected "
+         f"{expected[k]:.6g}): the update is wrong. Each step: loss over all N examples, reset the gradients, "
+         "loss.backward(), then `p.data -= lr * p.grad` for EVERY parameter in model.parameters(), with the "
+         "lr you are given.")
+
+
+@task("graph_xor_training", points=1, timeout=30, references=[fit])
+def check_graph_xor_training(fn):
+    X, y = xor_data(12, 0.1, seed=0)
+    lr, steps, seed = 0.5, 15, 3
+    N = len(X)
+
+    def reference(**kwargs) -> tuple[np.ndarray, np.ndarray]:
+        m = ValueMLP(2, [2, 1], seed=seed)
+        losses = fit(m, X, y, **{"lr": lr, "steps": steps, **kwargs})
+        return np.array(losses), _params(m)
+
+    expected, expected_params = reference()
+    model = ValueMLP(2, [2, 1], seed=seed)
+    initial = _params(model)
+    what = f"train_xor(model, X, y, lr={lr}, steps={steps})"
+    got = _xor_losses(_call(fn, model, X, y, lr, steps), steps, N, what)
     params, grads = _params(model), _grads(model)
-    got = np.array(losses)
     if np.array_equal(params, initial):
-        if np.allclose(got, got[0], rtol=1e-12, atol=0.0):
-            if not np.any(grads):
-                fail(f"{what}: the loss never changes and every p.grad is 0 after the call: the gradients were "
-                     "reset after loss.backward() and before the update, so every update subtracted 0. "
-                     "Reset them (model.zero_grad()) BEFORE loss.backward(), then update.")
-            fail(f"{what}: the loss never changes and the model's parameters are unchanged, although the gradients "
-                 "were computed: the update did not write into the parameters. `p = p - lr * p.grad` only "
-                 "rebinds the loop variable and `p.data - lr * p.grad` alone is discarded: write "
-                 "`p.data -= lr * p.grad`.")
-        fail(f"{what}: the model passed in was not trained (its parameters are unchanged). Train the `model` "
-             "argument itself; do not create a new ValueMLP inside the function.")
+        _fail_untrained(got, grads, what)
     if not np.allclose(got, expected, rtol=1e-8, atol=1e-12):
         variants = {
             "your losses are shifted by one step: each was computed AFTER its update. Record the loss "
@@ -562,21 +613,7 @@ def check_graph_xor_training(fn):
         for hint, wrong in variants.items():
             if np.allclose(got, wrong(), rtol=1e-8, atol=1e-12):
                 fail(f"the losses of {what} are wrong: {hint}.")
-        if not np.isclose(got[0], expected[0], rtol=1e-8, atol=1e-12):
-            hint = ("the very first loss (before any update) is wrong, so the loss itself is: L is the MEAN over "
-                    "all N examples of (model(x_n) - y_n)**2, computed with the model you are given")
-            if np.isclose(got[0], N * expected[0], rtol=1e-8):
-                hint = "the first loss is N times too big: L is the MEAN over the N examples, divide the sum by N"
-            elif np.isclose(got[0], expected[0] / 2, rtol=1e-8):
-                hint = "the first loss is half the answer: L is the mean of (model(x_n) - y_n)**2, without a factor 1/2"
-            elif np.isclose(got[0], math.sqrt(expected[0]), rtol=1e-8):
-                hint = "that is the root of the mean squared error; L is the mean squared error itself (no square root)"
-            fail(f"{what}: {hint} (got {got[0]:.6g}, expected {expected[0]:.6g}).")
-        k = int(np.argmax(~np.isclose(got, expected, rtol=1e-8, atol=1e-12)))
-        fail(f"the losses of {what} are right at first but differ from step {k} on (got {got[k]:.6g}, expected "
-             f"{expected[k]:.6g}): the update is wrong. Each step: loss over all N examples, reset the gradients, "
-             "loss.backward(), then `p.data -= lr * p.grad` for EVERY parameter in model.parameters(), with the "
-             "lr you are given.")
+        _fail_wrong_losses(got, expected, N, what)
     if not np.allclose(params, expected_params, rtol=1e-8, atol=1e-12):
         fail(f"{what}: the losses are right but the model's parameters after the call are not those after "
              f"{steps} updates. Make exactly one update per step, after recording that step's loss, and no "

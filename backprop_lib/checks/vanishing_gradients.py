@@ -18,6 +18,7 @@ scores 0.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -330,7 +331,7 @@ def _norms_variant(weights, zs, acts, delta_out, df, *, deriv="z", W_T=False, dW
                    what="weight", norm="fro", shift=False):
     """The per-layer norms a backward pass with one typical mistake returns (None if it cannot run)."""
     L = len(weights)
-    out = [0.0] * L
+    out: list[Any] = [0.0] * L  # floats and numpy floats (np.linalg.norm)
     delta = delta_out * df(zs[-1]) if at_output else delta_out
     try:
         for l in range(L, 0, -1):
