@@ -37,7 +37,7 @@ import math
 import numbers
 import re
 import sys
-from typing import Any, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
 
@@ -697,51 +697,75 @@ def _buggy_grads(leaves: list, ops: list, bug: str) -> list[float]:
     nodes = _value_nodes(leaves, ops)
     root = nodes[-1]
     order = topological_order(root)
-    if bug == "assign":                      # `=` instead of `+=`
+    if bug in _BUGGY_BACKWARDS:
         root.grad = 1.0
-        for node in reversed(order):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad = local * node.grad
-    elif bug == "forward":                   # the nodes walked inputs-first
-        root.grad = 1.0
-        for node in order:
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad
-    elif bug == "data":                      # local * node.data instead of local * node.grad
-        root.grad = 1.0
-        for node in reversed(order):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.data
-    elif bug == "no_visited":                # micrograd's recursive build without the visited set
-        dup: list = []
-        stack = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                dup.append(node)
-                continue
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.inputs))
-        root.grad = 1.0
-        for node in reversed(dup):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad
-    elif bug == "recursive":                 # each node recurses into its inputs whenever it receives a gradient
-        def propagate(node):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad
-                propagate(child)
-        root.grad = 1.0
-        propagate(root)
+        _BUGGY_BACKWARDS[bug](root, order)
     return [n.grad for n in nodes]
+
+
+def _backward_assign(root: Value, order: list) -> None:
+    """`=` instead of `+=`."""
+    for node in reversed(order):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad = local * node.grad
+
+
+def _backward_inputs_first(root: Value, order: list) -> None:
+    """The nodes walked inputs-first."""
+    for node in order:
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.grad
+
+
+def _backward_times_data(root: Value, order: list) -> None:
+    """local * node.data instead of local * node.grad."""
+    for node in reversed(order):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.data
+
+
+def _backward_no_visited(root: Value, order: list) -> None:
+    """micrograd's recursive build without the visited set (a node once per path that reaches it)."""
+    dup: list = []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            dup.append(node)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(node.inputs))
+    for node in reversed(dup):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.grad
+
+
+def _backward_recursive(root: Value, order: list) -> None:
+    """Each node recurses into its inputs whenever it receives a gradient."""
+    def propagate(node):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.grad
+            propagate(child)
+    propagate(root)
+
+
+_BUGGY_BACKWARDS: dict[str, Callable[[Value, list], None]] = {
+    "assign": _backward_assign,
+    "forward": _backward_inputs_first,
+    "data": _backward_times_data,
+    "no_visited": _backward_no_visited,
+    "recursive": _backward_recursive,
+}
 
 
 ENGINE_BUGS = {
     "assign": "a node used twice keeps only the LAST path's gradient: your backward uses `=` "
-              "(`child.grad = local * node.grad`); gradients from several paths add up: `child.grad += local * node.grad`",
+              "(`child.grad = local * node.grad`); gradients from several paths add up: "
+              "`child.grad += local * node.grad`",
     "no_visited": "a shared node passed its gradient on more than once: your topological sort appends a node once per "
                   "path that reaches it (a recursive `build` without a `visited` set, as in micrograd before the set). "
-                  "Keep a set of visited nodes so each node is in the order exactly once (your topological_sort of Task 4)",
+                  "Keep a set of visited nodes so each node is in the order exactly once "
+                  "(your topological_sort of Task 4)",
     "recursive": "a shared node passed its gradient on before all of its users had contributed, and more than once: "
                  "your backward recurses into a node's inputs as soon as the node receives a gradient (once per path, "
                  "each time with its partial sum). Sort the nodes first (topological order), then visit them in "
@@ -821,6 +845,7 @@ def _random_program(rng: np.random.Generator, n_leaves: int, n_ops: int) -> tupl
             kind = str(rng.choice(["+", "*", "-", "/", "+c", "*c", "-c", "/c", "**", "c+", "c*", "c-", "c/",
                                    "neg", "tanh", "exp", "relu"]))
             c = float(np.round(rng.uniform(0.5, 2.5), 2)) * float(rng.choice([-1, 1]))
+            op: Any  # (kind, operand, ...): its length and types depend on kind
             if kind in _SYMBOL:
                 op = (kind, i, j)
             elif kind == "**":
@@ -833,7 +858,7 @@ def _random_program(rng: np.random.Generator, n_leaves: int, n_ops: int) -> tupl
                 op = (kind, i)
             target = nodes[op[2] if kind in _REFLECTED else op[1]]
             x = target.data
-            other = nodes[j].data if kind in _SYMBOL else None
+            other = nodes[j].data if kind in _SYMBOL else 0.0  # read only for "/"
             if ((kind == "/" and abs(other) < 0.3) or (kind == "c/" and abs(x) < 0.3)
                     or (kind == "**" and op[2] < 0 and abs(x) < 0.3) or (kind == "exp" and x > 3)
                     or (kind in ("+", "*", "-", "/", "**") and abs(x) > 20)):
@@ -856,7 +881,8 @@ def _reuse_programs() -> list[tuple[str, list, list]]:
     ]
 
 
-def _describe_program(leaves: list, ops: list) -> str:
+def _describe_program(leaves: list, ops: list) -> Iterator[str]:
+    """One "n<k> = <expression>" per operation of the program."""
     names = [f"x{i}" for i in range(len(leaves))]
     for k, op in enumerate(ops):
         kind = op[0]
@@ -873,9 +899,7 @@ def _describe_program(leaves: list, ops: list) -> str:
         else:
             text = f"{names[op[1]]}.{kind}()"
         names.append(f"n{k + 1}")
-        ops_text = f"n{k + 1} = {text}"
-        names[-1] = f"n{k + 1}"
-        yield ops_text
+        yield f"n{k + 1} = {text}"
 
 
 def _program_text(leaves: list, ops: list) -> str:
@@ -994,6 +1018,7 @@ def check_graph_own_engine(fn):
             for name, p_leaves, p_ops in shared:
                 _compare_program(fn, name, p_leaves, p_ops)
             continue
+        assert leaves is not None  # every row but the marker above has its inputs
         what = f"out = {text} with a = {leaves[0]:g}" + (f", b = {leaves[1]:g}" if len(leaves) == 2 else "")
         _compare_unit(fn, kind, leaves, ops, what, text, rule)
     for leaves, ops in randoms:
@@ -1094,7 +1119,8 @@ class _Recorder:
     __grader_callback__ = True
 
     def __init__(self, func, name: str):
-        self.func, self.kinds = func, []
+        self.func = func
+        self.kinds: list[str] = []  # "dual", "value" or "float": what each call received
         self.__name__ = name
 
     def __call__(self, x):
@@ -1143,7 +1169,8 @@ def check_graph_forward_mode(fn):
                  "This task asks for forward mode: one pass per input with Dual numbers.")
         if rec.kinds and "dual" not in rec.kinds:
             fail(f"{what}: your function called f only with plain numbers (or Duals whose tangents are all 0), so no "
-                 "derivative was carried: is it a finite difference? Seed the inputs as Dual numbers, Dual(x_j, 1.0 if j == i else 0.0), and read "
+                 "derivative was carried: is it a finite difference? Seed the inputs as Dual numbers, "
+                 "Dual(x_j, 1.0 if j == i else 0.0), and read "
                  "the output's .tangent.")
         if not rec.kinds:
             fail(f"{what}: your function never called f. Run f once per input, on a list of Dual numbers.")
@@ -1177,6 +1204,7 @@ def check_graph_forward_mode(fn):
                         advice="Pass i seeds Dual(x_i, 1.0) and Dual(x_j, 0.0) for j != i, calls f once, and "
                                "returns the output's .tangent as df/dx_i.")
         if dual_calls != n:
-            fail(f"{what}: the gradient is right, but f was called {dual_calls} times with Dual numbers for {n} inputs: "
+            fail(f"{what}: the gradient is right, but f was called {dual_calls} times with Dual numbers for {n} "
+                 "inputs: "
                  "forward mode needs exactly one pass per input (the point of this task is that cost).")
     return "one forward-mode pass per input, each giving one partial derivative, on 3 functions"
