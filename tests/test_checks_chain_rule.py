@@ -302,4 +302,5 @@ def test_scalar_answers_no_mistake_explains_get_a_task_hint_not_a_constant_facto
 
 def test_forward_difference_identity_used_by_a_table_row():
     # forward_difference(f, x - h, 2h) IS the central difference: the table row calling it must score 0
-    assert forward_difference(np.sin, 0.3 - 1e-3, 2e-3) == pytest.approx(central_difference(np.sin, 0.3, 1e-3), rel=1e-12)
+    assert forward_difference(np.sin, 0.3 - 1e-3, 2e-3) == pytest.approx(central_difference(np.sin, 0.3, 1e-3),
+                                                                        rel=1e-12)

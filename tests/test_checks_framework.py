@@ -176,7 +176,8 @@ def test_a_transposed_square_matrix_is_named():
 
 
 def test_values_that_print_alike_show_the_relative_error_and_dtype():
-    with pytest.raises(_core.Mistake, match=r"got 0\.5336832\d*, expected 0\.5336830\d*.*relative error 1\.9e-07, dtype float64"):
+    with pytest.raises(_core.Mistake,
+                       match=r"got 0\.5336832\d*, expected 0\.5336830\d*.*relative error 1\.9e-07, dtype float64"):
         expect_scalar(0.5336832, 0.5336831, "f(x)")
 
 
