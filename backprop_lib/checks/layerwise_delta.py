@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import jacobians
 from ..activations import Activation, sigmoid, sigmoid_backward, sigmoid_grad
 from ..data import digits
 from ..delta import example_deltas, per_example_grads, quick_digits_run, two_layer_backward, two_layer_forward
@@ -44,6 +45,8 @@ __all__ = [
     "check_delta_two_layer_backward",
     "check_delta_sgd_step",
     "check_delta_train_digits",
+    "check_delta_xw_backward",
+    "check_delta_softmax_vjp",
     "TRAIN_ACCURACY_TARGET",
     "REPLAY",
 ]
@@ -769,3 +772,225 @@ def check_delta_train_digits(fn):
              "(e.g. hidden=32, lr=0.5, 30 epochs, batches of 32).")
     return (f"the first SGD steps match the reference step for step, and the test accuracy {acc:.3f} >= "
             f"{TRAIN_ACCURACY_TARGET} on the 450 held-out digits")
+
+
+# --------------------------------------------------------------------------- 7. shape reasoning: Z = X W + b
+
+
+def _xw_call(fn, dZ, X, W, what: str):
+    """Call ``xw_backward``; a failure that shape reasoning explains gets that explanation."""
+    try:
+        return call(fn, dZ, X, W)
+    except Mistake as exc:
+        message = str(exc)
+        if "in place" in message and "argument 1" in message:
+            fail("your function modified the upstream gradient dZ in place (e.g. `dZ /= N` or `dZ *= ...`): it "
+                 "belongs to the caller (the layer above may still need it). Compute new arrays instead.")
+        if "matmul" in message or "shapes" in message or "broadcast" in message:
+            fail(f"{message} Reason with the shapes (here {what}): dZ is (N, n_out), X is (N, n_in), W is "
+                 "(n_in, n_out). dX must be (N, n_in): the only product that gives it is dZ @ W.T; dW must be "
+                 "(n_in, n_out): X.T @ dZ. The lecture's dA_prev = delta @ W assumed W of shape (n_out, n_in).")
+        raise
+
+
+def _xw_pairs(dZ, X, W, ref) -> tuple[list, list, list]:
+    """(hint, wrong value) for dX, dW and db of ``Z = X W + b`` (some only exist for square shapes)."""
+    dX, dW, db = ref
+    N, n_in = X.shape
+    n_out = W.shape[1]
+    dX_pairs = [
+        (f"dX is divided by N: {_UPSTREAM}", dX / N),
+        ("dX is only the last example's row repeated: dX keeps one row per example, dZ @ W.T",
+         np.repeat(dX[-1:], N, axis=0)),
+    ]
+    dW_pairs = [
+        (f"dW is divided by N: {_UPSTREAM}", dW / N),
+        ("dW is the outer product of the SUMMED rows, np.outer(X.sum(0), dZ.sum(0)); the gradient is the sum "
+         "of the per-example outer products, X.T @ dZ", np.outer(X.sum(axis=0), dZ.sum(axis=0))),
+        ("dW is only the LAST example's outer product: in a loop over the examples, add them up "
+         "(`dW += np.outer(X[n], dZ[n])`, not `dW = ...`)", np.outer(X[-1], dZ[-1])),
+    ]
+    db_pairs = [
+        (f"db is the mean of the rows of dZ; it must be their SUM, dZ.sum(axis=0): {_UPSTREAM}", db / N),
+        ("db is only the last example's row: sum the rows of dZ, dZ.sum(axis=0)", dZ[-1]),
+    ]
+    if N == n_in == n_out:
+        dX_pairs += [
+            ("dX = dZ @ W is the lecture's rule for W of shape (n_out, n_in); here W is (n_in, n_out), so "
+             "shape reasoning gives dX = dZ @ W.T (for a square W the shapes cannot tell, the values can)", dZ @ W),
+            ("you multiplied dZ and W elementwise (`*`); dX is a matrix product, dZ @ W.T", dZ * W),
+            ("dX came out as dW: the function returns (dX, dW, db), in the order of the forward's inputs X, W, b",
+             dW),
+        ]
+        dW_pairs += [
+            ("dW = dZ.T @ X is the lecture's rule for W of shape (n_out, n_in); here W is (n_in, n_out), so dW "
+             "must be X.T @ dZ, its transpose (for a square W the shapes cannot tell, the values can)", dZ.T @ X),
+            ("a transpose is missing: dW = X.T @ dZ (X alone is (N, n_in))", X @ dZ),
+            ("you multiplied X and dZ elementwise (`*`); dW is a matrix product that sums the per-example outer "
+             "products: X.T @ dZ", X * dZ),
+            ("dW came out as dX: the function returns (dX, dW, db), in the order of the forward's inputs X, W, b",
+             dX),
+        ]
+        db_pairs += [
+            ("db is summed over the wrong axis: sum over the batch (axis=0), one value per output unit",
+             dZ.sum(axis=1)),
+        ]
+    return dX_pairs, dW_pairs, db_pairs
+
+
+_UPSTREAM = ("the upstream gradient dZ already carries any 1/N of a mean loss, and a backward step passes it on "
+             "without dividing again")
+
+_XW_REFS: list[Callable[..., Any]] = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop,
+                                      two_layer_backward]
+
+
+@task("delta_xw_backward", points=1, references=_XW_REFS)
+def check_delta_xw_backward(fn):
+    """``fn(dZ, X, W)`` -> ``(dX, dW, db)`` for ``Z = X @ W + b`` with W of shape (n_in, n_out)."""
+    # (N, n_in, n_out): non-square shapes first (a wrong product fails on its shape), then an all-square case
+    for seed, (N, n_in, n_out) in enumerate([(5, 3, 4), (4, 4, 4), (3, 6, 2)]):
+        rng = np.random.default_rng(700 + seed)
+        dZ, X, W = rng.normal(0, 1, (N, n_out)), rng.normal(0, 1, (N, n_in)), rng.normal(0, 1, (n_in, n_out))
+        ref = (dZ @ W.T, X.T @ dZ, dZ.sum(axis=0))
+        what = f"xw_backward(dZ {dZ.shape}, X {X.shape}, W {W.shape})"
+        out = _xw_call(fn, dZ, X, W, what)
+        _xw_expect_triple(out, ref, what)
+        dX_pairs, dW_pairs, db_pairs = _xw_pairs(dZ, X, W, ref)
+        shapes = {"dX": (N, n_in), "dW": (n_in, n_out), "db": (n_out,)}
+        for name, got, want, pairs in zip(shapes, out, ref, (dX_pairs, dW_pairs, db_pairs)):
+            _expect_shape(got, want.shape, f"{name} from {what}", _xw_shape_hints(name, shapes, N))
+            _expect(got, want, f"{name} from {what}", mistakes=_merged(pairs), advice=_XW_ADVICE)
+    return "dX = dZ @ W.T, dW = X.T @ dZ, db = dZ.sum(axis=0) on 3 shapes, including an all-square one"
+
+
+_XW_ADVICE = ("None of the usual mistakes gives these values: write down the shape of each input and of each "
+              "gradient (dX like X, dW like W, db like b), and find the one product of dZ with X or W that has it.")
+
+
+def _xw_expect_triple(out, ref, what: str) -> None:
+    """``out`` must be a tuple (dX, dW, db) in that order (the shapes tell when they differ)."""
+    if isinstance(out, dict):
+        fail(f"{what} should return the tuple (dX, dW, db), in that order, got a dict.")
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        length = f" of length {len(out)}" if hasattr(out, "__len__") else ""
+        fail(f"{what} should return a tuple (dX, dW, db), got {type(out).__name__}{length}.")
+    shapes = [np.shape(v) for v in out]
+    want = [r.shape for r in ref]
+    if shapes != want and sorted(map(str, shapes)) == sorted(map(str, want)):
+        fail(f"{what} returned arrays of shapes {shapes}, the right shapes {want} in another order: return "
+             "(dX, dW, db), the order of the forward's inputs X, W, b.")
+
+
+def _xw_shape_hints(name: str, shapes: dict, N: int) -> dict[tuple, str]:
+    n_in, n_out = shapes["dW"]
+    if name == "dX":
+        return {(n_in, N): "the transpose: dX has X's shape (N, n_in); dZ @ W.T gives it"}
+    if name == "dW":
+        return {(n_out, n_in): "that is dZ.T @ X, the lecture's rule for W of shape (n_out, n_in); here W is "
+                               "(n_in, n_out), and the only product of X and dZ with that shape is X.T @ dZ"}
+    return {(N,): "you summed over the wrong axis: sum over the batch (axis=0), one value per output unit",
+            (1, n_out): "keep db one-dimensional (n_out,), like b: drop keepdims=True",
+            (): "you summed over everything: sum over the batch only (axis=0), one value per output unit",
+            (N, n_out): "the bias gradient is not summed over the batch: db = dZ.sum(axis=0)"}
+
+
+# --------------------------------------------------------------------------- 8. a non-scalar backward: softmax's VJP
+
+
+_VJP_REFS: list[Callable[..., Any]] = [jacobians.softmax_vjp, jacobians.softmax_jacobian,
+                                       jacobians.numerical_jacobian]
+
+
+def _vjp_pairs(z, v, ref) -> list:
+    """(hint, wrong value) for the VJP of the row-wise softmax (seed v, logits z)."""
+    N, C = z.shape
+    p = softmax(z)
+    vp = (v * p).sum(axis=1, keepdims=True)
+    pairs = [
+        ("the result does not depend on the seed v: you computed the backward of sum(softmax(z)), the seed "
+         "v = ones (that gradient is 0, since every row of p sums to 1). Use v: the VJP is v^T J, row by row "
+         "p * (v - sum(v * p))", np.zeros_like(z)),
+        ("the result does not depend on the seed v, and keeps only the diagonal p(1 - p) of the Jacobian: the "
+         "VJP is v^T J with J = diag(p) - p p^T, row by row p * (v - sum(v * p))", p * (1 - p)),
+        ("you treated softmax as an elementwise function (v * p(1 - p), the diagonal of J only): every p_i "
+         "depends on every z_j, J = diag(p) - p p^T, so the VJP is p * (v - sum(v * p, axis=1, keepdims=True))",
+         v * p * (1 - p)),
+        ("the p p^T part of the Jacobian is missing: v^T (diag(p) - p p^T) = p * v - p * sum(v * p)", v * p),
+        ("only the p p^T part of the Jacobian is there: v^T (diag(p) - p p^T) = p * v - p * sum(v * p)", -p * vp),
+        ("sum(v * p) is summed over the batch (axis=0): it is one number per ROW (example), "
+         "(v * p).sum(axis=1, keepdims=True)", p * (v - (v * p).sum(axis=0, keepdims=True))),
+        ("you averaged v * p over the classes (mean): the VJP needs the SUM over the classes, "
+         "(v * p).sum(axis=1, keepdims=True)", p * (v - (v * p).mean(axis=1, keepdims=True))),
+        ("p - v is the backward of softmax + cross-entropy with target v; a softmax alone, with seed v, has "
+         "the VJP v^T J = p * (v - sum(v * p))", p - v),
+        ("you used the logits z where the probabilities p = softmax(z) belong: p * (v - sum(v * p))",
+         z * (v - (v * z).sum(axis=1, keepdims=True))),
+        (f"the result is divided by N: {_SEED_CARRIES}", ref / N),
+        ("the sign is flipped: v^T J = p * (v - sum(v * p)), not p * (sum(v * p) - v)", -ref),
+    ]
+    if N == C:
+        pairs.append(("sum(v * p) has shape (N,) without keepdims=True, so it is broadcast along the wrong axis "
+                      "(row i gets column i's number): use (v * p).sum(axis=1, keepdims=True)",
+                      p * (v - (v * p).sum(axis=1))))
+    return pairs
+
+
+_SEED_CARRIES = "the seed v is the whole upstream gradient (any 1/N of a mean loss is already in it)"
+
+
+def _vjp_call(fn, z, v, what: str):
+    try:
+        return call(fn, z, v)
+    except Mistake as exc:
+        message = str(exc)
+        if "in place" in message and "argument 2" in message:
+            fail("your function modified the seed v in place (e.g. `v -= ...`): it belongs to the caller. "
+                 "Compute a new array: p * (v - (v * p).sum(axis=1, keepdims=True)).")
+        if "in place" in message and "argument 1" in message:
+            fail("your function modified the logits z in place: compute p = softmax(z) as a new array.")
+        if "broadcast" in message:
+            fail(f"{message} A row's sum(v * p) has shape (N,), which does not broadcast against the (N, C) "
+                 "arrays: keep the axis, (v * p).sum(axis=1, keepdims=True), shape (N, 1).")
+        raise
+
+
+def _vjp_cases():
+    """(what, z, v): a random seed, the seed ones, a one-hot seed, a square batch, large logits."""
+    rng = np.random.default_rng(800)
+    z1, z2, z3, z4 = rng.normal(0, 2, (4, 3)), rng.normal(0, 2, (5, 4)), rng.normal(0, 2, (3, 3)), \
+        rng.normal(0, 2, (2, 5))
+    onehot = one_hot(np.array([0, 3, 1, 3, 2]), 4)
+    return [
+        ("a random seed v", z1, rng.normal(0, 1, (4, 3))),
+        ("the seed v = ones (the gradient of sum(softmax(z)))", z1, np.ones((4, 3))),
+        ("one-hot seeds v (each row picks one p_c: its gradient is row c of J)", z2, onehot),
+        ("a random seed v, N = C = 3", z3, rng.normal(0, 1, (3, 3))),
+        ("a random seed v and logits near 800", z4 + 800.0, rng.normal(0, 1, (2, 5))),
+    ]
+
+
+@task("delta_softmax_vjp", points=1, references=_VJP_REFS)
+def check_delta_softmax_vjp(fn):
+    """``fn(z, v)`` -> ``v^T J`` row by row for ``p = softmax(z)``: ``p * (v - (v * p).sum(axis=1, keepdims=True))``."""
+    for text, z, v in _vjp_cases():
+        ref = jacobians.softmax_vjp(z, v)
+        what = f"softmax_vjp(z {z.shape}, v {v.shape}) with {text}"
+        out = _vjp_call(fn, z, v, what)
+        N, C = z.shape
+        _expect_shape(out, ref.shape, what, {
+            (N, C, C): "one (C, C) array per row: that is v * J (or J itself) before the sum; the VJP sums "
+                       "v_i J_ij over i, leaving one number per logit, shape (N, C)",
+            (C, C): "a (C, C) array: that is a Jacobian (or v * J), not a VJP; v^T J has one number per logit",
+            (N,): "one number per example: the VJP has one entry per logit, shape (N, C) like z",
+        })
+        arr = out if isinstance(out, np.ndarray) else None
+        if z.max() > 100 and arr is not None and arr.shape == ref.shape and arr.dtype.kind == "f" \
+                and not np.all(np.isfinite(arr)):
+            fail(f"{what} contains NaN or inf: np.exp(800) overflows. Subtract each row's max before "
+                 "exponentiating (or use the library's `softmax`).")
+        _expect(out, ref, what, mistakes=_merged(_vjp_pairs(z, v, ref)),
+                advice="None of the usual mistakes gives these values: for one row, write J = diag(p) - np.outer(p, p) "
+                       "and compare v @ J with your result; then find the vectorised form p * (v - sum(v * p)).")
+    return ("v^T J of the softmax for 5 seeds (random, ones, one-hot, a square batch, logits near 800); "
+            "seed v = ones gives 0")
