@@ -14,6 +14,7 @@ what PyTorch's ``y.backward(v)`` computes; a scalar loss is the special case :ma
 - :func:`softmax_jacobian`: softmax's J is not, :math:`\mathrm{diag}(p) - p p^\top`;
 - :func:`softmax_vjp`: its VJP without building J, :math:`p \odot (v - v \cdot p)` row by row;
 - :func:`jacobian_vs_vjp_cost`: what building J costs against the VJP;
+- :func:`matmul_candidates`: the products two arrays allow, for shape reasoning;
 - :func:`hand_trace_222`: the 2-2-2 network of the notebook's worked trace, step by step.
 """
 
@@ -33,6 +34,7 @@ __all__ = [
     "jacobian_vs_vjp_cost",
     "TRACE_222",
     "hand_trace_222",
+    "matmul_candidates",
 ]
 
 
@@ -165,4 +167,25 @@ def hand_trace_222(net: dict | None = None) -> dict[str, np.ndarray]:
     out["delta1"] = (W2.T @ out["delta2"]) * (out["z1"] > 0)  # (W2^T delta2) * relu'(z1)
     out["dW1"] = np.outer(out["delta1"], x)        # delta1 x^T
     out["db1"] = out["delta1"].copy()
+    return out
+
+
+def matmul_candidates(left: tuple[str, np.ndarray], right: tuple[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    """Every matrix product of two named 2-D arrays (either order, either transposed) whose inner
+    dimensions agree, as ``(expression, product)``: the candidates of shape reasoning.
+
+    ``matmul_candidates(("delta", d), ("a_prev", a))`` gives e.g. ``("delta.T @ a_prev", d.T @ a)``.
+    """
+    arrays = []
+    for name, arr in (left, right):
+        arr = _float_array(arr, name, (2,))
+        arrays.append([(name, arr), (f"{name}.T", arr.T)])
+    out, seen = [], set()
+    for first, second in ((arrays[0], arrays[1]), (arrays[1], arrays[0])):
+        for name_a, a in first:
+            for name_b, b in second:
+                expr = f"{name_a} @ {name_b}"
+                if a.shape[1] == b.shape[0] and expr not in seen:
+                    seen.add(expr)
+                    out.append((expr, a @ b))
     return out

@@ -102,3 +102,13 @@ def test_softmax_vjp_matches_torch_backward_with_a_seed():
     zt = torch.tensor(z, requires_grad=True)
     torch.softmax(zt, dim=1).backward(torch.tensor(v))
     assert rel_error(jac.softmax_vjp(z, v), zt.grad.numpy()) < 1e-12
+
+
+def test_matmul_candidates_lists_the_products_that_fit():
+    d, a, W = np.ones((32, 10)), np.ones((32, 128)), np.ones((10, 128))
+    assert [(e, p.shape) for e, p in jac.matmul_candidates(("delta", d), ("a", a))] == [
+        ("delta.T @ a", (10, 128)), ("a.T @ delta", (128, 10))]
+    assert [e for e, _ in jac.matmul_candidates(("delta", d), ("W", W))] == ["delta @ W", "W.T @ delta.T"]
+    square = jac.matmul_candidates(("delta", np.eye(3)), ("X", np.arange(9.0).reshape(3, 3)))
+    assert len(square) == 8 and all(p.shape == (3, 3) for _, p in square)
+    assert np.array_equal(dict(square)["delta.T @ X"], np.arange(9.0).reshape(3, 3))
