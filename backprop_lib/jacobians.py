@@ -21,7 +21,7 @@ what PyTorch's ``y.backward(v)`` computes; a scalar loss is the special case :ma
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -134,7 +134,7 @@ def jacobian_vs_vjp_cost(n: int) -> JacobianCost:
 
 #: The 2-2-2 network of the notebook's trace: ReLU hidden layer, softmax + cross-entropy output,
 #: one example (so N = 1 and the 1/N of the mean loss is 1). Every number is exact in binary.
-TRACE_222 = {
+TRACE_222: dict[str, Any] = {
     "x": np.array([1.0, 2.0]),
     "label": 0,
     "W1": np.array([[0.5, -0.25], [1.0, 0.5]]),
@@ -144,7 +144,7 @@ TRACE_222 = {
 }
 
 
-def hand_trace_222(net: dict | None = None) -> dict[str, np.ndarray]:
+def hand_trace_222(net: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
     r"""Every intermediate of one forward and backward pass through a 2-2-2 ReLU/softmax net, one
     line per step as on paper (column vectors, one example; ``net`` defaults to :data:`TRACE_222`).
 

@@ -204,7 +204,7 @@ def test_a_backward_with_a_seed_is_the_gradient_of_the_seeded_sum():
     seed = rng_seed.normal(size=out.shape)
     for v in (seed, np.ones_like(out)):
         dx = linear_backward(v, cache)[0]
-        numeric = numerical_gradient(lambda x_: np.sum(v * linear_forward(x_, W_in, b_in)[0]), x_in.copy())
+        numeric = numerical_gradient(lambda x_, v=v: np.sum(v * linear_forward(x_, W_in, b_in)[0]), x_in.copy())
         assert compare_gradients(dx, numeric).endswith("match")
 
 

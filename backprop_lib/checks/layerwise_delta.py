@@ -61,16 +61,17 @@ _GRAD_KEYS = ("W1", "b1", "W2", "b2")
 _BACKWARD_ORDER = ("W2", "b2", "W1", "b1")  # the output layer first: its error comes first
 
 # The library functions that compute (part of) each task's answer.
-_OUTPUT_DELTA_REFS: list[Callable[..., Any]] = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
-                      MLP.loss_and_grads, per_example_grads, example_deltas]
-_HIDDEN_DELTA_REFS: list[Callable[..., Any]] = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
-                      residual_backward, MLP.layer_backward, MLP.backprop, per_example_grads]
-_PARAM_GRAD_REFS: list[Callable[..., Any]] = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
-                    per_example_grads, two_layer_backward]
-_SGD_REFS: list[Callable[..., Any]] = [sgd_update, MLP.sgd_step, SGD]
-_BACKWARD_REFS: list[Callable[..., Any]] = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
-                  activation_backward, linear_backward, residual_backward, MLP.layer_backward]
-_TRAIN_REFS: list[Callable[..., Any]] = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
+_Refs = list[Callable[..., Any]]
+_OUTPUT_DELTA_REFS: _Refs = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
+                             MLP.loss_and_grads, per_example_grads, example_deltas]
+_HIDDEN_DELTA_REFS: _Refs = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
+                             residual_backward, MLP.layer_backward, MLP.backprop, per_example_grads]
+_PARAM_GRAD_REFS: _Refs = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
+                           per_example_grads, two_layer_backward]
+_SGD_REFS: _Refs = [sgd_update, MLP.sgd_step, SGD]
+_BACKWARD_REFS: _Refs = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
+                         activation_backward, linear_backward, residual_backward, MLP.layer_backward]
+_TRAIN_REFS: _Refs = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
 
 
 def _case(seed: int, N: int, d: int, h: int, c: int):
@@ -368,93 +369,96 @@ def _grads_from(d1, d2, X, a1, *, in1=None, in2=None, transposed=False, mean_b=F
     return {"W1": dW(d1, in1), "b1": db(d1), "W2": dW(d2, in2), "b2": db(d2)}
 
 
+def _bw_parts(params, cache, labels):
+    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
+    return X, z1, a1, z2, N, one_hot(labels, C), d2, params["W2"]
+
+
+def _bw_variant(make_d2=None, make_d1=None, scale=1.0, **kw):
+    def backward(params, cache, labels):
+        X, z1, a1, z2, N, Y, d2, W2 = _bw_parts(params, cache, labels)
+        if make_d2 is not None:
+            d2 = make_d2(z2, Y, N, d2)
+        d1 = (d2 @ W2) * sigmoid_grad(z1) if make_d1 is None else make_d1(d2, W2, z1, a1)
+        return {k: v * scale for k, v in _grads_from(d1, d2, X, a1, **kw).items()}
+    return backward
+
+
+def _bw_scaled_by_n(power):
+    def backward(params, cache, labels):
+        N = cache["X"].shape[0]
+        return {k: v * N ** power for k, v in _bw_variant()(params, cache, labels).items()}
+    return backward
+
+
+def _bw_with_input(which):
+    def backward(params, cache, labels):
+        X, z1, a1 = cache["X"], cache["z1"], cache["a1"]
+        g = _bw_variant()(params, cache, labels)
+        _, d2 = softmax_cross_entropy(cache["z2"], labels)
+        d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
+        key, product = {"W2<-X": ("W2", lambda: d2.T @ X), "W2<-z1": ("W2", lambda: d2.T @ z1),
+                         "W1<-a1": ("W1", lambda: d1.T @ a1)}[which]
+        g[key] = product()
+        return g
+    return backward
+
+
+def _bw_through_w1(params, cache, labels):
+    X, z1, a1, z2, N, Y, d2, W2 = _bw_parts(params, cache, labels)
+    d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
+    return _grads_from(d1, d2, X, a1)
+
+
+def _bw_keys_swapped(params, cache, labels):
+    g = _bw_variant()(params, cache, labels)
+    return {"W1": g["W2"], "b1": g["b2"], "W2": g["W1"], "b2": g["b1"]}
+
+
 def _backward_mistakes() -> list[tuple[str, object]]:
     """``(hint, backward(params, cache, labels) -> grads)`` for the typical wrong backward passes.
 
     Built from the library's pieces; a variant that does not apply to a net's shapes (a transpose
     that only fits square matrices) raises and is skipped.
     """
-    def parts(params, cache, labels):
-        X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
-        N, C = z2.shape
-        _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
-        return X, z1, a1, z2, N, one_hot(labels, C), d2, params["W2"]
-
-    def variant(make_d2=None, make_d1=None, scale=1.0, **kw):
-        def backward(params, cache, labels):
-            X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
-            if make_d2 is not None:
-                d2 = make_d2(z2, Y, N, d2)
-            d1 = (d2 @ W2) * sigmoid_grad(z1) if make_d1 is None else make_d1(d2, W2, z1, a1)
-            return {k: v * scale for k, v in _grads_from(d1, d2, X, a1, **kw).items()}
-        return backward
-
-    def scaled_by_n(power):
-        def backward(params, cache, labels):
-            N = cache["X"].shape[0]
-            return {k: v * N ** power for k, v in variant()(params, cache, labels).items()}
-        return backward
-
-    def with_input(which):
-        def backward(params, cache, labels):
-            X, z1, a1 = cache["X"], cache["z1"], cache["a1"]
-            g = variant()(params, cache, labels)
-            _, d2 = softmax_cross_entropy(cache["z2"], labels)
-            d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
-            if which == "W2<-X":
-                g["W2"] = d2.T @ X
-            elif which == "W2<-z1":
-                g["W2"] = d2.T @ z1
-            elif which == "W1<-a1":
-                g["W1"] = d1.T @ a1
-            return g
-        return backward
-
-    def through_w1(params, cache, labels):
-        X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
-        d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
-        return _grads_from(d1, d2, X, a1)
-
-    def keys_swapped(params, cache, labels):
-        g = variant()(params, cache, labels)
-        return {"W1": g["W2"], "b1": g["b2"], "W2": g["W1"], "b2": g["b1"]}
-
     return [
         ("delta1 must come back through the weights of the layer ABOVE, W2: delta1 = (delta2 @ W2) * "
-         "sigma'(z1), not delta2 @ W1", through_w1),
+         "sigma'(z1), not delta2 @ W1", _bw_through_w1),
         ("the layers' gradients are under each other's keys: grads['W2'] and grads['b2'] belong to the output "
-         "layer (delta2), grads['W1'] and grads['b1'] to the hidden layer (delta1)", keys_swapped),
+         "layer (delta2), grads['W1'] and grads['b1'] to the hidden layer (delta1)", _bw_keys_swapped),
         ("the output layer is a softmax over the classes, not a sigmoid per logit: delta2 = (softmax(z2) - y)/N",
-         variant(make_d2=lambda z2, Y, N, d2: (sigmoid(z2) - Y) / N)),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: (sigmoid(z2) - Y) / N)),
         ("you applied sigma' to the activation a1 instead of to z1: delta1 = (delta2 @ W2) * sigmoid_grad(z1) "
-         "(or a1 * (1 - a1))", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * sigmoid_grad(a1))),
+         "(or a1 * (1 - a1))", _bw_variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * sigmoid_grad(a1))),
         ("you forgot the sigma'(z1) factor in delta1 = (delta2 @ W2) * sigma'(z1)",
-         variant(make_d1=lambda d2, W2, z1, a1: d2 @ W2)),
+         _bw_variant(make_d1=lambda d2, W2, z1, a1: d2 @ W2)),
         ("you multiplied delta1 by sigma(z1) = a1 instead of its derivative sigma'(z1) = a1 * (1 - a1)",
-         variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * a1)),
+         _bw_variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * a1)),
         ("you applied sigma' at the output (to delta2): the logits z2 are the output layer's LINEAR output and "
          "softmax + cross-entropy gives delta2 = (p - y)/N with no sigma' factor",
-         variant(make_d2=lambda z2, Y, N, d2: d2 * sigmoid_grad(z2))),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: d2 * sigmoid_grad(z2))),
         ("the gradients are N times too large: the output delta of the MEAN loss is delta2 = (p - y)/N "
-         "(the 1/N enters once, there)", scaled_by_n(1)),
+         "(the 1/N enters once, there)", _bw_scaled_by_n(1)),
         ("the gradients are N times too small: the 1/N is applied twice, in delta2 = (p - y)/N and again "
-         "in dW, db; after the output delta nothing divides by N again", scaled_by_n(-1)),
+         "in dW, db; after the output delta nothing divides by N again", _bw_scaled_by_n(-1)),
         ("the bias gradients are averaged over the batch (N times too small): SUM the rows of delta, "
-         "db = delta.sum(axis=0), like dW = delta.T @ a_prev", variant(mean_b=True)),
-        ("the sign of delta2 is flipped: delta2 = (p - y)/N", variant(make_d2=lambda z2, Y, N, d2: -d2)),
+         "db = delta.sum(axis=0), like dW = delta.T @ a_prev", _bw_variant(mean_b=True)),
+        ("the sign of delta2 is flipped: delta2 = (p - y)/N", _bw_variant(make_d2=lambda z2, Y, N, d2: -d2)),
         ("delta2 must use the softmax probabilities: delta2 = (softmax(z2) - y)/N, not (z2 - y)/N",
-         variant(make_d2=lambda z2, Y, N, d2: (z2 - Y) / N)),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: (z2 - Y) / N)),
         ("you forgot to subtract the one-hot targets: delta2 = (softmax(z2) - y)/N",
-         variant(make_d2=lambda z2, Y, N, d2: softmax(z2) / N)),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: softmax(z2) / N)),
         ("there is an extra transpose in delta1: with rows as examples the textbook W2^T delta2 becomes "
-         "delta2 @ W2 (no .T)", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2.T) * sigmoid_grad(z1))),
+         "delta2 @ W2 (no .T)", _bw_variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2.T) * sigmoid_grad(z1))),
         ("the weight gradients are transposed (a_prev.T @ delta): dW must have W's shape (n_out, n_in); for a "
-         "square W the shape cannot tell, so check the order: dW = delta.T @ a_prev", variant(transposed=True)),
+         "square W the shape cannot tell, so check the order: dW = delta.T @ a_prev", _bw_variant(transposed=True)),
         ("dW2 must use the INPUT of layer 2, the hidden activation a1: dW2 = delta2.T @ a1 (not X)",
-         with_input("W2<-X")),
+         _bw_with_input("W2<-X")),
         ("dW2 must use the hidden ACTIVATION a1 = sigma(z1), not the pre-activation z1: dW2 = delta2.T @ a1",
-         with_input("W2<-z1")),
-        ("dW1 must use the INPUT of layer 1, X: dW1 = delta1.T @ X (not a1)", with_input("W1<-a1")),
+         _bw_with_input("W2<-z1")),
+        ("dW1 must use the INPUT of layer 1, X: dW1 = delta1.T @ X (not a1)", _bw_with_input("W1<-a1")),
     ]
 
 
@@ -723,8 +727,14 @@ def check_delta_train_digits(fn):
                 mistakes=_merged((hint, v[k] - p0c[k]) for hint, v in pairs), advice=_REPLAY_ADVICE)
         pairs = _consistent(pairs, k, ref[k])
 
-    # 1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be two
-    # steps, on some 3 of the 5 examples and then on the other 2 (each step sees only its own minibatch)
+    _replay_different_digits(fn, split, H, lr, seed)
+    return _digits_accuracy(fn, split)
+
+
+def _replay_different_digits(fn, split, H: int, lr: float, seed: int) -> None:
+    """1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be
+    two steps, on some 3 of the 5 examples and then on the other 2."""
+    m, bs = int(REPLAY["copies"]), int(REPLAY["batch_size"])
     Xd, yd = split.X_train[:m], split.y_train[:m]
     sig_d = f"{m} different digits, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
     what0 = f"train_digits({sig_d}, epochs=0)"
@@ -749,10 +759,12 @@ def check_delta_train_digits(fn):
              f"{m - bs}, whichever way they are shuffled. {_REPLAY_ADVICE} Shuffle X and y with the SAME "
              "permutation, and let every step see only the examples of its own minibatch.")
 
-    # 2. the learner's own settings: the accuracy on the held-out digits
+
+def _digits_accuracy(fn, split) -> str:
+    """2. the learner's own settings: the accuracy on the held-out digits."""
     what = "train_digits(X_train, y_train)"
     out = call(fn, split.X_train, split.y_train)
-    hidden = np.shape(out["W1"])[0] if isinstance(out, dict) and np.ndim(out.get("W1")) == 2 else -1
+    hidden = np.shape(out["W1"])[0] if isinstance(out, dict) and np.ndim(out.get("W1", 0)) == 2 else -1
     params = _params_dict(out, what, hidden, split.X_train.shape[1])
     logits, _ = two_layer_forward(params, split.X_test)
     if not np.all(np.isfinite(logits)):
@@ -841,8 +853,7 @@ def _xw_pairs(dZ, X, W, ref) -> tuple[list, list, list]:
 _UPSTREAM = ("the upstream gradient dZ already carries any 1/N of a mean loss, and a backward step passes it on "
              "without dividing again")
 
-_XW_REFS: list[Callable[..., Any]] = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop,
-                                      two_layer_backward]
+_XW_REFS: _Refs = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, two_layer_backward]
 
 
 @task("delta_xw_backward", points=1, references=_XW_REFS)
@@ -898,8 +909,7 @@ def _xw_shape_hints(name: str, shapes: dict, N: int) -> dict[tuple, str]:
 # --------------------------------------------------------------------------- 8. a non-scalar backward: softmax's VJP
 
 
-_VJP_REFS: list[Callable[..., Any]] = [jacobians.softmax_vjp, jacobians.softmax_jacobian,
-                                       jacobians.numerical_jacobian]
+_VJP_REFS: _Refs = [jacobians.softmax_vjp, jacobians.softmax_jacobian, jacobians.numerical_jacobian]
 
 
 def _vjp_pairs(z, v, ref) -> list:
