@@ -113,6 +113,12 @@ WRONG = {
                            "        params = {k: params[k] - lr * grads[k] for k in params}\n"
                            "return params",
                            "all hidden units are identical"),
+    "delta_xw_backward": ("dZ, X, W = list(locals().values())\n"
+                          "return dZ @ W, dZ.T @ X, dZ.sum(axis=0)",
+                          "Reason with the shapes"),
+    "delta_softmax_vjp": ("z, v = list(locals().values())\n"
+                          "p = softmax(z)\nreturn v * p * (1 - p)",
+                          "you treated softmax as an elementwise function"),
     # 04_vanishing_gradients
     "sigmoid_chain_bound": ("weights, activation = list(locals().values())\n"
                             "max_slope = 0.5 if activation == 'sigmoid' else 1.0\n"
