@@ -660,7 +660,7 @@ def check_delta_train_digits(fn):
        steps of the reference backward pass; 2. the default run must reach the target test accuracy.
     """
     split = _digits()
-    n, H, lr, seed = REPLAY["n"], REPLAY["hidden"], REPLAY["lr"], REPLAY["seed"]
+    n, H, seed, lr = int(REPLAY["n"]), int(REPLAY["hidden"]), int(REPLAY["seed"]), float(REPLAY["lr"])
     X, y = split.X_train[:n], split.y_train[:n]
     args = dict(hidden=H, lr=lr, batch_size=n, seed=seed)
     sig = f"{n} digits, hidden={H}, lr={lr}, batch_size={n}, seed={seed}"
@@ -700,7 +700,7 @@ def check_delta_train_digits(fn):
             pairs = _consistent(pairs, k, ref[k])
 
     # 1c. minibatches of 3 + 2 identical examples: the last, smaller minibatch and its own N
-    m, bs = REPLAY["copies"], REPLAY["batch_size"]
+    m, bs = int(REPLAY["copies"]), int(REPLAY["batch_size"])
     Xc, yc = np.repeat(split.X_train[:1], m, axis=0), np.repeat(split.y_train[:1], m)
     sig_c = f"{m} copies of one digit, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
     p0c = _params_dict(_train_call(fn, Xc, yc, f"train_digits({sig_c}, epochs=0)", epochs=0, hidden=H, lr=lr,
