@@ -84,6 +84,7 @@ class time_limit:
 
     def __enter__(self):
         if self.active:
+            assert self.seconds is not None  # active implies a positive limit
             self.previous = signal.signal(signal.SIGALRM, self._handler)
             signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)
         return self

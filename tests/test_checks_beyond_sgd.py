@@ -11,24 +11,7 @@ from backprop_lib.layers import linear_backward
 from backprop_lib.mlp import MLP
 from backprop_lib.optim import SGD, Adam, cosine_schedule
 
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError("replace this line with your code")
-
-
-def _passes(check, fn):
-    result = check.run(fn)
-    assert result.status == "pass", result.message
-    assert result.score == result.max_score == 1
-
-
-def _fails_with(check, fn, *fragments):
-    result = check.run(fn)
-    assert result.status in ("fail", "error"), result.message
-    assert result.score == 0
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-    return result.message
+from check_helpers import fails_with, passes, stub
 
 
 # --------------------------------------------------------------------------- reference solutions
@@ -77,8 +60,8 @@ def test_the_tasks_are_registered_with_one_point_each():
 
 @pytest.mark.parametrize("check, fn", CHECKS, ids=[c.task for c, _ in CHECKS])
 def test_reference_solutions_pass_and_stubs_are_not_implemented(check, fn):
-    _passes(check, fn)
-    assert check.run(_stub).status == "not_implemented"
+    passes(check, fn)
+    assert check.run(stub).status == "not_implemented"
 
 
 @pytest.mark.parametrize("check, reference", [
@@ -95,7 +78,7 @@ def test_the_checks_own_reference_helpers_are_out_of_bounds_too():
 
     def sly(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         return _adam_reference(w, grad, m, v, t, lr, beta1, beta2, eps)
-    _fails_with(check_opt_adam_step, sly, "reference implementation")
+    fails_with(check_opt_adam_step, sly, "reference implementation")
 
 
 def test_a_momentum_convention_read_off_the_first_step_is_held_for_the_whole_sequence():
@@ -105,19 +88,19 @@ def test_a_momentum_convention_read_off_the_first_step_is_held_for_the_whole_seq
             return w - lr * v, v
         v = momentum * velocity + lr * grad  # ... then the lr-inside form
         return w - v, v
-    _fails_with(check_opt_momentum_step, switches, "step 2", "PyTorch's convention")
+    fails_with(check_opt_momentum_step, switches, "step 2", "PyTorch's convention")
 
 
 def test_coinciding_cosine_mistakes_are_named_together():
-    message = _fails_with(check_opt_cosine_lr,
-                          lambda lr0, e, T, eta_min=0.0: eta_min + (lr0 - eta_min) * np.cos(np.pi * e / T) ** 2,
-                          "full period")
+    message = fails_with(check_opt_cosine_lr,
+                         lambda lr0, e, T, eta_min=0.0: eta_min + (lr0 - eta_min) * np.cos(np.pi * e / T) ** 2,
+                         "full period").message
     assert "cos^2(pi e / T)" in message
 
 
 def test_an_unknown_cosine_mistake_is_told_which_properties_it_breaks():
-    message = _fails_with(check_opt_cosine_lr,
-                          lambda lr0, e, T, eta_min=0.0: eta_min + (lr0 - eta_min) * (1 - e / T) ** 2)
+    message = fails_with(check_opt_cosine_lr,
+                         lambda lr0, e, T, eta_min=0.0: eta_min + (lr0 - eta_min) * (1 - e / T) ** 2).message
     assert "halfway" in message
 
 
@@ -125,4 +108,4 @@ def test_an_unknown_stage_mistake_still_gets_the_formula():
     def wrong(da, a_received, z, W, act_grad):
         delta = da * act_grad(z)
         return delta @ W + 1e-3, delta.T @ a_received, delta.sum(axis=0)
-    _fails_with(check_pipe_stage_backward, wrong, "da_send = delta @ W with delta = da * act_grad(z)")
+    fails_with(check_pipe_stage_backward, wrong, "da_send = delta @ W with delta = da * act_grad(z)")

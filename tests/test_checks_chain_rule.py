@@ -29,11 +29,9 @@ from backprop_lib.checks.chain_rule import (
 )
 from backprop_lib.gradcheck import central_difference, forward_difference, numerical_gradient
 
+from check_helpers import fails_with, passes, stub
+
 STEPS = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 6e-6, 1e-6, 1e-7, 1e-8, 1e-10]
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError("replace this line with your code")
 
 
 # --------------------------------------------------------------------------- reference solutions
@@ -65,21 +63,6 @@ def max_rel_error_check(f, df, xs, h=1e-5):
     return worst
 
 
-def _passes(check, fn):
-    result = check.run(fn)
-    assert result.status == "pass", result.message
-    assert result.score == result.max_score == 1
-
-
-def _fails_with(check, fn, *fragments):
-    result = check.run(fn)
-    assert result.status in ("fail", "error"), result.message
-    assert result.score == 0
-    for fragment in fragments:
-        assert fragment in result.message, result.message
-    return result
-
-
 # --------------------------------------------------------------------------- registry, stubs, references
 
 
@@ -91,10 +74,10 @@ def test_all_five_tasks_are_registered():
 @pytest.mark.parametrize("check", [check_central_diff, check_chain_rule_derivative, check_gradient_2d,
                                    check_stable_sigmoid_derivative, check_max_rel_error_check])
 def test_untouched_stub_is_reported_as_not_implemented(check, capsys):
-    result = check.run(_stub)
+    result = check.run(stub)
     assert result.status == "not_implemented"
     assert "not implemented yet" in result.message
-    check(_stub)
+    check(stub)
     assert capsys.readouterr().out.startswith("TODO")
 
 
@@ -105,13 +88,13 @@ def test_untouched_stub_is_reported_as_not_implemented(check, capsys):
     (check_max_rel_error_check, max_rel_error_check),
 ])
 def test_reference_solution_passes(check, fn):
-    _passes(check, fn)
+    passes(check, fn)
 
 
 def test_stable_sigmoid_reference_passes_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _passes(check_stable_sigmoid_derivative, stable_sigmoid_derivative)
+        passes(check_stable_sigmoid_derivative, stable_sigmoid_derivative)
 
 
 def test_chain_rule_formula_matches_finite_differences_of_the_composition():
@@ -141,7 +124,7 @@ def test_chain_rule_rejects_a_finite_difference_of_the_composition_at_every_step
     def numeric(f, df, g, dg, x):
         return (f(g(x + h)) - f(g(x - h))) / (2 * h)
 
-    _fails_with(check_chain_rule_derivative, numeric, "finite difference")
+    fails_with(check_chain_rule_derivative, numeric, "finite difference")
 
 
 @pytest.mark.parametrize("h", STEPS)
@@ -153,8 +136,8 @@ def test_chain_rule_rejects_a_finite_difference_of_one_factor_at_every_step(h):
         u = g(x)
         return (f(u + h) - f(u - h)) / (2 * h) * dg(x)
 
-    _fails_with(check_chain_rule_derivative, inner_numeric, "evaluated `g`")
-    _fails_with(check_chain_rule_derivative, outer_numeric, "evaluated `f`")
+    fails_with(check_chain_rule_derivative, inner_numeric, "evaluated `g`")
+    fails_with(check_chain_rule_derivative, outer_numeric, "evaluated `f`")
 
 
 @pytest.mark.parametrize("h", STEPS)
@@ -166,8 +149,8 @@ def test_gradient_2d_rejects_numerical_gradient_at_every_step(h):
         f0 = gradient_2d_target(x, y)
         return np.array([(gradient_2d_target(x + h, y) - f0) / h, (gradient_2d_target(x, y + h) - f0) / h])
 
-    _fails_with(check_gradient_2d, numeric)
-    _fails_with(check_gradient_2d, forward)
+    fails_with(check_gradient_2d, numeric)
+    fails_with(check_gradient_2d, forward)
 
 
 def test_gradient_2d_tolerance_is_far_below_the_best_finite_difference():
@@ -186,7 +169,7 @@ def test_central_diff_fixed_step_is_named_whatever_the_step(h):
     def fixed(f, x, step):
         return (f(x + h) - f(x - h)) / (2 * h)
 
-    _fails_with(check_central_diff, fixed, "ignored the argument h")
+    fails_with(check_central_diff, fixed, "ignored the argument h")
 
 
 # --------------------------------------------------------------------------- the sigmoid: silenced, clipped, cancelled
@@ -207,7 +190,7 @@ def test_sigmoid_silenced_with_errstate_is_rejected(formula):
         with np.errstate(all="ignore"):
             return formula(x)
 
-    _fails_with(check_stable_sigmoid_derivative, silenced, "loses the tiny values")
+    fails_with(check_stable_sigmoid_derivative, silenced, "loses the tiny values")
 
 
 @pytest.mark.parametrize("formula", [_naive, _naive_product])
@@ -217,7 +200,7 @@ def test_sigmoid_silenced_with_catch_warnings_is_rejected(formula):
             warnings.simplefilter("ignore")
             return formula(x)
 
-    _fails_with(check_stable_sigmoid_derivative, silenced, "Silencing the warning")
+    fails_with(check_stable_sigmoid_derivative, silenced, "Silencing the warning")
 
 
 @pytest.mark.parametrize("clip", [30, 50, 100, 300, 500, 700, 709])
@@ -226,7 +209,7 @@ def test_sigmoid_with_a_clipped_input_is_rejected_and_the_clip_named(clip):
         e = np.exp(-np.abs(np.clip(x, -clip, clip)))
         return e / (1 + e) ** 2
 
-    _fails_with(check_stable_sigmoid_derivative, clipped, "clip", f"about {clip}")
+    fails_with(check_stable_sigmoid_derivative, clipped, "clip", f"about {clip}")
 
 
 def test_sigmoid_with_a_clipped_exponent_is_rejected():
@@ -236,7 +219,7 @@ def test_sigmoid_with_a_clipped_exponent_is_rejected():
             t = 1 / (1 + np.exp(np.minimum(x, 709)))
         return s * t
 
-    _fails_with(check_stable_sigmoid_derivative, clipped_exponent, "clip")
+    fails_with(check_stable_sigmoid_derivative, clipped_exponent, "clip")
 
 
 def test_sigmoid_one_minus_sigma_of_minus_x_cancellation_is_named():
@@ -244,7 +227,7 @@ def test_sigmoid_one_minus_sigma_of_minus_x_cancellation_is_named():
         t = np.exp(-np.logaddexp(0.0, x))  # sigma(-x), stable
         return (1 - t) * t
 
-    _fails_with(check_stable_sigmoid_derivative, cancels_on_the_left, "cancels")
+    fails_with(check_stable_sigmoid_derivative, cancels_on_the_left, "cancels")
 
 
 # --------------------------------------------------------------------------- max_rel_error_check
@@ -256,7 +239,7 @@ def test_max_rel_error_cs231n_denominator_is_named_not_a_only():
         n = np.array([central_difference(f, x, h) for x in xs])
         return float(np.max(np.abs(a - n) / np.maximum(1e-8, np.maximum(np.abs(a), np.abs(n)))))
 
-    result = _fails_with(check_max_rel_error_check, cs231n, "CS231n")
+    result = fails_with(check_max_rel_error_check, cs231n, "CS231n")
     assert "|a| only" not in result.message
 
 
@@ -268,7 +251,7 @@ def test_max_rel_error_nan_from_zero_over_zero_is_named():
         with np.errstate(invalid="ignore"):
             return float(np.max(np.abs(a - n) / np.maximum(guard, np.abs(a) + np.abs(n))))
 
-    _fails_with(check_max_rel_error_check, unguarded_nan, "NaN", "guard the denominator")
+    fails_with(check_max_rel_error_check, unguarded_nan, "NaN", "guard the denominator")
 
 
 def test_max_rel_error_zero_division_is_named():
@@ -280,7 +263,7 @@ def test_max_rel_error_zero_division_is_named():
             worst = max(worst, abs(a - n) / max(guard, abs(a) + abs(n)))
         return worst
 
-    _fails_with(check_max_rel_error_check, python_floats, "ZeroDivisionError", "guard the denominator")
+    fails_with(check_max_rel_error_check, python_floats, "ZeroDivisionError", "guard the denominator")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -295,11 +278,12 @@ def test_mistakes_merges_equal_values_and_drops_the_answer():
 
 
 def test_scalar_answers_no_mistake_explains_get_a_task_hint_not_a_constant_factor():
-    result = _fails_with(check_central_diff, lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h) + 0.01,
+    result = fails_with(check_central_diff, lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h) + 0.01,
                          "none of the usual mistakes", "check each step")
     assert "constant factor" not in result.message
 
 
 def test_forward_difference_identity_used_by_a_table_row():
     # forward_difference(f, x - h, 2h) IS the central difference: the table row calling it must score 0
-    assert forward_difference(np.sin, 0.3 - 1e-3, 2e-3) == pytest.approx(central_difference(np.sin, 0.3, 1e-3), rel=1e-12)
+    assert forward_difference(np.sin, 0.3 - 1e-3, 2e-3) == pytest.approx(central_difference(np.sin, 0.3, 1e-3),
+                                                                        rel=1e-12)

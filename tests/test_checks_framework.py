@@ -23,10 +23,6 @@ def check_double():
     return check
 
 
-def run(check, fn):
-    return check.run(fn)
-
-
 def test_correct_function_passes_with_full_score_and_says_what_was_verified(check_double, capsys):
     check_double(lambda x: 2 * x)
     out = capsys.readouterr().out
@@ -36,7 +32,7 @@ def test_correct_function_passes_with_full_score_and_says_what_was_verified(chec
 
 
 def test_known_mistake_gets_its_hint(check_double):
-    result = run(check_double, lambda x: x + 2)
+    result = check_double.run(lambda x: x + 2)
     assert result.status == "fail" and result.score == 0
     assert "you added 2 instead of doubling" in result.message
 
@@ -54,7 +50,7 @@ def test_exception_in_learner_code_is_named_with_its_line(check_double):
     def double(x):
         return x[10]
 
-    result = run(check_double, double)
+    result = check_double.run(double)
     assert "IndexError" in result.message and "return x[10]" in result.message
 
 
@@ -63,7 +59,7 @@ def test_infinite_loop_is_stopped_by_the_time_limit(check_double):
         while True:
             pass
 
-    result = run(check_double, double)
+    result = check_double.run(double)
     assert "did not return within" in result.message
 
 
@@ -76,7 +72,7 @@ def test_bare_except_cannot_swallow_the_time_limit(check_double):
             except Exception:
                 pass
 
-    assert "did not return within" in run(check_double, double).message
+    assert "did not return within" in check_double.run(double).message
 
 
 def test_mutating_the_input_is_reported(check_double):
@@ -84,7 +80,7 @@ def test_mutating_the_input_is_reported(check_double):
         x *= 2
         return x
 
-    assert "modified its input" in run(check_double, double).message
+    assert "modified its input" in check_double.run(double).message
 
 
 @pytest.mark.parametrize(
@@ -100,11 +96,11 @@ def test_mutating_the_input_is_reported(check_double):
     ],
 )
 def test_wrong_type_shape_dtype_and_nan_get_specific_messages(check_double, fn, fragment):
-    assert fragment in run(check_double, fn).message
+    assert fragment in check_double.run(fn).message
 
 
 def test_passing_a_called_function_instead_of_the_function(check_double):
-    assert "Pass the function itself" in run(check_double, 3.0).message
+    assert "Pass the function itself" in check_double.run(3.0).message
 
 
 def test_expect_array_hints_at_a_missing_transpose():
@@ -165,7 +161,7 @@ def test_every_registered_course_check_reports_not_implemented_for_a_stub():
 @pytest.mark.parametrize("factor, fragment", [(2.0, "2 times the answer"), (0.5, "1/2 times the answer"),
                                               (32.0, "32 times the answer"), (1 / 32, "0.03125 times")])
 def test_a_constant_factor_is_named(check_double, factor, fragment):
-    result = run(check_double, lambda x: factor * 2 * x)
+    result = check_double.run(lambda x: factor * 2 * x)
     assert result.status == "fail" and fragment in result.message, result.message
 
 
@@ -176,7 +172,8 @@ def test_a_transposed_square_matrix_is_named():
 
 
 def test_values_that_print_alike_show_the_relative_error_and_dtype():
-    with pytest.raises(_core.Mistake, match=r"got 0\.5336832\d*, expected 0\.5336830\d*.*relative error 1\.9e-07, dtype float64"):
+    with pytest.raises(_core.Mistake,
+                       match=r"got 0\.5336832\d*, expected 0\.5336830\d*.*relative error 1\.9e-07, dtype float64"):
         expect_scalar(0.5336832, 0.5336831, "f(x)")
 
 
@@ -187,7 +184,7 @@ def test_an_unwritten_helper_is_named(check_double):
     def double(x):
         return 2 * helper(x)
 
-    result = run(check_double, double)
+    result = check_double.run(double)
     assert result.status == "fail" and "calls `helper`, which still raises NotImplementedError" in result.message
 
 
@@ -223,9 +220,9 @@ def check_with_reference():
     lambda: eval(compile("lambda x: ref(x)", "<learner cell>", "eval"), {"ref": _reference_double}),  # a call
 ])
 def test_the_library_answer_under_any_name_scores_zero(check_with_reference, learner):
-    result = run(check_with_reference, learner())
+    result = check_with_reference.run(learner())
     assert result.status == "fail" and "reference implementation" in result.message, result.message
 
 
 def test_own_code_passes_a_check_with_references(check_with_reference):
-    assert run(check_with_reference, lambda x: x + x).status == "pass"
+    assert check_with_reference.run(lambda x: x + x).status == "pass"

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_lib import activations, delta, layers, losses, mlp, optim
+from backprop_lib import activations, delta, jacobians, layers, losses, mlp, optim
 from backprop_lib.activations import sigmoid_grad
 from backprop_lib.checks import registry
 from backprop_lib.checks.layerwise_delta import (
@@ -25,19 +25,23 @@ from backprop_lib.checks.layerwise_delta import (
     check_delta_output_softmax_ce,
     check_delta_param_grads,
     check_delta_sgd_step,
+    check_delta_softmax_vjp,
     check_delta_train_digits,
     check_delta_two_layer_backward,
+    check_delta_xw_backward,
 )
 from backprop_lib.data import digits
 from backprop_lib.delta import two_layer_forward, two_layer_init
 from backprop_lib.losses import one_hot, softmax
+from backprop_lib.gradcheck import numerical_gradient, rel_error
 from backprop_lib.mlp import accuracy
 
 sys.path.insert(0, str(Path(__file__).parent))
 from answers import learner_function, tables  # noqa: E402
 
 CHECKS = [check_delta_output_softmax_ce, check_delta_hidden_bp2, check_delta_param_grads,
-          check_delta_two_layer_backward, check_delta_sgd_step, check_delta_train_digits]
+          check_delta_two_layer_backward, check_delta_sgd_step, check_delta_train_digits,
+          check_delta_xw_backward, check_delta_softmax_vjp]
 
 # ---------------------------------------------------------------- learner-side solutions (no library answers)
 
@@ -78,6 +82,15 @@ def train_digits(X, y, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0, back
     return params
 
 
+def xw_backward(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (v - (v * p).sum(axis=1, keepdims=True))
+
+
 def stub(*args, **kwargs):
     raise NotImplementedError("replace this line with your code")
 
@@ -85,9 +98,9 @@ def stub(*args, **kwargs):
 # ---------------------------------------------------------------- registration, stub, references
 
 
-def test_all_six_tasks_are_registered_with_distinct_names():
+def test_all_eight_tasks_are_registered_with_distinct_names():
     assert {c.task for c in CHECKS} <= set(registry())
-    assert len({c.task for c in CHECKS}) == 6
+    assert len({c.task for c in CHECKS}) == 8
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.task)
@@ -99,6 +112,7 @@ def test_untouched_stub_is_reported_as_not_implemented(check):
     (check_delta_output_softmax_ce, output_delta), (check_delta_hidden_bp2, hidden_delta),
     (check_delta_param_grads, param_grads), (check_delta_two_layer_backward, backward),
     (check_delta_sgd_step, sgd_step), (check_delta_train_digits, train_digits),
+    (check_delta_xw_backward, xw_backward), (check_delta_softmax_vjp, softmax_vjp),
 ], ids=lambda x: getattr(x, "task", ""))
 def test_learner_side_solutions_pass(check, solution):
     result = check.run(solution)
@@ -114,6 +128,8 @@ def test_learner_side_solutions_pass(check, solution):
     (check_delta_sgd_step, [optim.sgd_update, optim.SGD, mlp.MLP.sgd_step]),
     (check_delta_train_digits, [mlp.train, delta.two_layer_backward, losses.softmax_cross_entropy,
                                 optim.sgd_update, mlp.MLP.loss_and_grads]),
+    (check_delta_xw_backward, [layers.linear_backward, mlp.MLP.layer_backward]),
+    (check_delta_softmax_vjp, [jacobians.softmax_vjp, jacobians.softmax_jacobian, jacobians.numerical_jacobian]),
 ], ids=lambda x: getattr(x, "task", ""))
 def test_every_task_declares_the_library_functions_that_answer_it(check, must_declare):
     assert all(ref in check.references for ref in must_declare)
@@ -124,6 +140,9 @@ def test_every_task_declares_the_library_functions_that_answer_it(check, must_de
     (check_delta_two_layer_backward, delta.two_layer_backward),
     (check_delta_train_digits, lambda X, y, hidden=32, epochs=30, lr=0.5, batch_size=32, seed=0:
         train_digits(X, y, hidden, epochs, lr, batch_size, seed, back=delta.two_layer_backward)),
+    (check_delta_xw_backward, lambda dZ, X, W: (lambda g: (g[0], g[1].T, g[2]))(
+        layers.linear_backward(dZ, (X, W.T)))),
+    (check_delta_softmax_vjp, jacobians.softmax_vjp),
 ], ids=lambda x: getattr(x, "task", ""))
 def test_the_library_answer_scores_zero(check, library_answer):
     result = check.run(library_answer)
@@ -135,6 +154,33 @@ def test_allowed_helpers_do_not_count_as_the_library_answer():
     assert check_delta_train_digits.run(train_digits).passed
     assert not {softmax, one_hot, sigmoid_grad, two_layer_init, two_layer_forward} & set(
         ref for check in CHECKS for ref in check.references)
+
+
+# ---------------------------------------------------------------- tasks 7 and 8: the references are right
+
+
+def test_xw_backward_reference_matches_finite_differences():
+    """The closed form the check compares with is the gradient of sum(dZ * (X W + b)), on non-square shapes."""
+    rng = np.random.default_rng(1)
+    dZ, X, W, b = rng.normal(size=(5, 4)), rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4)
+    dX, dW, db = xw_backward(dZ, X, W)
+    loss = lambda: float(np.sum(dZ * (X @ W + b)))  # noqa: E731
+    for analytic, arr in ((dX, X), (dW, W), (db, b)):
+        assert rel_error(analytic, numerical_gradient(lambda _a: loss(), arr)) < 1e-7
+
+
+def test_softmax_vjp_reference_matches_the_jacobian_by_finite_differences():
+    rng = np.random.default_rng(2)
+    z, v = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    for n in range(3):
+        J = jacobians.numerical_jacobian(lambda r: softmax(r), z[n])
+        assert rel_error(softmax_vjp(z, v)[n], v[n] @ J) < 1e-7
+
+
+def test_the_seed_ones_case_of_the_softmax_vjp_is_zero():
+    """The check's v = ones case: sum(softmax(z)) is 1 for every z, so its gradient is 0."""
+    z = np.random.default_rng(3).normal(size=(4, 3))
+    assert np.allclose(softmax_vjp(z, np.ones_like(z)), 0.0, atol=1e-15)
 
 
 # ---------------------------------------------------------------- the training task replays steps

@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from backprop_lib import delta as D
+from backprop_lib import jacobians as J_
 from backprop_lib.timing import single_thread_blas
 from backprop_lib.gradcheck import compare_gradients
 from backprop_lib.activations import sigmoid, sigmoid_grad
+from backprop_lib.layers import linear_backward, linear_forward
 from backprop_lib.data import digits
 from backprop_lib.gradcheck import numerical_gradient, rel_error
 from backprop_lib.losses import mse, one_hot, softmax, softmax_cross_entropy
@@ -77,6 +79,17 @@ def test_notebook_still_makes_these_calls():
         'MLP([64, 16, 10], activation="sigmoid", init="xavier", seed=0)',
         "gradient_cost(fd_net, X_train[:64], y_train[:64])",
         "matmul_cost_model(fd_net.sizes, N=64)",
+        "z4 = np.array([-2.0, -0.5, 0.5, 2.0])",
+        "v4 = np.array([1.0, -2.0, 0.5, 3.0])",
+        "for n in (4, 128, 4096):",
+        "rng_sq = np.random.default_rng(5)",
+        "yq = np.array([0, 2, 1])",
+        'candidates = matmul_candidates(("delta", delta_q), ("X", Xq)) + [("delta.T @ X / N", delta_q.T @ Xq / 3)]',
+        "rng_seed = np.random.default_rng(6)",
+        "z3 = np.array([1.0, -0.5, 0.3])",
+        "y3 = np.array([0.0, 1.0, 0.0])",
+        "by_hand = hand_trace_222()",
+        'tiny = MLP([2, 2, 2], activation="relu")',
     ]:
         assert call in code, call
 
@@ -134,6 +147,109 @@ def test_per_example_and_batch_forms_give_the_same_gradient(small):
     for k in net.params:
         assert rel_error(pe.grads[k], bp.grads[k]) < 1e-13, k
         assert rel_error(pe.grads[k], bp.grads[k] * 7) > 0.5  # mixing the forms is off by a factor N
+
+
+# ------------------------------------------------------------------ section 2: VJPs, shape reasoning, seeds
+
+
+def test_the_elementwise_vjp_is_identical_to_v_times_sigma_prime():
+    """"A diagonal Jacobian turns the VJP into an elementwise product" (printed: identical: True)."""
+    z4, v4 = np.array([-2.0, -0.5, 0.5, 2.0]), np.array([1.0, -2.0, 0.5, 3.0])
+    J = J_.elementwise_jacobian(sigmoid_grad, z4)
+    assert np.array_equal(v4 @ J, v4 * sigmoid_grad(z4))
+    assert rel_error(J, J_.numerical_jacobian(sigmoid, z4)) < 1e-7
+
+
+def test_building_the_jacobian_costs_n_squared_against_n():
+    """"For the 128 hidden units of section 1 that is a factor 128 per example"."""
+    c = J_.jacobian_vs_vjp_cost(128)
+    assert (c.jacobian_entries, c.explicit_multiplies, c.vjp_multiplies, c.ratio) == (16384, 16384, 128, 128)
+
+
+def test_shape_reasoning_leaves_one_product_per_gradient_for_the_784_128_10_net():
+    """"only two products are even defined for each pair, and only one has the right shape"."""
+    net = MLP([784, 128, 10], activation="relu", init="he", seed=0)
+    rng = np.random.default_rng(0)
+    X, y = rng.random((32, 784)), rng.integers(0, 10, 32)
+    bp = net.backprop(X, y)
+    d2, a1, W2 = bp.deltas[1], bp.cache.activations[1], net.params["W2"]
+    for pair, want, right in [((("delta2", d2), ("a1", a1)), W2.shape, "delta2.T @ a1"),
+                              ((("delta2", d2), ("W2", W2)), a1.shape, "delta2 @ W2")]:
+        cands = J_.matmul_candidates(*pair)
+        assert len(cands) == 2
+        assert [e for e, g in cands if g.shape == want] == [right]
+    assert np.array_equal(d2.T @ a1, bp.grads["W2"])
+
+
+def test_in_the_square_case_only_delta_T_X_passes_the_gradient_check():
+    """"All nine candidates have the shape of W; only delta^T X matches the finite differences (relative
+    error below 1e-7), and every other candidate, the extra 1/N included, is far off"."""
+    rng_sq = np.random.default_rng(5)
+    Xq, Wq, bq = rng_sq.normal(size=(3, 3)), rng_sq.normal(size=(3, 3)), rng_sq.normal(size=3)
+    yq = np.array([0, 2, 1])
+    _, delta_q = softmax_cross_entropy(Xq @ Wq.T + bq, yq)
+    numeric = numerical_gradient(lambda W_: softmax_cross_entropy(Xq @ W_.T + bq, yq)[0], Wq.copy())
+    cands = J_.matmul_candidates(("delta", delta_q), ("X", Xq)) + [("delta.T @ X / N", delta_q.T @ Xq / 3)]
+    assert len(cands) == 9 and all(g.shape == Wq.shape for _, g in cands)
+    errors = {e: rel_error(g, numeric) for e, g in cands}
+    assert [e for e, err in errors.items() if err < 1e-7] == ["delta.T @ X"]
+    assert all(err > 0.1 for e, err in errors.items() if e != "delta.T @ X"), errors
+
+
+def test_a_backward_with_a_seed_is_the_gradient_of_the_seeded_sum():
+    """"it returns v^T J, which is the gradient of the scalar sum_i v_i y_i" (both lines say match)."""
+    rng_seed = np.random.default_rng(6)
+    x_in, W_in, b_in = rng_seed.normal(size=(2, 3)), rng_seed.normal(size=(4, 3)), rng_seed.normal(size=4)
+    out, cache = linear_forward(x_in, W_in, b_in)
+    seed = rng_seed.normal(size=out.shape)
+    for v in (seed, np.ones_like(out)):
+        dx = linear_backward(v, cache)[0]
+        numeric = numerical_gradient(lambda x_, v=v: np.sum(v * linear_forward(x_, W_in, b_in)[0]), x_in.copy())
+        assert compare_gradients(dx, numeric).endswith("match")
+
+
+def test_torch_backward_with_a_seed_matches_linear_backward():
+    """The torch cell: y.backward(v) gives the same dx, dW, db as linear_backward(v, cache)."""
+    torch = pytest.importorskip("torch")
+    rng_seed = np.random.default_rng(6)
+    x_in, W_in, b_in = rng_seed.normal(size=(2, 3)), rng_seed.normal(size=(4, 3)), rng_seed.normal(size=4)
+    out, cache = linear_forward(x_in, W_in, b_in)
+    seed = rng_seed.normal(size=out.shape)
+    ts = [torch.tensor(a, requires_grad=True) for a in (x_in, W_in, b_in)]
+    (ts[0] @ ts[1].T + ts[2]).backward(torch.tensor(seed))
+    for ours, t in zip(linear_backward(seed, cache), ts):
+        assert rel_error(ours, t.grad.numpy()) < 1e-14
+
+
+# ------------------------------------------------------------------ section 3: the softmax Jacobian, the 2-2-2 trace
+
+
+def test_the_softmax_jacobian_is_full_symmetric_and_collapses_to_p_minus_y():
+    """"Every entry is non-zero"; symmetric; columns sum to 0; "v^T J, p * (v - sum(v * p)) and p - y: all
+    three equal" for the seed v = -y/p."""
+    z3, y3 = np.array([1.0, -0.5, 0.3]), np.array([0.0, 1.0, 0.0])
+    p3, J = softmax(z3), J_.softmax_jacobian(z3)
+    assert np.all(J != 0) and np.allclose(J, J.T) and np.allclose(J.sum(axis=0), 0)
+    assert rel_error(J, J_.numerical_jacobian(softmax, z3)) < 1e-7
+    v = -y3 / p3
+    assert np.allclose(v @ J, p3 - y3) and np.allclose(J_.softmax_vjp(z3, v), p3 - y3)
+
+
+def test_the_2_2_2_trace_is_paper_friendly_and_the_library_matches_it_exactly():
+    """"z_2 comes out as (0, 0), so the softmax is (1/2, 1/2)"; "both z_1 entries are positive";
+    "The two agree to the last bit of a float64" (largest difference 0.0e+00)."""
+    t = J_.hand_trace_222()
+    assert t["z2"].tolist() == [0.0, 0.0] and t["y_hat"].tolist() == [0.5, 0.5] and np.all(t["z1"] > 0)
+    tiny = MLP([2, 2, 2], activation="relu")
+    for k in ("W1", "b1", "W2", "b2"):
+        tiny.params[k] = J_.TRACE_222[k].copy()
+    bp = tiny.backprop(J_.TRACE_222["x"][None, :], np.array([J_.TRACE_222["label"]]))
+    lib = {"z1": bp.cache.zs[0][0], "a1": bp.cache.activations[1][0], "z2": bp.cache.zs[1][0],
+           "y_hat": softmax(bp.cache.zs[1][0]), "loss": bp.loss, "delta2": bp.deltas[1][0],
+           "dW2": bp.grads["W2"], "db2": bp.grads["b2"], "delta1": bp.deltas[0][0],
+           "dW1": bp.grads["W1"], "db1": bp.grads["b1"]}
+    assert set(lib) == set(t)
+    assert max(float(np.max(np.abs(np.asarray(lib[k]) - t[k]))) for k in t) == 0.0
 
 
 # ------------------------------------------------------------------ section 3: softmax + cross-entropy

@@ -32,7 +32,7 @@ import copy
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NoReturn
 
 import numpy as np
 
@@ -112,7 +112,7 @@ def clear_results() -> None:
     _RESULTS.clear()
 
 
-def fail(hint: str) -> None:
+def fail(hint: str) -> NoReturn:
     """Stop the current check with a hint for the learner."""
     raise Mistake(hint)
 
@@ -319,7 +319,8 @@ class Counted:
     __grader_callback__ = True
 
     def __init__(self, func: Callable, name: str | None = None):
-        self.func, self.calls = func, []
+        self.func = func
+        self.calls: list[tuple] = []  # the positional arguments of every call
         self.__name__ = name or _name(func)
 
     def __call__(self, *args, **kwargs):
@@ -434,6 +435,28 @@ def expect_array(
     the first one that matches ``out`` is reported.
     """
     expected = np.asarray(expected, dtype=np.float64)
+    arr = _checked_array(out, expected, what)
+    arr64 = arr.astype(np.float64)
+    if _close(arr64, expected, rtol, atol):
+        if dtype_float64 and arr.dtype.kind == "f" and arr.dtype != np.float64:
+            fail(
+                f"{what} has the right values but dtype {arr.dtype}: keep float64 "
+                "(float32 keeps only about 7 significant digits, so gradient checks fail)."
+            )
+        return arr64
+    if arr.dtype.kind == "f" and arr.dtype != np.float64 and _close(arr64, expected, 1e-4, 1e-6):
+        fail(
+            f"{what} is only close to the answer, and its dtype is {arr.dtype}: compute in float64 "
+            "(float32 loses precision after about 7 digits)."
+        )
+    hint = _diagnose(arr64, mistakes, rtol, atol) or _generic_diagnosis(arr64, expected, rtol, atol)
+    if hint is None:
+        _fail_largest_difference(arr64, expected, arr.dtype, what, rtol)
+    fail(f"{what} is wrong: {hint}.")
+
+
+def _checked_array(out: Any, expected: np.ndarray, what: str) -> np.ndarray:
+    """``out`` as a finite numeric array of ``expected``'s shape, or a hint about what it is."""
     if out is None:
         fail(f"{what} returned None. Did you forget the `return` statement?")
     if isinstance(out, tuple) and expected.ndim > 0:
@@ -454,34 +477,24 @@ def expect_array(
             f"{what} contains {bad}. Look for a division by zero, a log of 0 or of a negative number, "
             "or an exp of a large number (use a numerically stable form)."
         )
-    arr64 = arr.astype(np.float64)
-    if _close(arr64, expected, rtol, atol):
-        if dtype_float64 and arr.dtype.kind == "f" and arr.dtype != np.float64:
-            fail(
-                f"{what} has the right values but dtype {arr.dtype}: keep float64 "
-                "(float32 keeps only about 7 significant digits, so gradient checks fail)."
-            )
-        return arr64
-    if arr.dtype.kind == "f" and arr.dtype != np.float64 and _close(arr64, expected, 1e-4, 1e-6):
-        fail(
-            f"{what} is only close to the answer, and its dtype is {arr.dtype}: compute in float64 "
-            "(float32 loses precision after about 7 digits)."
-        )
-    hint = _diagnose(arr64, mistakes, rtol, atol) or _generic_diagnosis(arr64, expected, rtol, atol)
-    if hint is None:
-        flat_out, flat_exp = arr64.ravel(), expected.ravel()
-        i = int(np.argmax(np.abs(flat_out - flat_exp)))
-        index = np.unravel_index(i, expected.shape) if expected.ndim else ()
-        where = f" at index {tuple(int(j) for j in index)}" if expected.ndim else ""
-        got, want = f"{flat_out[i]:.6g}", f"{flat_exp[i]:.6g}"
-        if got == want:  # they print alike: say how far apart they are, and in which dtype
-            rel = abs(flat_out[i] - flat_exp[i]) / max(abs(flat_exp[i]), 1e-300)
-            got, want = f"{flat_out[i]:.17g}", f"{flat_exp[i]:.17g}"
-            fail(f"{what} is close but not equal{where}: got {got}, expected {want} (relative error {rel:.1e}, "
-                 f"dtype {arr.dtype}; the check allows {rtol:g}). Is a step computed in lower precision, "
-                 "rounded, or approximated (e.g. by a finite difference)?")
-        fail(f"{what} is wrong{where}: got {got}, expected {want}.")
-    fail(f"{what} is wrong: {hint}.")
+    return arr
+
+
+def _fail_largest_difference(arr64: np.ndarray, expected: np.ndarray, dtype: np.dtype, what: str,
+                             rtol: float) -> NoReturn:
+    """No known mistake: show the entry that is furthest off (in full when it prints alike)."""
+    flat_out, flat_exp = arr64.ravel(), expected.ravel()
+    i = int(np.argmax(np.abs(flat_out - flat_exp)))
+    index = np.unravel_index(i, expected.shape) if expected.ndim else ()
+    where = f" at index {tuple(int(j) for j in index)}" if expected.ndim else ""
+    got, want = f"{flat_out[i]:.6g}", f"{flat_exp[i]:.6g}"
+    if got == want:  # they print alike: say how far apart they are, and in which dtype
+        rel = abs(flat_out[i] - flat_exp[i]) / max(abs(flat_exp[i]), 1e-300)
+        got, want = f"{flat_out[i]:.17g}", f"{flat_exp[i]:.17g}"
+        fail(f"{what} is close but not equal{where}: got {got}, expected {want} (relative error {rel:.1e}, "
+             f"dtype {dtype}; the check allows {rtol:g}). Is a step computed in lower precision, "
+             "rounded, or approximated (e.g. by a finite difference)?")
+    fail(f"{what} is wrong{where}: got {got}, expected {want}.")
 
 
 def _generic_diagnosis(out: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str | None:
@@ -491,7 +504,8 @@ def _generic_diagnosis(out: np.ndarray, expected: np.ndarray, rtol: float, atol:
     if _close(out, -expected, rtol, atol):
         return "the sign is flipped"
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and _close(out, expected.T, rtol, atol):
-        return "it is the transpose of the answer (for a square matrix the shape cannot tell): check the order of the product or a `.T`"
+        return ("it is the transpose of the answer (for a square matrix the shape cannot tell): check the order of "
+                "the product or a `.T`")
     mask = np.abs(expected) > atol
     if not np.any(mask):
         return None

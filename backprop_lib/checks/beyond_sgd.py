@@ -27,6 +27,7 @@ what that call did (all earlier calls matched the reference, so the inputs are r
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -212,7 +213,8 @@ def check_opt_momentum_step(fn):
             }, note=f"Your first step followed {name}: `{velocity}`.")
             forms = _update_forms(w, v_new, lr)
             old = _update_forms(w, v, lr)[update]
-            mistakes = {_convention_hint(convention, form): value for form, value in forms.items() if form != update}
+            mistakes: dict[str, Any] = {_convention_hint(convention, form): value
+                                        for form, value in forms.items() if form != update}
             mistakes.update({
                 f"the update used the raw gradient, not the velocity: `w_new = {update}`":
                     w - lr * g if mu else None,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from typing import Callable
 
 import numpy as np
 
@@ -207,8 +208,9 @@ def _show(x) -> str:
 @task("central_diff", points=1, references=[central_difference, forward_difference, numerical_gradient])
 def check_central_diff(fn):
     """Check ``central_diff(f, x, h)`` against ``gradcheck.central_difference``."""
-    cases = [(np.sin, np.cos, 0.3, 1e-3), (np.exp, np.exp, 1.0, 0.05), (_cube, _dcube, -0.7, 0.1),
-             (np.tanh, _dtanh, 2.0, 0.2)]
+    cases: list[tuple[Callable, Callable, float, float]] = [
+        (np.sin, np.cos, 0.3, 1e-3), (np.exp, np.exp, 1.0, 0.05), (_cube, _dcube, -0.7, 0.1),
+        (np.tanh, _dtanh, 2.0, 0.2)]
     candidates = _Candidates(1e-9, 1e-12)
     for f, df, x, h in cases:
         what = f"central_diff({f.__name__.lstrip('_')}, {x}, h={h})"
@@ -567,7 +569,8 @@ def _diagnose_large_x(what: str, x: np.ndarray, out: np.ndarray, ref: np.ndarray
         parts.append(f"at x = {x[i]:g} you returned {out[i]:.3g} but sigma'(x) = {ref[i]:.3g}"
                      f"{' (float64 holds it, as a subnormal below 2.2e-308)' if subnormal else ''}: an exp overflowed "
                      "to inf there (exp(710) = inf, (1 + e^400)^2 = inf) and took the result with it"
-                     f"{', or a library function flushed the tiny value to 0 (scipy.special.expit does)' if subnormal else ''}. "
+                     + (", or a library function flushed the tiny value to 0 (scipy.special.expit does)"
+                        if subnormal else "") + ". "
                      "Silencing the warning (np.errstate, warnings.catch_warnings) hides the overflow, not its effect: "
                      "never exponentiate a large positive number (use e^(-|x|), or a stable sigma of your own for "
                      "both sigma(x) and sigma(-x))")
@@ -675,7 +678,8 @@ def check_max_rel_error_check(fn):
              _worst(a, n_no_2h, np.maximum(1e-8, np.abs(a) + np.abs(n_no_2h)))),
             ("operator precedence in the central difference: `... / 2*h` divides by 2 and MULTIPLIES by h; "
              "write `/ (2*h)`", _worst(a, n_precedence, np.maximum(1e-8, np.abs(a) + np.abs(n_precedence)))),
-            ("your central difference divides by h instead of 2h", _worst(a, n_over_h, np.maximum(1e-8, np.abs(a) + np.abs(n_over_h)))),
+            ("your central difference divides by h instead of 2h",
+             _worst(a, n_over_h, np.maximum(1e-8, np.abs(a) + np.abs(n_over_h)))),
             ("you ignored the argument h; use the step you are given",
              _worst(a, n_default, np.maximum(1e-8, np.abs(a) + np.abs(n_default)))),
             ("you computed one ratio for all points, max|a - n| / max(|a| + |n|) over the whole set; "

@@ -189,7 +189,9 @@ def check_ckpt_store_all_bytes(fn):
         ref = store_all_bytes(sizes, batch, itemsize)
         if _as_number(out) is None:
             expect_scalar(out, ref, what)  # None, a tuple, a string...: the framework's message
-        outs.append(out), refs.append(ref), whats.append(what)
+        outs.append(out)
+        refs.append(ref)
+        whats.append(what)
     wrong = [i for i, (o, r) in enumerate(zip(outs, refs)) if not _same_number(o, r)]
     if wrong:
         hyps = [(hint, [_bytes_hypotheses(*case)[k][1] for case in _BYTES_CASES])
@@ -244,64 +246,57 @@ def _segments_hypotheses(n: int) -> dict[str, list[int] | None]:
 
 
 def _segments_hint(name: str, n: int, got: list[int]) -> str:
-    k = _ceil_k(n)
-    example = f"segment_boundaries({n}) = {got}, expected {_bounds(n, k)}"
-    if name == "floor":
-        return (f"{example}: you used k = floor(sqrt(n)) = {max(1, math.isqrt(n))} (int(math.sqrt(n)) rounds down); "
-                f"the task asks for k = ceil(sqrt(n)) = {k}: math.ceil(math.sqrt(n)) or math.isqrt(n - 1) + 1")
-    if name == "round":
-        return (f"{example}: you rounded sqrt(n) to the nearest integer ({round(math.sqrt(n))}); the task asks for "
-                f"k = ceil(sqrt(n)) = {k}, always rounded up: math.ceil(math.sqrt(n))")
-    if name in ("count_ceil", "count_floor", "balanced", "array_split"):
-        return (f"{example}: you fixed the NUMBER of segments at ceil(sqrt(n)) = {k} and derived their length from "
-                f"it; the task fixes the LENGTH, k = ceil(sqrt(n)) = {k} layers per segment, and the number of "
-                f"segments follows (ceil(n / k) = {-(-n // k)}, the last one shorter when k does not divide n)")
-    if name == "no_end":
-        return (f"{example}: your list misses the end: the last boundary must be n = {n} (range(0, n, k) stops "
-                f"before n: append n once; off by one at the segment edge)")
-    if name == "range_n1":
-        return (f"{example}: range(0, n + 1, k) reaches n only when k divides n; build the starts with "
-                f"range(0, n, k) and append n once (off by one at the segment edge: the last segment may be shorter)")
-    if name == "end_twice":
-        return (f"{example}: you list {n} twice when k divides n, which makes an empty last segment: build the "
-                f"starts with range(0, n, k) and append n once")
-    if name == "short_first":
-        return (f"{example}: your short segment is the first one; the task puts the segments at 0, k, 2k, ... "
-                f"so the LAST segment is the shorter one")
-    if name == "no_start":
-        return (f"{example}: the boundaries start at 0: state 0 is the input X, the first checkpoint")
-    if name == "floor_plus_one":
-        return (f"{example}: int(math.sqrt(n)) + 1 rounds up only when n is not a perfect square; for n = "
-                f"{math.isqrt(n) ** 2 if math.isqrt(n) ** 2 == n else 'a square such as 16'} it is one too large: "
-                f"use k = math.ceil(math.sqrt(n)) or math.isqrt(n - 1) + 1")
-    if name == "lengths":
-        return (f"{example}: those are the segment LENGTHS; return the boundaries, the running totals "
-                f"[0, k, 2k, ..., n] (the first is 0, the last n)")
-    raise AssertionError(name)
+    """The hint for the wrong pattern ``name`` of :func:`_segments_hypotheses`, on ``n``'s example."""
+    return f"segment_boundaries({n}) = {got}, expected {_bounds(n, _ceil_k(n))}: " + _SEGMENT_HINTS[name](n, _ceil_k(n))
+
+
+def _square_example(n: int) -> str:
+    return f"{math.isqrt(n) ** 2 if math.isqrt(n) ** 2 == n else 'a square such as 16'}"
+
+
+def _count_not_length(n: int, k: int) -> str:
+    return (f"you fixed the NUMBER of segments at ceil(sqrt(n)) = {k} and derived their length from "
+            f"it; the task fixes the LENGTH, k = ceil(sqrt(n)) = {k} layers per segment, and the number of "
+            f"segments follows (ceil(n / k) = {-(-n // k)}, the last one shorter when k does not divide n)")
+
+
+#: The hint (after "segment_boundaries(n) = got, expected ...: ") for each wrong pattern, given n and k.
+_SEGMENT_HINTS: dict[str, Callable[[int, int], str]] = {
+    "floor": lambda n, k: (
+        f"you used k = floor(sqrt(n)) = {max(1, math.isqrt(n))} (int(math.sqrt(n)) rounds down); "
+        f"the task asks for k = ceil(sqrt(n)) = {k}: math.ceil(math.sqrt(n)) or math.isqrt(n - 1) + 1"),
+    "round": lambda n, k: (
+        f"you rounded sqrt(n) to the nearest integer ({round(math.sqrt(n))}); the task asks for "
+        f"k = ceil(sqrt(n)) = {k}, always rounded up: math.ceil(math.sqrt(n))"),
+    "count_ceil": _count_not_length,
+    "count_floor": _count_not_length,
+    "balanced": _count_not_length,
+    "array_split": _count_not_length,
+    "no_end": lambda n, k: (
+        f"your list misses the end: the last boundary must be n = {n} (range(0, n, k) stops "
+        f"before n: append n once; off by one at the segment edge)"),
+    "range_n1": lambda n, k: (
+        "range(0, n + 1, k) reaches n only when k divides n; build the starts with "
+        "range(0, n, k) and append n once (off by one at the segment edge: the last segment may be shorter)"),
+    "end_twice": lambda n, k: (
+        f"you list {n} twice when k divides n, which makes an empty last segment: build the "
+        f"starts with range(0, n, k) and append n once"),
+    "short_first": lambda n, k: (
+        "your short segment is the first one; the task puts the segments at 0, k, 2k, ... "
+        "so the LAST segment is the shorter one"),
+    "no_start": lambda n, k: "the boundaries start at 0: state 0 is the input X, the first checkpoint",
+    "floor_plus_one": lambda n, k: (
+        f"int(math.sqrt(n)) + 1 rounds up only when n is not a perfect square; for n = "
+        f"{_square_example(n)} it is one too large: use k = math.ceil(math.sqrt(n)) or math.isqrt(n - 1) + 1"),
+    "lengths": lambda n, k: (
+        "those are the segment LENGTHS; return the boundaries, the running totals "
+        "[0, k, 2k, ..., n] (the first is 0, the last n)"),
+}
 
 
 @task("ckpt_segment_bounds", points=1, references=[sqrt_segments, grads_with_checkpoints])
 def check_ckpt_segment_bounds(fn):
-    outs = []
-    for n in _BOUND_NS:
-        try:
-            out = call(fn, n)
-        except Mistake as exc:
-            if "cannot be interpreted as an integer" in str(exc):
-                fail(f"{exc} The step of range must be an int: math.sqrt returns a float, so take "
-                     f"k = math.ceil(math.sqrt(n)) (an int) or math.isqrt(n - 1) + 1.")
-            raise
-        if isinstance(out, np.ndarray) and out.ndim == 2 or (
-                isinstance(out, (list, tuple)) and out and all(isinstance(v, (list, tuple, np.ndarray)) for v in out)):
-            fail(f"segment_boundaries({n}) returned pairs ({_short(out)}): return the flat list of boundaries "
-                 f"[0, k, 2k, ..., n], e.g. [0, 4, 8, 10] for n = 10 (segment i is bounds[i]+1 .. bounds[i+1]).")
-        if not isinstance(out, (list, tuple, np.ndarray)) or (isinstance(out, np.ndarray) and out.ndim != 1):
-            fail(f"segment_boundaries({n}) should return a list of ints, got {type(out).__name__}"
-                 f"{' (did you forget the return statement?)' if out is None else ''}.")
-        if not all(_is_int(v) for v in out):
-            fail(f"segment_boundaries({n}) = {_short(out)} holds non-integers: boundaries are layer indices, so "
-                 f"return ints (math.ceil gives an int; math.sqrt, n ** 0.5, np.linspace and a float step give floats).")
-        outs.append([int(v) for v in out])
+    outs = [_boundaries_of(fn, n) for n in _BOUND_NS]
     refs = [sqrt_segments(n) for n in _BOUND_NS]
     if outs == refs:
         return f"boundaries [0, k, 2k, ..., n] with k = ceil(sqrt(n)) for {len(_BOUND_NS)} depths"
@@ -315,16 +310,44 @@ def check_ckpt_segment_bounds(fn):
     for name, pred in _segments_hypotheses(n).items():
         if pred == got:
             fail(_segments_hint(name, n, got) + ".")
-    k = _ceil_k(n)
+    _fail_wrong_boundaries(n, got, refs[first])
+
+
+def _boundaries_of(fn, n: int) -> list[int]:
+    """``fn(n)`` as a list of ints, or a hint about its type."""
+    try:
+        out = call(fn, n)
+    except Mistake as exc:
+        if "cannot be interpreted as an integer" in str(exc):
+            fail(f"{exc} The step of range must be an int: math.sqrt returns a float, so take "
+                 f"k = math.ceil(math.sqrt(n)) (an int) or math.isqrt(n - 1) + 1.")
+        raise
+    if isinstance(out, np.ndarray) and out.ndim == 2 or (
+            isinstance(out, (list, tuple)) and out and all(isinstance(v, (list, tuple, np.ndarray)) for v in out)):
+        fail(f"segment_boundaries({n}) returned pairs ({_short(out)}): return the flat list of boundaries "
+             f"[0, k, 2k, ..., n], e.g. [0, 4, 8, 10] for n = 10 (segment i is bounds[i]+1 .. bounds[i+1]).")
+    if not isinstance(out, (list, tuple, np.ndarray)) or (isinstance(out, np.ndarray) and out.ndim != 1):
+        fail(f"segment_boundaries({n}) should return a list of ints, got {type(out).__name__}"
+             f"{' (did you forget the return statement?)' if out is None else ''}.")
+    if not all(_is_int(v) for v in out):
+        fail(f"segment_boundaries({n}) = {_short(out)} holds non-integers: boundaries are layer indices, so "
+             f"return ints (math.ceil gives an int; math.sqrt, n ** 0.5, np.linspace and a float step give "
+             f"floats).")
+    return [int(v) for v in out]
+
+
+def _fail_wrong_boundaries(n: int, got: list[int], ref: list[int]) -> None:
+    """The hint for a wrong list of boundaries that matches no known mistake."""
     if not got:
-        fail(f"segment_boundaries({n}) returned an empty list; expected {refs[first]}.")
+        fail(f"segment_boundaries({n}) returned an empty list; expected {ref}.")
     if got[0] != 0:
         fail(f"segment_boundaries({n}) = {got} must start at 0: state 0 is the input X, the first checkpoint.")
     if got[-1] != n:
         fail(f"segment_boundaries({n}) = {got} must end with n = {n}: the last segment ends at the top layer.")
     if any(b <= a for a, b in zip(got, got[1:])):
-        fail(f"segment_boundaries({n}) = {got} is not strictly increasing: every segment must hold at least one layer.")
-    fail(f"segment_boundaries({n}) = {got}, expected {refs[first]}: segments of k = ceil(sqrt({n})) = {k} layers "
+        fail(f"segment_boundaries({n}) = {got} is not strictly increasing: every segment must hold at least one "
+             f"layer.")
+    fail(f"segment_boundaries({n}) = {got}, expected {ref}: segments of k = ceil(sqrt({n})) = {_ceil_k(n)} layers "
          f"from the bottom, the last one shorter.")
 
 
@@ -443,7 +466,8 @@ def _segment_wrong_values(net, trace, das, start, end):
         upward[l], da = step, step[0]
     for l in range(end, start, -1):
         W[l]["dW_l = delta_l^T a_{l-1} needs the layer's INPUT a_{l-1}; you passed its output a_l (store each "
-             "layer's input before you run it forward)"] = _try(lambda: net.layer_backward(l, das[l], acts[l], zs[l - 1])[1])
+             "layer's input before you run it forward)"] = _try(lambda l=l: net.layer_backward(l, das[l], acts[l],
+                                                                                                zs[l - 1])[1])
         if unchained.get(l) is not None and l < end:
             W[l]["every layer got da_end: pass each layer_backward the da returned by the layer above it "
                  "(da, dW, db, _ = net.layer_backward(l, da, ...))"] = unchained[l][1]
@@ -452,28 +476,14 @@ def _segment_wrong_values(net, trace, das, start, end):
                  "range(end, start, -1)"] = upward[l][1]
         if l - 2 >= 0:
             W[l]["you paired layer l with z_{l-1}: each layer's backward takes its own pre-activation z_l "
-                 "(off by one in the cache index)"] = _try(lambda: net.layer_backward(l, das[l], acts[l - 1], zs[l - 2])[1])
+                 "(off by one in the cache index)"] = _try(lambda l=l: net.layer_backward(l, das[l], acts[l - 1],
+                                                                                           zs[l - 2])[1])
     if start >= 1:  # the recompute also ran layer `start` on a_start (range(start, end + 1))
-        saved = getattr(net, "forwards", None)
-        try:
-            a, ins, zz = acts[start], {}, {}
-            for l in range(start, end + 1):
-                ins[l] = a
-                zz[l], a = net.layer_forward(l, a)
-            d = das[end]
-            for l in range(end, start, -1):
-                d, dW_shift, _, _ = net.layer_backward(l, d, ins[l], zz[l])
-                W[l]["the recompute starts at layer start+1: a_start is already the OUTPUT of layer start (the "
-                     "input of layer start+1), so run range(start + 1, end + 1), not range(start, end + 1)"] = dW_shift
-        except Exception:
-            pass
-        finally:
-            if saved is not None:
-                net.forwards = saved
+        _recompute_from_start(net, acts[start], das[end], start, end, W)
     for l in range(end, start, -1):
         if acts[l - 1].shape == zs[l - 1].shape:
             W[l]["a_prev is the layer's INPUT a_{l-1} (the activation that went into it), not its pre-activation "
-                 "z_l"] = _try(lambda: net.layer_backward(l, das[l], zs[l - 1], zs[l - 1])[1])
+                 "z_l"] = _try(lambda l=l: net.layer_backward(l, das[l], zs[l - 1], zs[l - 1])[1])
     da_start = {
         "you returned delta (dL/dz) of the segment's first layer, not dL/da_start = delta W: return the first "
         "value layer_backward gives": net.layer_backward(start + 1, das[start + 1], acts[start], zs[start])[3],
@@ -486,6 +496,27 @@ def _segment_wrong_values(net, trace, das, start, end):
     return W, da_start
 
 
+def _recompute_from_start(net, a_start, da_end, start: int, end: int, W: dict[int, dict[str, Any]]) -> None:
+    """Add to ``W`` the dW_l of a recompute that wrongly runs layer ``start`` on a_start too (as far
+    as the shapes allow); the net's forward count is left as it was."""
+    saved = getattr(net, "forwards", None)
+    try:
+        a, ins, zz = a_start, {}, {}
+        for l in range(start, end + 1):
+            ins[l] = a
+            zz[l], a = net.layer_forward(l, a)
+        d = da_end
+        for l in range(end, start, -1):
+            d, dW_shift, _, _ = net.layer_backward(l, d, ins[l], zz[l])
+            W[l]["the recompute starts at layer start+1: a_start is already the OUTPUT of layer start (the "
+                 "input of layer start+1), so run range(start + 1, end + 1), not range(start, end + 1)"] = dW_shift
+    except Exception:  # noqa: BLE001 (shapes that do not fit: no such hint for this segment)
+        pass
+    finally:
+        if saved is not None:
+            net.forwards = saved
+
+
 @task("ckpt_segment_backward", points=1, references=[segment_backward, grads_with_checkpoints])
 def check_ckpt_segment_backward(fn):
     for n, start, end, act, seed in [(6, 2, 5, "tanh", 0), (6, 3, 6, "relu", 1), (4, 0, 2, "sigmoid", 2),
@@ -496,36 +527,7 @@ def check_ckpt_segment_backward(fn):
         a_start, da_end = trace.activations[start], das[end]
         what = f"segment_backward(net, a_start, start={start}, end={end}, da_end)"
         net.forwards = 0
-        try:
-            out = call(fn, net, a_start, start, end, da_end)
-        except Mistake as exc:
-            if "NoneType" in str(exc) or "got None" in str(exc):
-                fail(f"{exc} layer_backward returns da = None when need_input_grad=False: pass "
-                     f"need_input_grad=True, so each layer hands dL/da_{{l-1}} to the layer below it.")
-            if any(s in str(exc) for s in _SHAPES):
-                fail(f"{exc} A shape mismatch inside the segment usually means a layer got another layer's array: "
-                     f"the recompute starts at layer start+1 from a_start (net.forward would start at layer 1); "
-                     f"layer l's backward takes its input a_{{l-1}}, its own z_l, and the da returned by the layer "
-                     f"above it (da_end only for the top layer, l = end).")
-            raise
-        if isinstance(out, list) and len(out) == 2:
-            out = tuple(out)  # a list of the two results is as good as a tuple
-        if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
-            fail(f"{what} returned (grads, da_start): the order is (da_start, grads), the input gradient first.")
-        if not (isinstance(out, tuple) and len(out) == 2):
-            fail(f"{what} should return a tuple (da_start, grads), got {_describe_out(out)}.")
-        da_start, grads = out
-        if not isinstance(grads, dict):
-            fail(f"{what}: grads should be a dict like {{'W{end}': ..., 'b{end}': ...}}, got {type(grads).__name__}.")
-        want = {f"{p}{l}" for l in range(start + 1, end + 1) for p in "Wb"}
-        if set(grads) != want:
-            names = sorted(map(repr, grads))
-            if not all(isinstance(k, str) and re.fullmatch(r"[Wb][0-9]+", k) for k in grads):
-                fail(f"{what} returned grads with the keys {names}: name them like net.params, "
-                     f"'W<l>' and 'b<l>' (e.g. f'W{{l}}'), for l = {start + 1}..{end}.")
-            missing, extra = sorted(want - set(grads)), sorted(set(grads) - want)
-            fail(f"{what} returned grads for {names}; the segment is layers start+1..end = "
-                 f"{start + 1}..{end} (off by one at the segment edges: missing {missing}, extra {extra}).")
+        da_start, grads = _segment_result(fn, net, a_start, start, end, da_end, what)
         wrong_W, wrong_da = _segment_wrong_values(net, trace, das, start, end)
         for l in range(end, start, -1):
             mistakes = {h: v for h, v in wrong_W[l].items() if v is not None}
@@ -543,6 +545,41 @@ def check_ckpt_segment_backward(fn):
                  f"{end - start} layers: recompute each layer once, storing its (input, z_l), then backprop "
                  f"through the stored caches.")
     return "recomputed segments give exactly the store-all gradients and dL/da_start (5 segments)"
+
+
+def _segment_result(fn, net, a_start, start: int, end: int, da_end, what: str) -> tuple[Any, dict]:
+    """``(da_start, grads)`` of the learner's segment_backward, grads with the segment's keys, or a hint."""
+    try:
+        out = call(fn, net, a_start, start, end, da_end)
+    except Mistake as exc:
+        if "NoneType" in str(exc) or "got None" in str(exc):
+            fail(f"{exc} layer_backward returns da = None when need_input_grad=False: pass "
+                 f"need_input_grad=True, so each layer hands dL/da_{{l-1}} to the layer below it.")
+        if any(s in str(exc) for s in _SHAPES):
+            fail(f"{exc} A shape mismatch inside the segment usually means a layer got another layer's array: "
+                 f"the recompute starts at layer start+1 from a_start (net.forward would start at layer 1); "
+                 f"layer l's backward takes its input a_{{l-1}}, its own z_l, and the da returned by the layer "
+                 f"above it (da_end only for the top layer, l = end).")
+        raise
+    if isinstance(out, list) and len(out) == 2:
+        out = tuple(out)  # a list of the two results is as good as a tuple
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
+        fail(f"{what} returned (grads, da_start): the order is (da_start, grads), the input gradient first.")
+    if not (isinstance(out, tuple) and len(out) == 2):
+        fail(f"{what} should return a tuple (da_start, grads), got {_describe_out(out)}.")
+    da_start, grads = out
+    if not isinstance(grads, dict):
+        fail(f"{what}: grads should be a dict like {{'W{end}': ..., 'b{end}': ...}}, got {type(grads).__name__}.")
+    want = {f"{p}{l}" for l in range(start + 1, end + 1) for p in "Wb"}
+    if set(grads) != want:
+        names = sorted(map(repr, grads))
+        if not all(isinstance(k, str) and re.fullmatch(r"[Wb][0-9]+", k) for k in grads):
+            fail(f"{what} returned grads with the keys {names}: name them like net.params, "
+                 f"'W<l>' and 'b<l>' (e.g. f'W{{l}}'), for l = {start + 1}..{end}.")
+        missing, extra = sorted(want - set(grads)), sorted(set(grads) - want)
+        fail(f"{what} returned grads for {names}; the segment is layers start+1..end = "
+             f"{start + 1}..{end} (off by one at the segment edges: missing {missing}, extra {extra}).")
+    return da_start, grads
 
 
 def _describe_out(out: Any) -> str:
@@ -590,39 +627,11 @@ def check_ckpt_checkpointed_grads(fn):
         trace, das = _upstream(net, X, y)
         bounds = sqrt_segments(n)
         segments = list(zip(bounds[:-1], bounds[1:]))
-        k_last = bounds[-1] - bounds[-2]
         counting = _CountingMLP(net.sizes, activation=act, init="xavier", seed=seed, bias_std=0.1)
         step = _SegmentStep(counting, trace.activations)
         what = f"checkpointed_grads(net with n={n} layers, X, y, segment_backward)"
-        try:
-            out = call(fn, counting, X, y, step)  # the library's step: graded on its own
-        except Mistake as exc:
-            if any(s in str(exc) for s in _SHAPES):
-                fail(f"{exc} Shapes that do not fit usually mean a gradient reached the wrong segment: start with "
-                     f"the LAST segment (did you forget the last segment?) and pair every "
-                     f"segment with its own checkpoint.")
-            raise
-        if isinstance(out, list) and len(out) == 2:
-            out = tuple(out)  # a list of the two results is as good as a tuple
-        if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
-            fail(f"{what} returned (grads, loss): the order is (loss, grads).")
-        if not (isinstance(out, tuple) and len(out) == 2):
-            fail(f"{what} should return (loss, grads), got {_describe_out(out)}.")
-        loss, grads = out
-        if not isinstance(grads, dict):
-            fail(f"{what}: grads should be a dict with the keys of net.params, got {type(grads).__name__}.")
-        missing = [k for k in ref_grads if k not in grads]
-        if missing:
-            seg_keys = [{f"{p}{l}" for l in range(s + 1, e + 1) for p in "Wb"} for s, e in segments]
-            top = sorted(seg_keys[-1])
-            if len(segments) > 1 and set(grads) in seg_keys:
-                fail(f"{what} holds the gradients of one segment only ({sorted(grads)}): `grads = seg_grads` "
-                     f"replaces the dict at every segment; collect them with grads.update(seg_grads).")
-            if all(k in missing for k in top):
-                fail(f"{what} has no gradients for the last segment {top}: did you forget the last segment? "
-                     f"Backpropagate through it first: recompute it from its checkpoint like the others, or "
-                     f"keep its caches in the forward pass.")
-            fail(f"{what} is missing the gradients {missing}: every segment must be recomputed and backpropagated.")
+        loss, grads = _scheme_result(fn, counting, X, y, step, what)
+        _expect_complete(grads, ref_grads, segments, what)
         for s, e, ok_start in step.calls:
             if (s, e) not in segments:
                 fail(f"{what} called segment_backward for layers {s + 1}..{e}, which is not a segment of "
@@ -632,42 +641,93 @@ def check_ckpt_checkpointed_grads(fn):
                 fail(f"{what} called segment_backward for layers {s + 1}..{e} with an a_start that is not a_{s}, "
                      f"that segment's checkpoint: pass the input the forward pass kept for it.")
         expect_scalar(loss, ref_loss, f"{what}: loss")
-        unchained: dict[str, np.ndarray] = {}
-        for s, e in segments[:-1]:
-            got = _try(segment_backward, net, trace.activations[s], s, e, das[n])
-            if got is not None:
-                unchained.update(got[1])
-        for key in ref_grads:
-            mistakes: dict[str, Any] = {}
-            if key in unchained:
-                mistakes["every segment got the loss gradient dL/da_n: pass each segment the da_start returned by "
-                         "the segment above it (da, seg_grads = segment_backward(..., da))"] = unchained[key]
-            _expect_with(_SCHEME_ADVICE, grads[key], ref_grads[key], f"{what}: grads['{key}']", mistakes=mistakes)
-        kept, forwards = 2 * n - k_last, counting.forwards
-        if forwards > 2 * n:
-            fail(f"{what} ran {forwards} layer forwards, more than 2n = {2 * n}: each segment should be "
-                 f"recomputed at most once (one forward pass + one recompute).")
-        if forwards == n and kept != n:
-            fail(f"{what} gives the right gradients but ran every layer forward only once ({n} forwards): that is "
-                 f"store-all, every cache kept. Keep only the segment inputs in the forward pass and recompute "
-                 f"each segment: {2 * n} layer forwards, or {kept} if you keep the last segment's caches. (The "
-                 f"check counts calls of net.layer_forward: use it for the recomputation too.)")
-        if forwards < kept:
-            fail(f"{what} ran {forwards} layer forwards for n={n}, fewer than {kept} = 2n - k_last: only "
-                 f"the last segment (k_last = {k_last} layers) may skip its recompute; every other segment is run "
-                 f"again from its checkpoint. Did you keep the caches of more segments?")
-        if forwards not in (kept, 2 * n):
-            fail(f"{what} ran {forwards} layer forwards for n={n}: expected {2 * n} (every segment "
-                 f"recomputed) or {kept} (the last segment's caches kept from the forward pass).")
-        allowed = (len(bounds) - 2) + 2 * k_last + 2
-        if counting.peak_held > allowed:
-            fail(f"{what} gives the right gradients, but {counting.peak_held} arrays made by net.layer_forward "
-                 f"were held at once ({counting.peak_where}), for n={n}: the forward pass must keep only the "
-                 f"{len(bounds) - 2} checkpoints above X (and, if you keep them, the last segment's caches: "
-                 f"{2 * k_last} arrays), not every layer's z_l or a_l. Store `a` only at the segment starts "
-                 f"(no list of every activation, no forward_trace).")
+        _expect_scheme_grads(grads, ref_grads, net, trace, das, segments, what)
+        _expect_scheme_memory(counting, n, bounds, what)
     return ("same loss and gradients as store-all, only the checkpoints kept, with 2n layer forwards "
             "(or 2n - k_last keeping the last segment) on 5 nets")
+
+
+def _scheme_result(fn, counting, X, y, step, what: str) -> tuple[Any, dict]:
+    """``(loss, grads)`` of the learner's checkpointed_grads, grads a dict, or a hint."""
+    try:
+        out = call(fn, counting, X, y, step)  # the library's step: graded on its own
+    except Mistake as exc:
+        if any(s in str(exc) for s in _SHAPES):
+            fail(f"{exc} Shapes that do not fit usually mean a gradient reached the wrong segment: start with "
+                 f"the LAST segment (did you forget the last segment?) and pair every "
+                 f"segment with its own checkpoint.")
+        raise
+    if isinstance(out, list) and len(out) == 2:
+        out = tuple(out)  # a list of the two results is as good as a tuple
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
+        fail(f"{what} returned (grads, loss): the order is (loss, grads).")
+    if not (isinstance(out, tuple) and len(out) == 2):
+        fail(f"{what} should return (loss, grads), got {_describe_out(out)}.")
+    loss, grads = out
+    if not isinstance(grads, dict):
+        fail(f"{what}: grads should be a dict with the keys of net.params, got {type(grads).__name__}.")
+    return loss, grads
+
+
+def _expect_complete(grads: dict, ref_grads: dict, segments: list[tuple[int, int]], what: str) -> None:
+    """A gradient for every parameter, or a hint about the segments that are missing."""
+    missing = [k for k in ref_grads if k not in grads]
+    if not missing:
+        return
+    seg_keys = [{f"{p}{l}" for l in range(s + 1, e + 1) for p in "Wb"} for s, e in segments]
+    top = sorted(seg_keys[-1])
+    if len(segments) > 1 and set(grads) in seg_keys:
+        fail(f"{what} holds the gradients of one segment only ({sorted(grads)}): `grads = seg_grads` "
+             f"replaces the dict at every segment; collect them with grads.update(seg_grads).")
+    if all(k in missing for k in top):
+        fail(f"{what} has no gradients for the last segment {top}: did you forget the last segment? "
+             f"Backpropagate through it first: recompute it from its checkpoint like the others, or "
+             f"keep its caches in the forward pass.")
+    fail(f"{what} is missing the gradients {missing}: every segment must be recomputed and backpropagated.")
+
+
+def _expect_scheme_grads(grads: dict, ref_grads: dict, net, trace, das, segments, what: str) -> None:
+    """Each gradient as store-all gives it (a hint when every segment got the loss gradient)."""
+    n = net.n_layers
+    unchained: dict[str, np.ndarray] = {}
+    for s, e in segments[:-1]:
+        got = _try(segment_backward, net, trace.activations[s], s, e, das[n])
+        if got is not None:
+            unchained.update(got[1])
+    for key in ref_grads:
+        mistakes: dict[str, Any] = {}
+        if key in unchained:
+            mistakes["every segment got the loss gradient dL/da_n: pass each segment the da_start returned by "
+                     "the segment above it (da, seg_grads = segment_backward(..., da))"] = unchained[key]
+        _expect_with(_SCHEME_ADVICE, grads[key], ref_grads[key], f"{what}: grads['{key}']", mistakes=mistakes)
+
+
+def _expect_scheme_memory(counting, n: int, bounds: list[int], what: str) -> None:
+    """2n layer forwards (2n - k_last keeping the last segment), only the checkpoints held at once."""
+    k_last = bounds[-1] - bounds[-2]
+    kept, forwards = 2 * n - k_last, counting.forwards
+    if forwards > 2 * n:
+        fail(f"{what} ran {forwards} layer forwards, more than 2n = {2 * n}: each segment should be "
+             f"recomputed at most once (one forward pass + one recompute).")
+    if forwards == n and kept != n:
+        fail(f"{what} gives the right gradients but ran every layer forward only once ({n} forwards): that is "
+             f"store-all, every cache kept. Keep only the segment inputs in the forward pass and recompute "
+             f"each segment: {2 * n} layer forwards, or {kept} if you keep the last segment's caches. (The "
+             f"check counts calls of net.layer_forward: use it for the recomputation too.)")
+    if forwards < kept:
+        fail(f"{what} ran {forwards} layer forwards for n={n}, fewer than {kept} = 2n - k_last: only "
+             f"the last segment (k_last = {k_last} layers) may skip its recompute; every other segment is run "
+             f"again from its checkpoint. Did you keep the caches of more segments?")
+    if forwards not in (kept, 2 * n):
+        fail(f"{what} ran {forwards} layer forwards for n={n}: expected {2 * n} (every segment "
+             f"recomputed) or {kept} (the last segment's caches kept from the forward pass).")
+    allowed = (len(bounds) - 2) + 2 * k_last + 2
+    if counting.peak_held > allowed:
+        fail(f"{what} gives the right gradients, but {counting.peak_held} arrays made by net.layer_forward "
+             f"were held at once ({counting.peak_where}), for n={n}: the forward pass must keep only the "
+             f"{len(bounds) - 2} checkpoints above X (and, if you keep them, the last segment's caches: "
+             f"{2 * k_last} arrays), not every layer's z_l or a_l. Store `a` only at the segment starts "
+                 f"(no list of every activation, no forward_trace).")
 
 
 # ----------------------------------------------------------------------------- 5. the cost of revolve
@@ -809,7 +869,8 @@ _SLOT_CASES = [(10, 15), (10, 14), (64, 200), (64, 199), (256, 1000), (100, 99),
 
 
 def _fewest(n: int, budget: int, fits=lambda cost, budget: cost <= budget, slots=None):
-    return next((s for s in (slots if slots is not None else range(1, n + 1)) if fits(revolve_cost(n, s), budget)), None)
+    candidates = slots if slots is not None else range(1, n + 1)
+    return next((s for s in candidates if fits(revolve_cost(n, s), budget)), None)
 
 
 def _slots_hypotheses(n: int, budget: int) -> list[tuple[str, Any]]:
@@ -836,43 +897,49 @@ def _slots_hypotheses(n: int, budget: int) -> list[tuple[str, Any]]:
     ]
 
 
+def _call_fewest(fn, n: int, budget: int) -> Any:
+    """``fn(n, budget)``: an int, None, or a hint."""
+    try:
+        out = call(fn, n, budget)
+    except Mistake as exc:
+        if "slots must be at least 1" in str(exc):
+            fail(f"{exc} Start the search at s = 1: the input X always takes one slot, so s = 0 does not exist.")
+        if "empty" in str(exc) and ("min()" in str(exc) or "max()" in str(exc)):
+            fail(f"{exc} When no s fits the budget the sequence is empty: return None then "
+                 f"(e.g. min(..., default=None), or a loop that ends with return None).")
+        raise
+    if out is not None and not isinstance(out, (bool, np.bool_)) and _as_number(out) is None:
+        fail(f"fewest_slots({n}, budget={budget}) should return an int (or None), got {_describe_out(out)}.")
+    return out
+
+
+def _slots_match(out: Any, ref: int | None) -> bool:
+    """The right answer (None for None; a number, not a bool, equal to ref)."""
+    if out is None or ref is None:
+        return out is None and ref is None
+    return not isinstance(out, (bool, np.bool_)) and _same_number(out, ref)
+
+
+def _same_slots(out: Any, want: Any) -> bool:
+    if isinstance(out, (bool, np.bool_)) or isinstance(want, (bool, np.bool_)):
+        return type(out) is type(want) and out == want
+    return _same_number(out, want)
+
+
 @task("ckpt_fewest_slots", points=1)
 def check_ckpt_fewest_slots(fn):
-    outs, refs = [], []
-    for n, budget in _SLOT_CASES:
-        what = f"fewest_slots({n}, budget={budget})"
-        try:
-            out = call(fn, n, budget)
-        except Mistake as exc:
-            if "slots must be at least 1" in str(exc):
-                fail(f"{exc} Start the search at s = 1: the input X always takes one slot, so s = 0 does not exist.")
-            if "empty" in str(exc) and ("min()" in str(exc) or "max()" in str(exc)):
-                fail(f"{exc} When no s fits the budget the sequence is empty: return None then "
-                     f"(e.g. min(..., default=None), or a loop that ends with return None).")
-            raise
-        ref = _fewest(n, budget)
-        if out is not None and not isinstance(out, (bool, np.bool_)) and _as_number(out) is None:
-            fail(f"{what} should return an int (or None), got {_describe_out(out)}.")
-        outs.append(out), refs.append(ref)
-    if all((o is None and r is None) or (o is not None and r is not None and not isinstance(o, (bool, np.bool_))
-                                         and _same_number(o, r)) for o, r in zip(outs, refs)):
+    outs = [_call_fewest(fn, n, budget) for n, budget in _SLOT_CASES]
+    refs = [_fewest(n, budget) for n, budget in _SLOT_CASES]
+    if all(_slots_match(o, r) for o, r in zip(outs, refs)):
         for (n, budget), out in zip(_SLOT_CASES, outs):
             if out is not None and not _is_int(out):
                 fail(f"fewest_slots({n}, budget={budget}) returned {out!r} ({type(out).__name__}): the value is "
                      f"right, but a number of slots is an int.")
         return f"the fewest slots with revolve_cost(n, s) <= budget, or None, on {len(_SLOT_CASES)} cases"
-
-    def same(out, want):
-        if isinstance(out, (bool, np.bool_)) or isinstance(want, (bool, np.bool_)):
-            return type(out) is type(want) and out == want
-        return _same_number(out, want)
-
     per_case = [_slots_hypotheses(n, b) for n, b in _SLOT_CASES]
     hyps = [(per_case[0][k][0], [pc[k][1] for pc in per_case]) for k in range(len(per_case[0]))]
-    hints = _explained(outs, hyps, same=same)
-    i = next(j for j, (o, r) in enumerate(zip(outs, refs))
-             if not ((o is None and r is None) or (o is not None and r is not None and not isinstance(o, (bool, np.bool_))
-                                                   and _same_number(o, r))))
+    hints = _explained(outs, hyps, same=_same_slots)
+    i = next(j for j, (o, r) in enumerate(zip(outs, refs)) if not _slots_match(o, r))
     (n, budget), out, ref = _SLOT_CASES[i], outs[i], refs[i]
     what = f"fewest_slots({n}, budget={budget})"
     if hints:
@@ -882,7 +949,7 @@ def check_ckpt_fewest_slots(fn):
              f"extra forwards: return None when no number of slots fits the budget.")
     if out is None:
         fail(f"{what} returned None, but {ref} slots need only {revolve_cost(n, ref)} extra forwards.")
-    mistakes = {}
+    mistakes: dict[str, Any] = {}
     for hint, value in per_case[i]:
         for v in value if isinstance(value, tuple) else (value,):
             if v is not None and not isinstance(v, bool) and v != ref:

@@ -37,13 +37,15 @@ import math
 import numbers
 import re
 import sys
+from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
 
 from ..activations import tanh_backward as _lib_tanh_backward
 from ..activations import tanh_grad
 from ..engine import Value, topological_order
-from ..forward_mode import Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp, sum_tanh_products  # noqa: E501
+from ..forward_mode import (Dual, derivatives_forward, gradient_forward, gradient_reverse, jvp,
+                            sum_tanh_products)
 from ..nn_scalar import ValueMLP, fit, xor_data
 from ..widgets.computational_graph import backward_steps
 from ._core import Mistake, call, expect_array, expect_close, fail, task
@@ -113,7 +115,8 @@ def _numbers(out, count: int, what: str, names: str) -> np.ndarray:
                  f"and return the numbers {names}.")
         if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in out):
             if any(isinstance(v, np.floating) and v.dtype.itemsize < 8 for v in out):
-                fail(f"{what} returned {type(next(v for v in out if isinstance(v, np.floating) and v.dtype.itemsize < 8)).__name__} "
+                low = next(v for v in out if isinstance(v, np.floating) and v.dtype.itemsize < 8)
+                fail(f"{what} returned {type(low).__name__} "
                      "numbers: compute in float64 (float32 keeps only about 7 significant digits).")
             return np.array([float(v) for v in out])
         if any(isinstance(v, complex) for v in out):
@@ -174,7 +177,7 @@ def _expect_advised(out, expected, what: str, *, mistakes=None, advice: str):
 def check_graph_pow_backward(fn):
     for a, n, g in [(1.5, 3, -2.0), (-1.2, 2, 0.7), (4.0, 0.5, -1.0), (2.5, -1, 2.0), (1e-6, 0.5, 1.0),
                     (0.01, -2, 0.5)]:
-        (d,) = _local_grads(lambda x: x ** n, a)
+        (d,) = _local_grads(lambda x, n=n: x ** n, a)
         what = f"pow_backward({a}, {n}, out_grad={g})"
         out = _call(fn, a, n, g)
         truncated = {}
@@ -346,6 +349,94 @@ TOPO_TIMEOUT_HINT = (
 )
 
 
+def _sorted_nodes(fn, root: Value, what: str) -> list:
+    """The learner's topological sort of ``root`` (run under Python's default recursion limit) as a
+    list of Value nodes, or a hint."""
+    # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
+    # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
+    try:
+        order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
+        raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
+    finally:
+        sys.setrecursionlimit(limit)
+    if raised:
+        fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
+             "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
+             "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
+    if order is None:
+        fail(f"{what} returned None. Did you forget `return order`?")
+    if isinstance(order, (set, frozenset, dict)):
+        fail(f"{what} returned a {type(order).__name__}, which has no order: return a list, with every "
+             "node after all of its inputs.")
+    try:
+        order = list(order)
+    except TypeError:
+        fail(f"{what} should return a list of Value nodes, got {type(order).__name__}.")
+    if not all(isinstance(n, Value) for n in order):
+        bad = next(n for n in order if not isinstance(n, Value))
+        extra = (" Return the nodes themselves, not their .data." if isinstance(bad, numbers.Real)
+                 else " Return the nodes themselves (the Value objects).")
+        fail(f"{what} should return a list of Value nodes, but it contains {type(bad).__name__} "
+             f"{bad!r:.40}.{extra}")
+    return order
+
+
+def _expect_same_nodes(order: list, reference: list, root: Value, seen: set[int], what: str) -> None:
+    """Every node of the graph exactly once (``seen``: the ids of the graphs of earlier calls)."""
+    graph = {id(n) for n in reference}
+    ids = [id(n) for n in order]
+    foreign = [i for i in ids if i not in graph]
+    if foreign:
+        stale = " They are nodes of a graph from an earlier call." if any(i in seen for i in foreign) else ""
+        fail(f"{what}: the list contains {len(foreign)} node(s) that are not in this graph.{stale} Are "
+             "`order` or `visited` default arguments (`def topological_sort(root, order=[])`) or global "
+             "variables? Those are shared between calls: create them inside the function.")
+    if len(ids) != len(set(ids)):
+        fail(f"{what}: a node appears more than once ({len(order)} entries for {len(reference)} nodes). "
+             "Your sort visits a shared node twice (once per path that reaches it): keep a `visited` "
+             "set, add each node to it, and skip nodes already in it.")
+    if set(ids) == graph:
+        return
+    got = set(ids)
+    missing = [n for n in reference if id(n) not in got]
+    values = {n.data for n in order}
+    if missing == [root] and root.inputs:
+        fail(f"{what}: root itself is missing; it must be in the list too (as its last entry).")
+    if all(not n.inputs for n in missing):
+        fail(f"{what}: {len(missing)} leaf node(s) are missing (nodes without inputs"
+             f"{', here root itself' if root in missing else ''}): "
+             "every node reachable from root must be in the list, leaves included.")
+    if any(n.data in values for n in missing):
+        fail(f"{what}: {len(missing)} of its {len(reference)} nodes are missing, and some of them have the "
+             "same value (.data) as a node in your list. Does your visited set hold values? Then different "
+             "nodes with equal values count as one: keep the nodes themselves in it (`visited.add(node)`).")
+    fail(f"{what}: the list has {len(order)} nodes, the graph has {len(reference)}. "
+         "Every node reachable from root (through .inputs) must appear exactly once.")
+
+
+def _expect_inputs_first(order: list, root: Value, what: str) -> None:
+    """Every node after all of its inputs, or a hint about the order the learner's sort gives."""
+    if _is_topological(order):
+        return
+    if order[0] is root and _is_topological(order[::-1]):
+        fail(f"{what}: the list is reversed, root comes first. Inputs must come before the nodes that use "
+             "them, so root is last: return the list the other way round (or append each node after "
+             "its inputs).")
+    position = {id(n): k for k, n in enumerate(order)}
+    node, child = next((n, c) for n in order for c in n.inputs if position[id(c)] > position[id(n)])
+    if order[0] is root:
+        fail(f"{what}: root comes first and {_show(node)} comes before its input {_show(child)}: you append "
+             "a node when you first reach it (pre-order), before its inputs. Append it only once all of "
+             "its inputs are in the list (post-order); reversing a pre-order list does not fix it when "
+             "nodes are shared.")
+    fail(f"{what}: {_show(node)} comes before its input {_show(child)}. A node may be appended only when "
+         "all of its inputs are already in the list (post-order depth-first search). Reversing the order "
+         "in which a stack or a queue first reaches the nodes is not a topological order once nodes "
+         "are shared.")
+
+
 @task("graph_topological_sort", points=1, references=[topological_order])
 def check_graph_topological_sort(fn):
     chain = Value(0.3)
@@ -359,80 +450,11 @@ def check_graph_topological_sort(fn):
                        (_diamond(), "a graph with shared nodes (f = tanh(c * d) + d, c = a * b, d = c + a)"),
                        (chain, "a chain of 3 nodes"), (deep, "a chain of 20,001 nodes")]:
         what = f"topological_sort on {name}"
-        # Python's default recursion limit while the learner's sort runs: a recursive sort (even one that
-        # raised the limit in an earlier cell) must meet the deep chain as it is, and a raised limit is noticed
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(min(limit, _DEFAULT_RECURSION_LIMIT))
-        try:
-            order = _call(fn, root, hints=(("did not return within", TOPO_TIMEOUT_HINT),))
-            raised = sys.getrecursionlimit() > _DEFAULT_RECURSION_LIMIT
-        finally:
-            sys.setrecursionlimit(limit)
-        if raised:
-            fail(f"{what}: your function raised Python's recursion limit (sys.setrecursionlimit). The task asks "
-                 "for a sort that needs no deep recursion: use an explicit stack (a list you append to and pop "
-                 "from); a raised limit only moves the crash to a deeper graph (or into the interpreter itself).")
-        if order is None:
-            fail(f"{what} returned None. Did you forget `return order`?")
-        if isinstance(order, (set, frozenset, dict)):
-            fail(f"{what} returned a {type(order).__name__}, which has no order: return a list, with every "
-                 "node after all of its inputs.")
-        try:
-            order = list(order)
-        except TypeError:
-            fail(f"{what} should return a list of Value nodes, got {type(order).__name__}.")
-        if not all(isinstance(n, Value) for n in order):
-            bad = next(n for n in order if not isinstance(n, Value))
-            extra = (" Return the nodes themselves, not their .data." if isinstance(bad, numbers.Real)
-                     else " Return the nodes themselves (the Value objects).")
-            fail(f"{what} should return a list of Value nodes, but it contains {type(bad).__name__} "
-                 f"{bad!r:.40}.{extra}")
+        order = _sorted_nodes(fn, root, what)
         reference = topological_order(root)
-        graph = {id(n) for n in reference}
-        ids = [id(n) for n in order]
-        foreign = [i for i in ids if i not in graph]
-        if foreign:
-            stale = " They are nodes of a graph from an earlier call." if any(i in seen for i in foreign) else ""
-            fail(f"{what}: the list contains {len(foreign)} node(s) that are not in this graph.{stale} Are "
-                 "`order` or `visited` default arguments (`def topological_sort(root, order=[])`) or global "
-                 "variables? Those are shared between calls: create them inside the function.")
-        seen |= graph
-        if len(ids) != len(set(ids)):
-            fail(f"{what}: a node appears more than once ({len(order)} entries for {len(reference)} nodes). "
-                 "Your sort visits a shared node twice (once per path that reaches it): keep a `visited` "
-                 "set, add each node to it, and skip nodes already in it.")
-        if set(ids) != graph:
-            got = set(ids)
-            missing = [n for n in reference if id(n) not in got]
-            values = {n.data for n in order}
-            if missing == [root] and root.inputs:
-                fail(f"{what}: root itself is missing; it must be in the list too (as its last entry).")
-            if all(not n.inputs for n in missing):
-                fail(f"{what}: {len(missing)} leaf node(s) are missing (nodes without inputs{', here root itself' if root in missing else ''}): "
-                 "every node reachable from root must be in the list, leaves included.")
-            if any(n.data in values for n in missing):
-                fail(f"{what}: {len(missing)} of its {len(reference)} nodes are missing, and some of them have the "
-                     "same value (.data) as a node in your list. Does your visited set hold values? Then different "
-                     "nodes with equal values count as one: keep the nodes themselves in it (`visited.add(node)`).")
-            fail(f"{what}: the list has {len(order)} nodes, the graph has {len(reference)}. "
-                 "Every node reachable from root (through .inputs) must appear exactly once.")
-        if _is_topological(order):
-            continue
-        if order[0] is root and _is_topological(order[::-1]):
-            fail(f"{what}: the list is reversed, root comes first. Inputs must come before the nodes that use "
-                 "them, so root is last: return the list the other way round (or append each node after "
-                 "its inputs).")
-        position = {id(n): k for k, n in enumerate(order)}
-        node, child = next((n, c) for n in order for c in n.inputs if position[id(c)] > position[id(n)])
-        if order[0] is root:
-            fail(f"{what}: root comes first and {_show(node)} comes before its input {_show(child)}: you append "
-                 "a node when you first reach it (pre-order), before its inputs. Append it only once all of "
-                 "its inputs are in the list (post-order); reversing a pre-order list does not fix it when "
-                 "nodes are shared.")
-        fail(f"{what}: {_show(node)} comes before its input {_show(child)}. A node may be appended only when "
-             "all of its inputs are already in the list (post-order depth-first search). Reversing the order "
-             "in which a stack or a queue first reaches the nodes is not a topological order once nodes "
-             "are shared.")
+        _expect_same_nodes(order, reference, root, seen, what)
+        seen |= {id(n) for n in reference}
+        _expect_inputs_first(order, root, what)
     return "each node once, inputs before users, on shared nodes and a 20,001-node chain"
 
 
@@ -487,22 +509,8 @@ def _grads(model: ValueMLP) -> np.ndarray:
     return np.array([p.grad for p in model.parameters()])
 
 
-@task("graph_xor_training", points=1, timeout=30, references=[fit])
-def check_graph_xor_training(fn):
-    X, y = xor_data(12, 0.1, seed=0)
-    lr, steps, seed = 0.5, 15, 3
-    N = len(X)
-
-    def reference(**kwargs) -> tuple[np.ndarray, np.ndarray]:
-        m = ValueMLP(2, [2, 1], seed=seed)
-        losses = fit(m, X, y, **{"lr": lr, "steps": steps, **kwargs})
-        return np.array(losses), _params(m)
-
-    expected, expected_params = reference()
-    model = ValueMLP(2, [2, 1], seed=seed)
-    initial = _params(model)
-    what = f"train_xor(model, X, y, lr={lr}, steps={steps})"
-    losses = _call(fn, model, X, y, lr, steps)
+def _xor_losses(losses: Any, steps: int, N: int, what: str) -> np.ndarray:
+    """What train_xor returned, as an array of ``steps`` losses, or a hint."""
     if losses is None:
         fail(f"{what} returned None. Return the list of losses, one per step.")
     if isinstance(losses, (numbers.Real, Value)):
@@ -522,20 +530,63 @@ def check_graph_xor_training(fn):
         else:
             extra = f"record exactly one loss per step ({steps} steps)."
         fail(f"{what} returned {len(losses)} losses, expected {steps}: {extra}")
+    return np.array(losses)
+
+
+def _fail_untrained(got: np.ndarray, grads: np.ndarray, what: str) -> NoReturn:
+    """The hint when the model's parameters are what they were before the call."""
+    if np.allclose(got, got[0], rtol=1e-12, atol=0.0):
+        if not np.any(grads):
+            fail(f"{what}: the loss never changes and every p.grad is 0 after the call: the gradients were "
+                 "reset after loss.backward() and before the update, so every update subtracted 0. "
+                 "Reset them (model.zero_grad()) BEFORE loss.backward(), then update.")
+        fail(f"{what}: the loss never changes and the model's parameters are unchanged, although the gradients "
+             "were computed: the update did not write into the parameters. `p = p - lr * p.grad` only "
+             "rebinds the loop variable and `p.data - lr * p.grad` alone is discarded: write "
+             "`p.data -= lr * p.grad`.")
+    fail(f"{what}: the model passed in was not trained (its parameters are unchanged). Train the `model` "
+         "argument itself; do not create a new ValueMLP inside the function.")
+
+
+def _fail_wrong_losses(got: np.ndarray, expected: np.ndarray, N: int, what: str) -> NoReturn:
+    """The hint for wrong losses that match no known mistake: a wrong loss, or a wrong update."""
+    if not np.isclose(got[0], expected[0], rtol=1e-8, atol=1e-12):
+        hint = ("the very first loss (before any update) is wrong, so the loss itself is: L is the MEAN over "
+                "all N examples of (model(x_n) - y_n)**2, computed with the model you are given")
+        if np.isclose(got[0], N * expected[0], rtol=1e-8):
+            hint = "the first loss is N times too big: L is the MEAN over the N examples, divide the sum by N"
+        elif np.isclose(got[0], expected[0] / 2, rtol=1e-8):
+            hint = "the first loss is half the answer: L is the mean of (model(x_n) - y_n)**2, without a factor 1/2"
+        elif np.isclose(got[0], math.sqrt(expected[0]), rtol=1e-8):
+            hint = ("that is the root of the mean squared error; L is the mean squared error itself "
+                    "(no square root)")
+        fail(f"{what}: {hint} (got {got[0]:.6g}, expected {expected[0]:.6g}).")
+    k = int(np.argmax(~np.isclose(got, expected, rtol=1e-8, atol=1e-12)))
+    fail(f"the losses of {what} are right at first but differ from step {k} on (got {got[k]:.6g}, expected "
+         f"{expected[k]:.6g}): the update is wrong. Each step: loss over all N examples, reset the gradients, "
+         "loss.backward(), then `p.data -= lr * p.grad` for EVERY parameter in model.parameters(), with the "
+         "lr you are given.")
+
+
+@task("graph_xor_training", points=1, timeout=30, references=[fit])
+def check_graph_xor_training(fn):
+    X, y = xor_data(12, 0.1, seed=0)
+    lr, steps, seed = 0.5, 15, 3
+    N = len(X)
+
+    def reference(**kwargs) -> tuple[np.ndarray, np.ndarray]:
+        m = ValueMLP(2, [2, 1], seed=seed)
+        losses = fit(m, X, y, **{"lr": lr, "steps": steps, **kwargs})
+        return np.array(losses), _params(m)
+
+    expected, expected_params = reference()
+    model = ValueMLP(2, [2, 1], seed=seed)
+    initial = _params(model)
+    what = f"train_xor(model, X, y, lr={lr}, steps={steps})"
+    got = _xor_losses(_call(fn, model, X, y, lr, steps), steps, N, what)
     params, grads = _params(model), _grads(model)
-    got = np.array(losses)
     if np.array_equal(params, initial):
-        if np.allclose(got, got[0], rtol=1e-12, atol=0.0):
-            if not np.any(grads):
-                fail(f"{what}: the loss never changes and every p.grad is 0 after the call: the gradients were "
-                     "reset after loss.backward() and before the update, so every update subtracted 0. "
-                     "Reset them (model.zero_grad()) BEFORE loss.backward(), then update.")
-            fail(f"{what}: the loss never changes and the model's parameters are unchanged, although the gradients "
-                 "were computed: the update did not write into the parameters. `p = p - lr * p.grad` only "
-                 "rebinds the loop variable and `p.data - lr * p.grad` alone is discarded: write "
-                 "`p.data -= lr * p.grad`.")
-        fail(f"{what}: the model passed in was not trained (its parameters are unchanged). Train the `model` "
-             "argument itself; do not create a new ValueMLP inside the function.")
+        _fail_untrained(got, grads, what)
     if not np.allclose(got, expected, rtol=1e-8, atol=1e-12):
         variants = {
             "your losses are shifted by one step: each was computed AFTER its update. Record the loss "
@@ -562,21 +613,7 @@ def check_graph_xor_training(fn):
         for hint, wrong in variants.items():
             if np.allclose(got, wrong(), rtol=1e-8, atol=1e-12):
                 fail(f"the losses of {what} are wrong: {hint}.")
-        if not np.isclose(got[0], expected[0], rtol=1e-8, atol=1e-12):
-            hint = ("the very first loss (before any update) is wrong, so the loss itself is: L is the MEAN over "
-                    "all N examples of (model(x_n) - y_n)**2, computed with the model you are given")
-            if np.isclose(got[0], N * expected[0], rtol=1e-8):
-                hint = "the first loss is N times too big: L is the MEAN over the N examples, divide the sum by N"
-            elif np.isclose(got[0], expected[0] / 2, rtol=1e-8):
-                hint = "the first loss is half the answer: L is the mean of (model(x_n) - y_n)**2, without a factor 1/2"
-            elif np.isclose(got[0], math.sqrt(expected[0]), rtol=1e-8):
-                hint = "that is the root of the mean squared error; L is the mean squared error itself (no square root)"
-            fail(f"{what}: {hint} (got {got[0]:.6g}, expected {expected[0]:.6g}).")
-        k = int(np.argmax(~np.isclose(got, expected, rtol=1e-8, atol=1e-12)))
-        fail(f"the losses of {what} are right at first but differ from step {k} on (got {got[k]:.6g}, expected "
-             f"{expected[k]:.6g}): the update is wrong. Each step: loss over all N examples, reset the gradients, "
-             "loss.backward(), then `p.data -= lr * p.grad` for EVERY parameter in model.parameters(), with the "
-             "lr you are given.")
+        _fail_wrong_losses(got, expected, N, what)
     if not np.allclose(params, expected_params, rtol=1e-8, atol=1e-12):
         fail(f"{what}: the losses are right but the model's parameters after the call are not those after "
              f"{steps} updates. Make exactly one update per step, after recording that step's loss, and no "
@@ -660,51 +697,75 @@ def _buggy_grads(leaves: list, ops: list, bug: str) -> list[float]:
     nodes = _value_nodes(leaves, ops)
     root = nodes[-1]
     order = topological_order(root)
-    if bug == "assign":                      # `=` instead of `+=`
+    if bug in _BUGGY_BACKWARDS:
         root.grad = 1.0
-        for node in reversed(order):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad = local * node.grad
-    elif bug == "forward":                   # the nodes walked inputs-first
-        root.grad = 1.0
-        for node in order:
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad
-    elif bug == "data":                      # local * node.data instead of local * node.grad
-        root.grad = 1.0
-        for node in reversed(order):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.data
-    elif bug == "no_visited":                # micrograd's recursive build without the visited set
-        dup: list = []
-        stack = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                dup.append(node)
-                continue
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.inputs))
-        root.grad = 1.0
-        for node in reversed(dup):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad
-    elif bug == "recursive":                 # each node recurses into its inputs whenever it receives a gradient
-        def propagate(node):
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * node.grad
-                propagate(child)
-        root.grad = 1.0
-        propagate(root)
+        _BUGGY_BACKWARDS[bug](root, order)
     return [n.grad for n in nodes]
+
+
+def _backward_assign(root: Value, order: list) -> None:
+    """`=` instead of `+=`."""
+    for node in reversed(order):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad = local * node.grad
+
+
+def _backward_inputs_first(root: Value, order: list) -> None:
+    """The nodes walked inputs-first."""
+    for node in order:
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.grad
+
+
+def _backward_times_data(root: Value, order: list) -> None:
+    """local * node.data instead of local * node.grad."""
+    for node in reversed(order):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.data
+
+
+def _backward_no_visited(root: Value, order: list) -> None:
+    """micrograd's recursive build without the visited set (a node once per path that reaches it)."""
+    dup: list = []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            dup.append(node)
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(node.inputs))
+    for node in reversed(dup):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.grad
+
+
+def _backward_recursive(root: Value, order: list) -> None:
+    """Each node recurses into its inputs whenever it receives a gradient."""
+    def propagate(node):
+        for child, local in zip(node.inputs, node.local_grads):
+            child.grad += local * node.grad
+            propagate(child)
+    propagate(root)
+
+
+_BUGGY_BACKWARDS: dict[str, Callable[[Value, list], None]] = {
+    "assign": _backward_assign,
+    "forward": _backward_inputs_first,
+    "data": _backward_times_data,
+    "no_visited": _backward_no_visited,
+    "recursive": _backward_recursive,
+}
 
 
 ENGINE_BUGS = {
     "assign": "a node used twice keeps only the LAST path's gradient: your backward uses `=` "
-              "(`child.grad = local * node.grad`); gradients from several paths add up: `child.grad += local * node.grad`",
+              "(`child.grad = local * node.grad`); gradients from several paths add up: "
+              "`child.grad += local * node.grad`",
     "no_visited": "a shared node passed its gradient on more than once: your topological sort appends a node once per "
                   "path that reaches it (a recursive `build` without a `visited` set, as in micrograd before the set). "
-                  "Keep a set of visited nodes so each node is in the order exactly once (your topological_sort of Task 4)",
+                  "Keep a set of visited nodes so each node is in the order exactly once "
+                  "(your topological_sort of Task 4)",
     "recursive": "a shared node passed its gradient on before all of its users had contributed, and more than once: "
                  "your backward recurses into a node's inputs as soon as the node receives a gradient (once per path, "
                  "each time with its partial sum). Sort the nodes first (topological order), then visit them in "
@@ -784,6 +845,7 @@ def _random_program(rng: np.random.Generator, n_leaves: int, n_ops: int) -> tupl
             kind = str(rng.choice(["+", "*", "-", "/", "+c", "*c", "-c", "/c", "**", "c+", "c*", "c-", "c/",
                                    "neg", "tanh", "exp", "relu"]))
             c = float(np.round(rng.uniform(0.5, 2.5), 2)) * float(rng.choice([-1, 1]))
+            op: Any  # (kind, operand, ...): its length and types depend on kind
             if kind in _SYMBOL:
                 op = (kind, i, j)
             elif kind == "**":
@@ -796,7 +858,7 @@ def _random_program(rng: np.random.Generator, n_leaves: int, n_ops: int) -> tupl
                 op = (kind, i)
             target = nodes[op[2] if kind in _REFLECTED else op[1]]
             x = target.data
-            other = nodes[j].data if kind in _SYMBOL else None
+            other = nodes[j].data if kind in _SYMBOL else 0.0  # read only for "/"
             if ((kind == "/" and abs(other) < 0.3) or (kind == "c/" and abs(x) < 0.3)
                     or (kind == "**" and op[2] < 0 and abs(x) < 0.3) or (kind == "exp" and x > 3)
                     or (kind in ("+", "*", "-", "/", "**") and abs(x) > 20)):
@@ -819,7 +881,8 @@ def _reuse_programs() -> list[tuple[str, list, list]]:
     ]
 
 
-def _describe_program(leaves: list, ops: list) -> str:
+def _describe_program(leaves: list, ops: list) -> Iterator[str]:
+    """One "n<k> = <expression>" per operation of the program."""
     names = [f"x{i}" for i in range(len(leaves))]
     for k, op in enumerate(ops):
         kind = op[0]
@@ -836,9 +899,7 @@ def _describe_program(leaves: list, ops: list) -> str:
         else:
             text = f"{names[op[1]]}.{kind}()"
         names.append(f"n{k + 1}")
-        ops_text = f"n{k + 1} = {text}"
-        names[-1] = f"n{k + 1}"
-        yield ops_text
+        yield f"n{k + 1} = {text}"
 
 
 def _program_text(leaves: list, ops: list) -> str:
@@ -957,6 +1018,7 @@ def check_graph_own_engine(fn):
             for name, p_leaves, p_ops in shared:
                 _compare_program(fn, name, p_leaves, p_ops)
             continue
+        assert leaves is not None  # every row but the marker above has its inputs
         what = f"out = {text} with a = {leaves[0]:g}" + (f", b = {leaves[1]:g}" if len(leaves) == 2 else "")
         _compare_unit(fn, kind, leaves, ops, what, text, rule)
     for leaves, ops in randoms:
@@ -1057,7 +1119,8 @@ class _Recorder:
     __grader_callback__ = True
 
     def __init__(self, func, name: str):
-        self.func, self.kinds = func, []
+        self.func = func
+        self.kinds: list[str] = []  # "dual", "value" or "float": what each call received
         self.__name__ = name
 
     def __call__(self, x):
@@ -1106,7 +1169,8 @@ def check_graph_forward_mode(fn):
                  "This task asks for forward mode: one pass per input with Dual numbers.")
         if rec.kinds and "dual" not in rec.kinds:
             fail(f"{what}: your function called f only with plain numbers (or Duals whose tangents are all 0), so no "
-                 "derivative was carried: is it a finite difference? Seed the inputs as Dual numbers, Dual(x_j, 1.0 if j == i else 0.0), and read "
+                 "derivative was carried: is it a finite difference? Seed the inputs as Dual numbers, "
+                 "Dual(x_j, 1.0 if j == i else 0.0), and read "
                  "the output's .tangent.")
         if not rec.kinds:
             fail(f"{what}: your function never called f. Run f once per input, on a list of Dual numbers.")
@@ -1140,6 +1204,7 @@ def check_graph_forward_mode(fn):
                         advice="Pass i seeds Dual(x_i, 1.0) and Dual(x_j, 0.0) for j != i, calls f once, and "
                                "returns the output's .tangent as df/dx_i.")
         if dual_calls != n:
-            fail(f"{what}: the gradient is right, but f was called {dual_calls} times with Dual numbers for {n} inputs: "
+            fail(f"{what}: the gradient is right, but f was called {dual_calls} times with Dual numbers for {n} "
+                 "inputs: "
                  "forward mode needs exactly one pass per input (the point of this task is that cost).")
     return "one forward-mode pass per input, each giving one partial derivative, on 3 functions"

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import jacobians
 from ..activations import Activation, sigmoid, sigmoid_backward, sigmoid_grad
 from ..data import digits
 from ..delta import example_deltas, per_example_grads, quick_digits_run, two_layer_backward, two_layer_forward
@@ -44,6 +45,8 @@ __all__ = [
     "check_delta_two_layer_backward",
     "check_delta_sgd_step",
     "check_delta_train_digits",
+    "check_delta_xw_backward",
+    "check_delta_softmax_vjp",
     "TRAIN_ACCURACY_TARGET",
     "REPLAY",
 ]
@@ -58,16 +61,17 @@ _GRAD_KEYS = ("W1", "b1", "W2", "b2")
 _BACKWARD_ORDER = ("W2", "b2", "W1", "b1")  # the output layer first: its error comes first
 
 # The library functions that compute (part of) each task's answer.
-_OUTPUT_DELTA_REFS: list[Callable[..., Any]] = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
-                      MLP.loss_and_grads, per_example_grads, example_deltas]
-_HIDDEN_DELTA_REFS: list[Callable[..., Any]] = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
-                      residual_backward, MLP.layer_backward, MLP.backprop, per_example_grads]
-_PARAM_GRAD_REFS: list[Callable[..., Any]] = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
-                    per_example_grads, two_layer_backward]
-_SGD_REFS: list[Callable[..., Any]] = [sgd_update, MLP.sgd_step, SGD]
-_BACKWARD_REFS: list[Callable[..., Any]] = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
-                  activation_backward, linear_backward, residual_backward, MLP.layer_backward]
-_TRAIN_REFS: list[Callable[..., Any]] = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
+_Refs = list[Callable[..., Any]]
+_OUTPUT_DELTA_REFS: _Refs = [softmax_cross_entropy, _softmax_cross_entropy, MLP.output_loss, MLP.backprop,
+                             MLP.loss_and_grads, per_example_grads, example_deltas]
+_HIDDEN_DELTA_REFS: _Refs = [sigmoid_backward, Activation.backward, activation_backward, linear_backward,
+                             residual_backward, MLP.layer_backward, MLP.backprop, per_example_grads]
+_PARAM_GRAD_REFS: _Refs = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, MLP.loss_and_grads,
+                           per_example_grads, two_layer_backward]
+_SGD_REFS: _Refs = [sgd_update, MLP.sgd_step, SGD]
+_BACKWARD_REFS: _Refs = [two_layer_backward, *_OUTPUT_DELTA_REFS, sigmoid_backward, Activation.backward,
+                         activation_backward, linear_backward, residual_backward, MLP.layer_backward]
+_TRAIN_REFS: _Refs = [train, quick_digits_run, MLP._train_step, MLP.sgd_step, *_BACKWARD_REFS, sgd_update, SGD]
 
 
 def _case(seed: int, N: int, d: int, h: int, c: int):
@@ -365,93 +369,96 @@ def _grads_from(d1, d2, X, a1, *, in1=None, in2=None, transposed=False, mean_b=F
     return {"W1": dW(d1, in1), "b1": db(d1), "W2": dW(d2, in2), "b2": db(d2)}
 
 
+def _bw_parts(params, cache, labels):
+    X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
+    N, C = z2.shape
+    _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
+    return X, z1, a1, z2, N, one_hot(labels, C), d2, params["W2"]
+
+
+def _bw_variant(make_d2=None, make_d1=None, scale=1.0, **kw):
+    def backward(params, cache, labels):
+        X, z1, a1, z2, N, Y, d2, W2 = _bw_parts(params, cache, labels)
+        if make_d2 is not None:
+            d2 = make_d2(z2, Y, N, d2)
+        d1 = (d2 @ W2) * sigmoid_grad(z1) if make_d1 is None else make_d1(d2, W2, z1, a1)
+        return {k: v * scale for k, v in _grads_from(d1, d2, X, a1, **kw).items()}
+    return backward
+
+
+def _bw_scaled_by_n(power):
+    def backward(params, cache, labels):
+        N = cache["X"].shape[0]
+        return {k: v * N ** power for k, v in _bw_variant()(params, cache, labels).items()}
+    return backward
+
+
+def _bw_with_input(which):
+    def backward(params, cache, labels):
+        X, z1, a1 = cache["X"], cache["z1"], cache["a1"]
+        g = _bw_variant()(params, cache, labels)
+        _, d2 = softmax_cross_entropy(cache["z2"], labels)
+        d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
+        key, product = {"W2<-X": ("W2", lambda: d2.T @ X), "W2<-z1": ("W2", lambda: d2.T @ z1),
+                         "W1<-a1": ("W1", lambda: d1.T @ a1)}[which]
+        g[key] = product()
+        return g
+    return backward
+
+
+def _bw_through_w1(params, cache, labels):
+    X, z1, a1, z2, N, Y, d2, W2 = _bw_parts(params, cache, labels)
+    d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
+    return _grads_from(d1, d2, X, a1)
+
+
+def _bw_keys_swapped(params, cache, labels):
+    g = _bw_variant()(params, cache, labels)
+    return {"W1": g["W2"], "b1": g["b2"], "W2": g["W1"], "b2": g["b1"]}
+
+
 def _backward_mistakes() -> list[tuple[str, object]]:
     """``(hint, backward(params, cache, labels) -> grads)`` for the typical wrong backward passes.
 
     Built from the library's pieces; a variant that does not apply to a net's shapes (a transpose
     that only fits square matrices) raises and is skipped.
     """
-    def parts(params, cache, labels):
-        X, z1, a1, z2 = cache["X"], cache["z1"], cache["a1"], cache["z2"]
-        N, C = z2.shape
-        _, d2 = softmax_cross_entropy(z2, labels)  # (p - y)/N
-        return X, z1, a1, z2, N, one_hot(labels, C), d2, params["W2"]
-
-    def variant(make_d2=None, make_d1=None, scale=1.0, **kw):
-        def backward(params, cache, labels):
-            X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
-            if make_d2 is not None:
-                d2 = make_d2(z2, Y, N, d2)
-            d1 = (d2 @ W2) * sigmoid_grad(z1) if make_d1 is None else make_d1(d2, W2, z1, a1)
-            return {k: v * scale for k, v in _grads_from(d1, d2, X, a1, **kw).items()}
-        return backward
-
-    def scaled_by_n(power):
-        def backward(params, cache, labels):
-            N = cache["X"].shape[0]
-            return {k: v * N ** power for k, v in variant()(params, cache, labels).items()}
-        return backward
-
-    def with_input(which):
-        def backward(params, cache, labels):
-            X, z1, a1 = cache["X"], cache["z1"], cache["a1"]
-            g = variant()(params, cache, labels)
-            _, d2 = softmax_cross_entropy(cache["z2"], labels)
-            d1 = (d2 @ params["W2"]) * sigmoid_grad(z1)
-            if which == "W2<-X":
-                g["W2"] = d2.T @ X
-            elif which == "W2<-z1":
-                g["W2"] = d2.T @ z1
-            elif which == "W1<-a1":
-                g["W1"] = d1.T @ a1
-            return g
-        return backward
-
-    def through_w1(params, cache, labels):
-        X, z1, a1, z2, N, Y, d2, W2 = parts(params, cache, labels)
-        d1 = (d2 @ params["W1"]) * sigmoid_grad(z1)
-        return _grads_from(d1, d2, X, a1)
-
-    def keys_swapped(params, cache, labels):
-        g = variant()(params, cache, labels)
-        return {"W1": g["W2"], "b1": g["b2"], "W2": g["W1"], "b2": g["b1"]}
-
     return [
         ("delta1 must come back through the weights of the layer ABOVE, W2: delta1 = (delta2 @ W2) * "
-         "sigma'(z1), not delta2 @ W1", through_w1),
+         "sigma'(z1), not delta2 @ W1", _bw_through_w1),
         ("the layers' gradients are under each other's keys: grads['W2'] and grads['b2'] belong to the output "
-         "layer (delta2), grads['W1'] and grads['b1'] to the hidden layer (delta1)", keys_swapped),
+         "layer (delta2), grads['W1'] and grads['b1'] to the hidden layer (delta1)", _bw_keys_swapped),
         ("the output layer is a softmax over the classes, not a sigmoid per logit: delta2 = (softmax(z2) - y)/N",
-         variant(make_d2=lambda z2, Y, N, d2: (sigmoid(z2) - Y) / N)),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: (sigmoid(z2) - Y) / N)),
         ("you applied sigma' to the activation a1 instead of to z1: delta1 = (delta2 @ W2) * sigmoid_grad(z1) "
-         "(or a1 * (1 - a1))", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * sigmoid_grad(a1))),
+         "(or a1 * (1 - a1))", _bw_variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * sigmoid_grad(a1))),
         ("you forgot the sigma'(z1) factor in delta1 = (delta2 @ W2) * sigma'(z1)",
-         variant(make_d1=lambda d2, W2, z1, a1: d2 @ W2)),
+         _bw_variant(make_d1=lambda d2, W2, z1, a1: d2 @ W2)),
         ("you multiplied delta1 by sigma(z1) = a1 instead of its derivative sigma'(z1) = a1 * (1 - a1)",
-         variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * a1)),
+         _bw_variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2) * a1)),
         ("you applied sigma' at the output (to delta2): the logits z2 are the output layer's LINEAR output and "
          "softmax + cross-entropy gives delta2 = (p - y)/N with no sigma' factor",
-         variant(make_d2=lambda z2, Y, N, d2: d2 * sigmoid_grad(z2))),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: d2 * sigmoid_grad(z2))),
         ("the gradients are N times too large: the output delta of the MEAN loss is delta2 = (p - y)/N "
-         "(the 1/N enters once, there)", scaled_by_n(1)),
+         "(the 1/N enters once, there)", _bw_scaled_by_n(1)),
         ("the gradients are N times too small: the 1/N is applied twice, in delta2 = (p - y)/N and again "
-         "in dW, db; after the output delta nothing divides by N again", scaled_by_n(-1)),
+         "in dW, db; after the output delta nothing divides by N again", _bw_scaled_by_n(-1)),
         ("the bias gradients are averaged over the batch (N times too small): SUM the rows of delta, "
-         "db = delta.sum(axis=0), like dW = delta.T @ a_prev", variant(mean_b=True)),
-        ("the sign of delta2 is flipped: delta2 = (p - y)/N", variant(make_d2=lambda z2, Y, N, d2: -d2)),
+         "db = delta.sum(axis=0), like dW = delta.T @ a_prev", _bw_variant(mean_b=True)),
+        ("the sign of delta2 is flipped: delta2 = (p - y)/N", _bw_variant(make_d2=lambda z2, Y, N, d2: -d2)),
         ("delta2 must use the softmax probabilities: delta2 = (softmax(z2) - y)/N, not (z2 - y)/N",
-         variant(make_d2=lambda z2, Y, N, d2: (z2 - Y) / N)),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: (z2 - Y) / N)),
         ("you forgot to subtract the one-hot targets: delta2 = (softmax(z2) - y)/N",
-         variant(make_d2=lambda z2, Y, N, d2: softmax(z2) / N)),
+         _bw_variant(make_d2=lambda z2, Y, N, d2: softmax(z2) / N)),
         ("there is an extra transpose in delta1: with rows as examples the textbook W2^T delta2 becomes "
-         "delta2 @ W2 (no .T)", variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2.T) * sigmoid_grad(z1))),
+         "delta2 @ W2 (no .T)", _bw_variant(make_d1=lambda d2, W2, z1, a1: (d2 @ W2.T) * sigmoid_grad(z1))),
         ("the weight gradients are transposed (a_prev.T @ delta): dW must have W's shape (n_out, n_in); for a "
-         "square W the shape cannot tell, so check the order: dW = delta.T @ a_prev", variant(transposed=True)),
+         "square W the shape cannot tell, so check the order: dW = delta.T @ a_prev", _bw_variant(transposed=True)),
         ("dW2 must use the INPUT of layer 2, the hidden activation a1: dW2 = delta2.T @ a1 (not X)",
-         with_input("W2<-X")),
+         _bw_with_input("W2<-X")),
         ("dW2 must use the hidden ACTIVATION a1 = sigma(z1), not the pre-activation z1: dW2 = delta2.T @ a1",
-         with_input("W2<-z1")),
-        ("dW1 must use the INPUT of layer 1, X: dW1 = delta1.T @ X (not a1)", with_input("W1<-a1")),
+         _bw_with_input("W2<-z1")),
+        ("dW1 must use the INPUT of layer 1, X: dW1 = delta1.T @ X (not a1)", _bw_with_input("W1<-a1")),
     ]
 
 
@@ -653,7 +660,7 @@ def check_delta_train_digits(fn):
        steps of the reference backward pass; 2. the default run must reach the target test accuracy.
     """
     split = _digits()
-    n, H, lr, seed = REPLAY["n"], REPLAY["hidden"], REPLAY["lr"], REPLAY["seed"]
+    n, H, seed, lr = int(REPLAY["n"]), int(REPLAY["hidden"]), int(REPLAY["seed"]), float(REPLAY["lr"])
     X, y = split.X_train[:n], split.y_train[:n]
     args = dict(hidden=H, lr=lr, batch_size=n, seed=seed)
     sig = f"{n} digits, hidden={H}, lr={lr}, batch_size={n}, seed={seed}"
@@ -693,7 +700,7 @@ def check_delta_train_digits(fn):
             pairs = _consistent(pairs, k, ref[k])
 
     # 1c. minibatches of 3 + 2 identical examples: the last, smaller minibatch and its own N
-    m, bs = REPLAY["copies"], REPLAY["batch_size"]
+    m, bs = int(REPLAY["copies"]), int(REPLAY["batch_size"])
     Xc, yc = np.repeat(split.X_train[:1], m, axis=0), np.repeat(split.y_train[:1], m)
     sig_c = f"{m} copies of one digit, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
     p0c = _params_dict(_train_call(fn, Xc, yc, f"train_digits({sig_c}, epochs=0)", epochs=0, hidden=H, lr=lr,
@@ -720,8 +727,14 @@ def check_delta_train_digits(fn):
                 mistakes=_merged((hint, v[k] - p0c[k]) for hint, v in pairs), advice=_REPLAY_ADVICE)
         pairs = _consistent(pairs, k, ref[k])
 
-    # 1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be two
-    # steps, on some 3 of the 5 examples and then on the other 2 (each step sees only its own minibatch)
+    _replay_different_digits(fn, split, H, lr, seed)
+    return _digits_accuracy(fn, split)
+
+
+def _replay_different_digits(fn, split, H: int, lr: float, seed: int) -> None:
+    """1d. minibatches of 3 + 2 DIFFERENT digits: whichever way the learner shuffles, its epoch must be
+    two steps, on some 3 of the 5 examples and then on the other 2."""
+    m, bs = int(REPLAY["copies"]), int(REPLAY["batch_size"])
     Xd, yd = split.X_train[:m], split.y_train[:m]
     sig_d = f"{m} different digits, hidden={H}, lr={lr}, batch_size={bs}, seed={seed}"
     what0 = f"train_digits({sig_d}, epochs=0)"
@@ -746,10 +759,12 @@ def check_delta_train_digits(fn):
              f"{m - bs}, whichever way they are shuffled. {_REPLAY_ADVICE} Shuffle X and y with the SAME "
              "permutation, and let every step see only the examples of its own minibatch.")
 
-    # 2. the learner's own settings: the accuracy on the held-out digits
+
+def _digits_accuracy(fn, split) -> str:
+    """2. the learner's own settings: the accuracy on the held-out digits."""
     what = "train_digits(X_train, y_train)"
     out = call(fn, split.X_train, split.y_train)
-    hidden = np.shape(out["W1"])[0] if isinstance(out, dict) and np.ndim(out.get("W1")) == 2 else -1
+    hidden = np.shape(out["W1"])[0] if isinstance(out, dict) and np.ndim(out.get("W1", 0)) == 2 else -1
     params = _params_dict(out, what, hidden, split.X_train.shape[1])
     logits, _ = two_layer_forward(params, split.X_test)
     if not np.all(np.isfinite(logits)):
@@ -769,3 +784,223 @@ def check_delta_train_digits(fn):
              "(e.g. hidden=32, lr=0.5, 30 epochs, batches of 32).")
     return (f"the first SGD steps match the reference step for step, and the test accuracy {acc:.3f} >= "
             f"{TRAIN_ACCURACY_TARGET} on the 450 held-out digits")
+
+
+# --------------------------------------------------------------------------- 7. shape reasoning: Z = X W + b
+
+
+def _xw_call(fn, dZ, X, W, what: str):
+    """Call ``xw_backward``; a failure that shape reasoning explains gets that explanation."""
+    try:
+        return call(fn, dZ, X, W)
+    except Mistake as exc:
+        message = str(exc)
+        if "in place" in message and "argument 1" in message:
+            fail("your function modified the upstream gradient dZ in place (e.g. `dZ /= N` or `dZ *= ...`): it "
+                 "belongs to the caller (the layer above may still need it). Compute new arrays instead.")
+        if "matmul" in message or "shapes" in message or "broadcast" in message:
+            fail(f"{message} Reason with the shapes (here {what}): dZ is (N, n_out), X is (N, n_in), W is "
+                 "(n_in, n_out). dX must be (N, n_in): the only product that gives it is dZ @ W.T; dW must be "
+                 "(n_in, n_out): X.T @ dZ. The lecture's dA_prev = delta @ W assumed W of shape (n_out, n_in).")
+        raise
+
+
+def _xw_pairs(dZ, X, W, ref) -> tuple[list, list, list]:
+    """(hint, wrong value) for dX, dW and db of ``Z = X W + b`` (some only exist for square shapes)."""
+    dX, dW, db = ref
+    N, n_in = X.shape
+    n_out = W.shape[1]
+    dX_pairs = [
+        (f"dX is divided by N: {_UPSTREAM}", dX / N),
+        ("dX is only the last example's row repeated: dX keeps one row per example, dZ @ W.T",
+         np.repeat(dX[-1:], N, axis=0)),
+    ]
+    dW_pairs = [
+        (f"dW is divided by N: {_UPSTREAM}", dW / N),
+        ("dW is the outer product of the SUMMED rows, np.outer(X.sum(0), dZ.sum(0)); the gradient is the sum "
+         "of the per-example outer products, X.T @ dZ", np.outer(X.sum(axis=0), dZ.sum(axis=0))),
+        ("dW is only the LAST example's outer product: in a loop over the examples, add them up "
+         "(`dW += np.outer(X[n], dZ[n])`, not `dW = ...`)", np.outer(X[-1], dZ[-1])),
+    ]
+    db_pairs = [
+        (f"db is the mean of the rows of dZ; it must be their SUM, dZ.sum(axis=0): {_UPSTREAM}", db / N),
+        ("db is only the last example's row: sum the rows of dZ, dZ.sum(axis=0)", dZ[-1]),
+    ]
+    if N == n_in == n_out:
+        dX_pairs += [
+            ("dX = dZ @ W is the lecture's rule for W of shape (n_out, n_in); here W is (n_in, n_out), so "
+             "shape reasoning gives dX = dZ @ W.T (for a square W the shapes cannot tell, the values can)", dZ @ W),
+            ("you multiplied dZ and W elementwise (`*`); dX is a matrix product, dZ @ W.T", dZ * W),
+            ("dX came out as dW: the function returns (dX, dW, db), in the order of the forward's inputs X, W, b",
+             dW),
+        ]
+        dW_pairs += [
+            ("dW = dZ.T @ X is the lecture's rule for W of shape (n_out, n_in); here W is (n_in, n_out), so dW "
+             "must be X.T @ dZ, its transpose (for a square W the shapes cannot tell, the values can)", dZ.T @ X),
+            ("a transpose is missing: dW = X.T @ dZ (X alone is (N, n_in))", X @ dZ),
+            ("you multiplied X and dZ elementwise (`*`); dW is a matrix product that sums the per-example outer "
+             "products: X.T @ dZ", X * dZ),
+            ("dW came out as dX: the function returns (dX, dW, db), in the order of the forward's inputs X, W, b",
+             dX),
+        ]
+        db_pairs += [
+            ("db is summed over the wrong axis: sum over the batch (axis=0), one value per output unit",
+             dZ.sum(axis=1)),
+        ]
+    return dX_pairs, dW_pairs, db_pairs
+
+
+_UPSTREAM = ("the upstream gradient dZ already carries any 1/N of a mean loss, and a backward step passes it on "
+             "without dividing again")
+
+_XW_REFS: _Refs = [linear_backward, residual_backward, MLP.layer_backward, MLP.backprop, two_layer_backward]
+
+
+@task("delta_xw_backward", points=1, references=_XW_REFS)
+def check_delta_xw_backward(fn):
+    """``fn(dZ, X, W)`` -> ``(dX, dW, db)`` for ``Z = X @ W + b`` with W of shape (n_in, n_out)."""
+    # (N, n_in, n_out): non-square shapes first (a wrong product fails on its shape), then an all-square case
+    for seed, (N, n_in, n_out) in enumerate([(5, 3, 4), (4, 4, 4), (3, 6, 2)]):
+        rng = np.random.default_rng(700 + seed)
+        dZ, X, W = rng.normal(0, 1, (N, n_out)), rng.normal(0, 1, (N, n_in)), rng.normal(0, 1, (n_in, n_out))
+        ref = (dZ @ W.T, X.T @ dZ, dZ.sum(axis=0))
+        what = f"xw_backward(dZ {dZ.shape}, X {X.shape}, W {W.shape})"
+        out = _xw_call(fn, dZ, X, W, what)
+        _xw_expect_triple(out, ref, what)
+        dX_pairs, dW_pairs, db_pairs = _xw_pairs(dZ, X, W, ref)
+        shapes = {"dX": (N, n_in), "dW": (n_in, n_out), "db": (n_out,)}
+        for name, got, want, pairs in zip(shapes, out, ref, (dX_pairs, dW_pairs, db_pairs)):
+            _expect_shape(got, want.shape, f"{name} from {what}", _xw_shape_hints(name, shapes, N))
+            _expect(got, want, f"{name} from {what}", mistakes=_merged(pairs), advice=_XW_ADVICE)
+    return "dX = dZ @ W.T, dW = X.T @ dZ, db = dZ.sum(axis=0) on 3 shapes, including an all-square one"
+
+
+_XW_ADVICE = ("None of the usual mistakes gives these values: write down the shape of each input and of each "
+              "gradient (dX like X, dW like W, db like b), and find the one product of dZ with X or W that has it.")
+
+
+def _xw_expect_triple(out, ref, what: str) -> None:
+    """``out`` must be a tuple (dX, dW, db) in that order (the shapes tell when they differ)."""
+    if isinstance(out, dict):
+        fail(f"{what} should return the tuple (dX, dW, db), in that order, got a dict.")
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        length = f" of length {len(out)}" if hasattr(out, "__len__") else ""
+        fail(f"{what} should return a tuple (dX, dW, db), got {type(out).__name__}{length}.")
+    shapes = [np.shape(v) for v in out]
+    want = [r.shape for r in ref]
+    if shapes != want and sorted(map(str, shapes)) == sorted(map(str, want)):
+        fail(f"{what} returned arrays of shapes {shapes}, the right shapes {want} in another order: return "
+             "(dX, dW, db), the order of the forward's inputs X, W, b.")
+
+
+def _xw_shape_hints(name: str, shapes: dict, N: int) -> dict[tuple, str]:
+    n_in, n_out = shapes["dW"]
+    if name == "dX":
+        return {(n_in, N): "the transpose: dX has X's shape (N, n_in); dZ @ W.T gives it"}
+    if name == "dW":
+        return {(n_out, n_in): "that is dZ.T @ X, the lecture's rule for W of shape (n_out, n_in); here W is "
+                               "(n_in, n_out), and the only product of X and dZ with that shape is X.T @ dZ"}
+    return {(N,): "you summed over the wrong axis: sum over the batch (axis=0), one value per output unit",
+            (1, n_out): "keep db one-dimensional (n_out,), like b: drop keepdims=True",
+            (): "you summed over everything: sum over the batch only (axis=0), one value per output unit",
+            (N, n_out): "the bias gradient is not summed over the batch: db = dZ.sum(axis=0)"}
+
+
+# --------------------------------------------------------------------------- 8. a non-scalar backward: softmax's VJP
+
+
+_VJP_REFS: _Refs = [jacobians.softmax_vjp, jacobians.softmax_jacobian, jacobians.numerical_jacobian]
+
+
+def _vjp_pairs(z, v, ref) -> list:
+    """(hint, wrong value) for the VJP of the row-wise softmax (seed v, logits z)."""
+    N, C = z.shape
+    p = softmax(z)
+    vp = (v * p).sum(axis=1, keepdims=True)
+    pairs = [
+        ("the result does not depend on the seed v: you computed the backward of sum(softmax(z)), the seed "
+         "v = ones (that gradient is 0, since every row of p sums to 1). Use v: the VJP is v^T J, row by row "
+         "p * (v - sum(v * p))", np.zeros_like(z)),
+        ("the result does not depend on the seed v, and keeps only the diagonal p(1 - p) of the Jacobian: the "
+         "VJP is v^T J with J = diag(p) - p p^T, row by row p * (v - sum(v * p))", p * (1 - p)),
+        ("you treated softmax as an elementwise function (v * p(1 - p), the diagonal of J only): every p_i "
+         "depends on every z_j, J = diag(p) - p p^T, so the VJP is p * (v - sum(v * p, axis=1, keepdims=True))",
+         v * p * (1 - p)),
+        ("the p p^T part of the Jacobian is missing: v^T (diag(p) - p p^T) = p * v - p * sum(v * p)", v * p),
+        ("only the p p^T part of the Jacobian is there: v^T (diag(p) - p p^T) = p * v - p * sum(v * p)", -p * vp),
+        ("sum(v * p) is summed over the batch (axis=0): it is one number per ROW (example), "
+         "(v * p).sum(axis=1, keepdims=True)", p * (v - (v * p).sum(axis=0, keepdims=True))),
+        ("you averaged v * p over the classes (mean): the VJP needs the SUM over the classes, "
+         "(v * p).sum(axis=1, keepdims=True)", p * (v - (v * p).mean(axis=1, keepdims=True))),
+        ("p - v is the backward of softmax + cross-entropy with target v; a softmax alone, with seed v, has "
+         "the VJP v^T J = p * (v - sum(v * p))", p - v),
+        ("you used the logits z where the probabilities p = softmax(z) belong: p * (v - sum(v * p))",
+         z * (v - (v * z).sum(axis=1, keepdims=True))),
+        (f"the result is divided by N: {_SEED_CARRIES}", ref / N),
+        ("the sign is flipped: v^T J = p * (v - sum(v * p)), not p * (sum(v * p) - v)", -ref),
+    ]
+    if N == C:
+        pairs.append(("sum(v * p) has shape (N,) without keepdims=True, so it is broadcast along the wrong axis "
+                      "(row i gets column i's number): use (v * p).sum(axis=1, keepdims=True)",
+                      p * (v - (v * p).sum(axis=1))))
+    return pairs
+
+
+_SEED_CARRIES = "the seed v is the whole upstream gradient (any 1/N of a mean loss is already in it)"
+
+
+def _vjp_call(fn, z, v, what: str):
+    try:
+        return call(fn, z, v)
+    except Mistake as exc:
+        message = str(exc)
+        if "in place" in message and "argument 2" in message:
+            fail("your function modified the seed v in place (e.g. `v -= ...`): it belongs to the caller. "
+                 "Compute a new array: p * (v - (v * p).sum(axis=1, keepdims=True)).")
+        if "in place" in message and "argument 1" in message:
+            fail("your function modified the logits z in place: compute p = softmax(z) as a new array.")
+        if "broadcast" in message:
+            fail(f"{message} A row's sum(v * p) has shape (N,), which does not broadcast against the (N, C) "
+                 "arrays: keep the axis, (v * p).sum(axis=1, keepdims=True), shape (N, 1).")
+        raise
+
+
+def _vjp_cases():
+    """(what, z, v): a random seed, the seed ones, a one-hot seed, a square batch, large logits."""
+    rng = np.random.default_rng(800)
+    z1, z2, z3, z4 = rng.normal(0, 2, (4, 3)), rng.normal(0, 2, (5, 4)), rng.normal(0, 2, (3, 3)), \
+        rng.normal(0, 2, (2, 5))
+    onehot = one_hot(np.array([0, 3, 1, 3, 2]), 4)
+    return [
+        ("a random seed v", z1, rng.normal(0, 1, (4, 3))),
+        ("the seed v = ones (the gradient of sum(softmax(z)))", z1, np.ones((4, 3))),
+        ("one-hot seeds v (each row picks one p_c: its gradient is row c of J)", z2, onehot),
+        ("a random seed v, N = C = 3", z3, rng.normal(0, 1, (3, 3))),
+        ("a random seed v and logits near 800", z4 + 800.0, rng.normal(0, 1, (2, 5))),
+    ]
+
+
+@task("delta_softmax_vjp", points=1, references=_VJP_REFS)
+def check_delta_softmax_vjp(fn):
+    """``fn(z, v)`` -> ``v^T J`` row by row for ``p = softmax(z)``: ``p * (v - (v * p).sum(axis=1, keepdims=True))``."""
+    for text, z, v in _vjp_cases():
+        ref = jacobians.softmax_vjp(z, v)
+        what = f"softmax_vjp(z {z.shape}, v {v.shape}) with {text}"
+        out = _vjp_call(fn, z, v, what)
+        N, C = z.shape
+        _expect_shape(out, ref.shape, what, {
+            (N, C, C): "one (C, C) array per row: that is v * J (or J itself) before the sum; the VJP sums "
+                       "v_i J_ij over i, leaving one number per logit, shape (N, C)",
+            (C, C): "a (C, C) array: that is a Jacobian (or v * J), not a VJP; v^T J has one number per logit",
+            (N,): "one number per example: the VJP has one entry per logit, shape (N, C) like z",
+        })
+        arr = out if isinstance(out, np.ndarray) else None
+        if z.max() > 100 and arr is not None and arr.shape == ref.shape and arr.dtype.kind == "f" \
+                and not np.all(np.isfinite(arr)):
+            fail(f"{what} contains NaN or inf: np.exp(800) overflows. Subtract each row's max before "
+                 "exponentiating (or use the library's `softmax`).")
+        _expect(out, ref, what, mistakes=_merged(_vjp_pairs(z, v, ref)),
+                advice="None of the usual mistakes gives these values: for one row, write J = diag(p) - np.outer(p, p) "
+                       "and compare v @ J with your result; then find the vectorised form p * (v - sum(v * p)).")
+    return ("v^T J of the softmax for 5 seeds (random, ones, one-hot, a square batch, logits near 800); "
+            "seed v = ones gives 0")

@@ -17,7 +17,9 @@ scores 0.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 import numpy as np
 
@@ -330,7 +332,7 @@ def _norms_variant(weights, zs, acts, delta_out, df, *, deriv="z", W_T=False, dW
                    what="weight", norm="fro", shift=False):
     """The per-layer norms a backward pass with one typical mistake returns (None if it cannot run)."""
     L = len(weights)
-    out = [0.0] * L
+    out: list[Any] = [0.0] * L  # floats and numpy floats (np.linalg.norm)
     delta = delta_out * df(zs[-1]) if at_output else delta_out
     try:
         for l in range(L, 0, -1):
@@ -395,7 +397,8 @@ def check_per_layer_grad_norms(fn):
             ("act_grad takes the pre-activation z: use f'(z_l) = act_grad(zs[l-1]), not act_grad(a_l) "
              "(f'(a) is a different number)", variant(*args, deriv="a")),
             ("you wrote the sigmoid's derivative a(1 - a) yourself; the nets here are not all sigmoid nets: "
-             "use f'(z) = act_grad(z), which is given", variant(*args, deriv="sigmoid_a") if act != "sigmoid" else None),
+             "use f'(z) = act_grad(z), which is given",
+             variant(*args, deriv="sigmoid_a") if act != "sigmoid" else None),
             ("you wrote tanh's derivative 1 - a^2 yourself; the nets here are not all tanh nets: "
              "use f'(z) = act_grad(z), which is given", variant(*args, deriv="tanh_a") if act != "tanh" else None),
             ("f'(z) of the wrong layer: delta_{l-1} = (delta_l W_l) * f'(z_{l-1}), and z_{l-1} is zs[l-2]",
@@ -443,6 +446,11 @@ def _scaled(grads: dict, factor: float) -> dict:
     return {k: g * factor for k, g in grads.items()}
 
 
+def _scaled_flat(grads: dict, c: float, keys: list, total: float) -> np.ndarray:
+    """The gradients clipped as if their global norm were ``total``, flattened."""
+    return _flat(_scaled(grads, min(1.0, c / total)), keys)
+
+
 @task("clip_by_global_norm", points=1, references=[clip_grad_norm, global_norm])
 def check_clip_by_global_norm(fn):
     rng = np.random.default_rng(44)
@@ -454,7 +462,8 @@ def check_clip_by_global_norm(fn):
     for grads, c in cases:
         keys = list(grads)
         out = call(fn, grads, c)
-        what = f"clip_by_global_norm(grads, max_norm={c})" + (" with all-zero gradients" if not _flat(grads, keys).any() else "")
+        zero = not _flat(grads, keys).any()
+        what = f"clip_by_global_norm(grads, max_norm={c})" + (" with all-zero gradients" if zero else "")
         if out is grads:
             fail(f"{what} returned the input dict itself: return a NEW dict (e.g. a dict comprehension), so the "
                  "caller's gradients stay as they were.")
@@ -483,8 +492,7 @@ def check_clip_by_global_norm(fn):
         per = {k: float(np.linalg.norm(g)) for k, g in grads.items()}
         flat = _flat(grads, keys)
 
-        def scaled_by(total: float) -> np.ndarray:
-            return _flat(_scaled(grads, min(1.0, c / total)), keys)
+        scaled_by = functools.partial(_scaled_flat, grads, c, keys)
 
         spectral = np.sqrt(sum((np.linalg.norm(g, 2) if g.ndim == 2 else np.linalg.norm(g)) ** 2
                                for g in grads.values()))
@@ -535,6 +543,17 @@ def check_clip_by_global_norm(fn):
 # --------------------------------------------------------------------------- task 5
 
 
+def _residual_grads(delta, *, x, skip, back_W) -> tuple:
+    """(dx, dW, db) of a residual block given its branch's error ``delta`` (and the skip's gradient)."""
+    return skip + delta @ back_W, delta.T @ x, delta.sum(axis=0)
+
+
+def _part_mistakes(hints: dict, variants: dict, right: tuple, part: int, extra=()) -> dict:
+    """The hints of the variants whose ``part`` (0: dx, 1: dW, 2: db) differs from the right one."""
+    return _mistakes([(hints[k], v[part]) for k, v in variants.items()
+                      if not np.allclose(v[part], right[part], rtol=1e-9, atol=1e-12)] + list(extra))
+
+
 @task("residual_block_backward", points=1, references=[residual_backward, linear_backward, MLP, Value,
                                                          numerical_gradient])
 def check_residual_block_backward(fn):
@@ -575,8 +594,7 @@ def check_residual_block_backward(fn):
         t = np.tanh(z)
         a = x + s * t
 
-        def grads(delta, skip=dout, back_W=W):
-            return skip + delta @ back_W, delta.T @ x, delta.sum(axis=0)
+        grads = functools.partial(_residual_grads, x=x, skip=dout, back_W=W)
 
         t_nob, t_noT = np.tanh(x @ W.T), np.tanh(x @ W + b)
 
@@ -619,9 +637,7 @@ def check_residual_block_backward(fn):
                             "sigma(z)(1 - sigma(z))",
         }
 
-        def candidates(part: int, extra=()):
-            return _mistakes([(hints[k], v[part]) for k, v in variants.items()
-                              if not np.allclose(v[part], (dx, dW, db)[part], rtol=1e-9, atol=1e-12)] + list(extra))
+        candidates = functools.partial(_part_mistakes, hints, variants, (dx, dW, db))
 
         m_dx = candidates(0)
         _expect(out[0], dx, f"dx of {what}", m_dx)
@@ -705,8 +721,8 @@ def check_batchnorm_backward(fn):
             ("the path through the variance is missing: var depends on every x_n too, which gives the term "
              "-xhat * sum(g * xhat) in dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
              inv_std * (g - g.mean(axis=0))),
-            ("you treated the batch mean and variance as constants (dx = gamma * dout / sqrt(var + eps)); both depend on "
-             "every x_n: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))", g * inv_std),
+            ("you treated the batch mean and variance as constants (dx = gamma * dout / sqrt(var + eps)); "
+             "both depend on every x_n: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))", g * inv_std),
             ("a 1/N factor is missing: the whole bracket is divided by N, dx = (N g - sum(g) - xhat * sum(g * xhat)) "
              "/ (N sqrt(var + eps)), so dx came out N times too large", N * dx),
             ("the two sums need the 1/N factor (they are means over the batch): dx = (g - mean(g) - xhat * "
@@ -724,7 +740,8 @@ def check_batchnorm_backward(fn):
             ("dout already carries the 1/N of a mean loss: do not divide by N again", dx / N),
             ("the sign of the mean's path is flipped: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
              inv_std / N * (N * g + g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))),
-            ("the sign of the variance's path is flipped: dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
+            ("the sign of the variance's path is flipped: "
+             "dx = (N g - sum(g) - xhat * sum(g * xhat)) / (N sqrt(var + eps))",
              inv_std / N * (N * g - g.sum(axis=0) + xhat * np.sum(g * xhat, axis=0))),
         ]
         def keep(items, ref):
@@ -734,7 +751,8 @@ def check_batchnorm_backward(fn):
                   "near 1e5, where central differences lose digits) or float32 gives these small errors.")
         _expect(out[0], dx, f"dx of {what}", _mistakes(keep(dx_hints, dx)), approximate=approx)
         dgamma_hints = [
-            ("dgamma = sum over the batch of dout * xhat, the NORMALISED input; you used x itself", np.sum(dout * x, axis=0)),
+            ("dgamma = sum over the batch of dout * xhat, the NORMALISED input; you used x itself",
+             np.sum(dout * x, axis=0)),
             ("dgamma = sum(dout * xhat): y = gamma * xhat + beta does not multiply by gamma again",
              np.sum(dout * xhat * gamma, axis=0)),
             ("dgamma is the SUM over the batch of dout * xhat, not the mean: dout already carries the 1/N",

@@ -21,6 +21,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import gradebook, reports, sandbox, verdicts
@@ -140,82 +141,32 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     args = _parser().parse_args(argv)
     try:
-        if args.out is None and args.update is None:
-            raise UsageError("give --out grades.csv (or --update grades.csv to replace some students' rows)")
-        if args.out is not None and args.update is not None:
-            raise UsageError("give either --out or --update, not both")
-        if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.task_timeout <= 0 or args.memory < 64:
-            raise UsageError("--jobs must be >= 1, timeouts > 0 and --memory >= 64 (MiB)")
-        exercises = load_exercises(args.exercises)
-        if not exercises:
-            raise UsageError("no canonical exercise notebooks found; pass --exercises FOLDER")
-        for path in args.checks:
-            if not Path(path).is_file():
-                raise UsageError(f"--checks {path}: no such file")
-        points = load_points(args.checks)
-        roster = gradebook.read_roster(args.roster) if args.roster else None
-        found = discover(args.submissions, exercises)
-        old_rows = gradebook.read_rows(args.update) if args.update is not None else None
-        out = args.update if args.update is not None else args.out
-        _check_writable(out, "--update" if args.update is not None else "--out")
-        for flag, path in (("--wide", args.wide), ("--lms", args.lms), ("--log", args.log)):
-            if path is not None:
-                _check_writable(path, flag)
-        if args.feedback is not None and args.feedback.exists() and not args.feedback.is_dir():
-            raise UsageError(f"--feedback {args.feedback} is a file, not a folder")
-        info = sandbox.detect(args.sandbox)
-        if args.sandbox == "bwrap" and not info.sandboxed:
-            raise UsageError(f"--sandbox bwrap: {info.warning}")
+        setup = _prepare(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
+    found, info, roster = setup.found, setup.info, setup.roster
     unmatched = _apply_roster(found, roster)
     options = Options(timeout=args.timeout, cell_timeout=args.cell_timeout, task_timeout=args.task_timeout,
                       memory_mb=args.memory, check_files=list(args.checks))
-    log = reports.Log(args.log or out.with_suffix(".log"))
+    log = reports.Log(args.log or setup.out.with_suffix(".log"))
     log.header(argv, "bubblewrap (" + " ".join(info.flags or ["no user namespace"]) + ")" if info.sandboxed
                else "NONE (process isolation only)", info.warning, options)
     log.write(f"jobs: {args.jobs} notebooks in parallel; {len(found.submissions)} notebooks found")
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     if info.warning and not args.quiet:
         print(f"WARNING: {info.warning}", file=sys.stderr, flush=True)
-    library = None
-    if not info.sandboxed:
-        library = sandbox.LibraryCopy()
-        sandbox.become_subreaper()
     started = time.monotonic()
-    try:
-        graded = grade_all(found.submissions, exercises, points, options, info, args.jobs, progress, library)
-    finally:
-        if library is not None:
-            library.remove()
-            sandbox.kill_orphans(keep=set())
+    graded = _grade_found(setup, options, args.jobs, progress)
     rows = [r for report in graded for r in report.rows]
-    rows += _other_rows(found, roster, rows + (old_rows or []))
+    rows += _other_rows(found, roster, rows + (setup.old_rows or []))
     rows.sort(key=lambda r: r["student"])
-    for report in graded:
-        log.notebook(report)
-    for student, files in sorted(found.ignored.items()):
-        for label, reason in files:
-            log.write(f"ignored: {label} ({'student ' + student if student else 'the class folder'}): {reason}")
-    for label in unmatched:
-        log.write(f"unmatched: {label} matches no student on the roster")
+    _log_run(log, graded, found, unmatched)
     log.write(f"\ngraded {len(graded)} notebooks in {time.monotonic() - started:.1f} s")
-    if old_rows is not None:
-        rows = gradebook.merge_rows(old_rows, rows)
-    gradebook.write_csv(rows, out)
-    written = [str(out)]
-    if args.wide is not None:
-        gradebook.write_wide_csv(rows, args.wide, exercises, points, roster)
-        written.append(str(args.wide))
-    if args.lms is not None:
-        gradebook.write_lms_csv(rows, args.lms, exercises, points, roster)
-        written.append(str(args.lms))
-    if args.feedback is not None:
-        reports.write_feedback(args.feedback, rows, exercises, points, roster)
-        written.append(f"{args.feedback}/")
-    summary = reports.summary_table(rows, exercises, points, roster, unmatched, info.warning)
+    if setup.old_rows is not None:
+        rows = gradebook.merge_rows(setup.old_rows, rows)
+    written = _write_outputs(args, setup, rows)
+    summary = reports.summary_table(rows, setup.exercises, setup.points, roster, unmatched, info.warning)
     log.write()
     log.write(summary)
     log.save()
@@ -223,6 +174,91 @@ def main(argv: list[str] | None = None) -> int:
     print(summary, end="")
     print(f"wrote {', '.join(written)} ({len(rows)} rows from {len(graded)} notebooks)")
     return 0
+
+
+@dataclass
+class _Setup:
+    """What the command line names, read and checked before any notebook is graded."""
+    exercises: dict[str, Exercise]
+    points: dict[str, float]
+    roster: gradebook.Roster | None
+    found: Discovery
+    old_rows: list[dict] | None  # the rows of --update's file
+    out: Path                    # the CSV written (--out or --update)
+    info: sandbox.SandboxInfo
+
+
+def _prepare(args: argparse.Namespace) -> _Setup:
+    """Check the options and read their files; UsageError (exit code 2) on any problem."""
+    if args.out is None and args.update is None:
+        raise UsageError("give --out grades.csv (or --update grades.csv to replace some students' rows)")
+    if args.out is not None and args.update is not None:
+        raise UsageError("give either --out or --update, not both")
+    if args.jobs < 1 or args.timeout <= 0 or args.cell_timeout <= 0 or args.task_timeout <= 0 or args.memory < 64:
+        raise UsageError("--jobs must be >= 1, timeouts > 0 and --memory >= 64 (MiB)")
+    exercises = load_exercises(args.exercises)
+    if not exercises:
+        raise UsageError("no canonical exercise notebooks found; pass --exercises FOLDER")
+    for path in args.checks:
+        if not Path(path).is_file():
+            raise UsageError(f"--checks {path}: no such file")
+    points = load_points(args.checks)
+    roster = gradebook.read_roster(args.roster) if args.roster else None
+    found = discover(args.submissions, exercises)
+    old_rows = gradebook.read_rows(args.update) if args.update is not None else None
+    out = args.update if args.update is not None else args.out
+    _check_writable(out, "--update" if args.update is not None else "--out")
+    for flag, path in (("--wide", args.wide), ("--lms", args.lms), ("--log", args.log)):
+        if path is not None:
+            _check_writable(path, flag)
+    if args.feedback is not None and args.feedback.exists() and not args.feedback.is_dir():
+        raise UsageError(f"--feedback {args.feedback} is a file, not a folder")
+    info = sandbox.detect(args.sandbox)
+    if args.sandbox == "bwrap" and not info.sandboxed:
+        raise UsageError(f"--sandbox bwrap: {info.warning}")
+    return _Setup(exercises, points, roster, found, old_rows, out, info)
+
+
+def _grade_found(setup: _Setup, options: Options, jobs: int, progress) -> list[NotebookReport]:
+    """Grade every submission found; without a sandbox, from a private copy of the library, and
+    no process a notebook started outlives the run."""
+    library = None
+    if not setup.info.sandboxed:
+        library = sandbox.LibraryCopy()
+        sandbox.become_subreaper()
+    try:
+        return grade_all(setup.found.submissions, setup.exercises, setup.points, options, setup.info, jobs,
+                         progress, library)
+    finally:
+        if library is not None:
+            library.remove()
+            sandbox.kill_orphans(keep=set())
+
+
+def _log_run(log: reports.Log, graded: list[NotebookReport], found: Discovery, unmatched: list[str]) -> None:
+    for report in graded:
+        log.notebook(report)
+    for student, files in sorted(found.ignored.items()):
+        for label, reason in files:
+            log.write(f"ignored: {label} ({'student ' + student if student else 'the class folder'}): {reason}")
+    for label in unmatched:
+        log.write(f"unmatched: {label} matches no student on the roster")
+
+
+def _write_outputs(args: argparse.Namespace, setup: _Setup, rows: list[dict]) -> list[str]:
+    """Write the CSV and the optional --wide, --lms and --feedback outputs; return what was written."""
+    gradebook.write_csv(rows, setup.out)
+    written = [str(setup.out)]
+    if args.wide is not None:
+        gradebook.write_wide_csv(rows, args.wide, setup.exercises, setup.points, setup.roster)
+        written.append(str(args.wide))
+    if args.lms is not None:
+        gradebook.write_lms_csv(rows, args.lms, setup.exercises, setup.points, setup.roster)
+        written.append(str(args.lms))
+    if args.feedback is not None:
+        reports.write_feedback(args.feedback, rows, setup.exercises, setup.points, setup.roster)
+        written.append(f"{args.feedback}/")
+    return written
 
 
 def _apply_roster(found: Discovery, roster: gradebook.Roster | None) -> list[str]:
@@ -243,7 +279,7 @@ def _apply_roster(found: Discovery, roster: gradebook.Roster | None) -> list[str
         student = roster.match(key)
         if student is not None and student.id != key:
             found.ignored.setdefault(student.id, []).extend(found.ignored.pop(key))
-    found.no_notebook = [(roster.match(s).id if roster.match(s) else s) for s in found.no_notebook]
+    found.no_notebook = [(student.id if (student := roster.match(s)) else s) for s in found.no_notebook]
     return unmatched
 
 

@@ -114,42 +114,10 @@ def discover(paths: list[str], exercise_names: Iterable[str]) -> Discovery:
     """Notebooks to grade (stable order), each with its student, and every file left out."""
     names = list(exercise_names)
     out = Discovery()
-
-    def ignore(student: str, label: str, reason: str) -> None:
-        out.ignored.setdefault(student, []).append((label, reason))
-
     for given in paths:
         root = Path(given)
         if root.is_dir():
-            prefix = f"{root.name}/" if len(paths) > 1 else ""
-            files = [p for p in sorted(root.rglob("*")) if p.is_file() and not _hidden(p.relative_to(root))]
-            nested = {p.relative_to(root).parts[0] for p in files if len(p.relative_to(root).parts) > 1}
-            top = [p for p in files if len(p.relative_to(root).parts) == 1]
-            flat_prefixes = {_prefix_student(p.stem, names) for p in top if p.suffix == ".ipynb"}
-            one_student = not nested and (None in flat_prefixes or not flat_prefixes or len(flat_prefixes) == 1
-                                          and _looks_like_own_folder(root, flat_prefixes))
-            per_student: dict[str, list[Path]] = {}
-            for path in files:
-                rel = path.relative_to(root)
-                if len(rel.parts) > 1:
-                    student = rel.parts[0]
-                elif one_student:
-                    student = root.resolve().name
-                elif path.suffix != ".ipynb" and _prefix_student(path.stem, names) is None:
-                    student = ""  # a file of the class folder itself (a README, the roster): logged only
-                else:
-                    student = _prefix_student(path.stem, names) or path.stem
-                per_student.setdefault(student, []).append(path)
-            for student in sorted(per_student):
-                notebooks = [p for p in per_student[student] if p.suffix == ".ipynb"]
-                for path in per_student[student]:
-                    label = prefix + path.relative_to(root).as_posix()
-                    if path.suffix == ".ipynb":
-                        out.submissions.append(Submission(path, label, student))
-                    else:
-                        ignore(student, label, _why_ignored(path))
-                if not notebooks and student:
-                    out.no_notebook.append(student)
+            _discover_folder(root, f"{root.name}/" if len(paths) > 1 else "", names, out)
         elif root.is_file():
             if root.suffix != ".ipynb":
                 raise UsageError(f"{given}: not a notebook (*.ipynb)")
@@ -160,6 +128,46 @@ def discover(paths: list[str], exercise_names: Iterable[str]) -> Discovery:
     if not out.submissions and not out.no_notebook:
         raise UsageError(f"no notebooks (*.ipynb) found in {' '.join(paths)}")
     return out
+
+
+def _discover_folder(root: Path, prefix: str, names: list[str], out: Discovery) -> None:
+    """Add a folder's notebooks to ``out`` (labels start with ``prefix``), its other files to
+    ``out.ignored`` and its students without a notebook to ``out.no_notebook``."""
+    per_student = _files_by_student(root, names)
+    for student in sorted(per_student):
+        notebooks = [p for p in per_student[student] if p.suffix == ".ipynb"]
+        for path in per_student[student]:
+            label = prefix + path.relative_to(root).as_posix()
+            if path.suffix == ".ipynb":
+                out.submissions.append(Submission(path, label, student))
+            else:
+                out.ignored.setdefault(student, []).append((label, _why_ignored(path)))
+        if not notebooks and student:
+            out.no_notebook.append(student)
+
+
+def _files_by_student(root: Path, names: list[str]) -> dict[str, list[Path]]:
+    """A folder's files by student: a subfolder each, a name prefix each (``alice_01.ipynb``), or
+    the folder's own name when it holds one student's notebooks; "" for the class folder's own files."""
+    files = [p for p in sorted(root.rglob("*")) if p.is_file() and not _hidden(p.relative_to(root))]
+    nested = {p.relative_to(root).parts[0] for p in files if len(p.relative_to(root).parts) > 1}
+    top = [p for p in files if len(p.relative_to(root).parts) == 1]
+    flat_prefixes = {_prefix_student(p.stem, names) for p in top if p.suffix == ".ipynb"}
+    one_student = not nested and (None in flat_prefixes or not flat_prefixes or len(flat_prefixes) == 1
+                                  and _looks_like_own_folder(root, flat_prefixes))
+    per_student: dict[str, list[Path]] = {}
+    for path in files:
+        rel = path.relative_to(root)
+        if len(rel.parts) > 1:
+            student = rel.parts[0]
+        elif one_student:
+            student = root.resolve().name
+        elif path.suffix != ".ipynb" and _prefix_student(path.stem, names) is None:
+            student = ""  # a file of the class folder itself (a README, the roster): logged only
+        else:
+            student = _prefix_student(path.stem, names) or path.stem
+        per_student.setdefault(student, []).append(path)
+    return per_student
 
 
 def _looks_like_own_folder(root: Path, prefixes: set) -> bool:
@@ -198,8 +206,10 @@ def read_notebook(path: Path) -> tuple[Any, str | None]:
         nb = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark (some editors write one) is fine
     except UnicodeDecodeError:
         return None, "the file is not text (not UTF-8): not a Jupyter notebook"
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"the file is not a valid notebook (JSON error at line {exc.lineno}: {exc.msg})"
+    except ValueError as exc:  # not a syntax error: e.g. an integer literal longer than Python converts
+        return None, f"the file is not a valid notebook ({str(exc)[:100]})"
     except RecursionError:
         return None, "the file is not a valid notebook (nested too deeply)"
     if isinstance(nb, dict) and isinstance(nb.get("worksheets"), list) and "cells" not in nb:
@@ -231,7 +241,7 @@ def _check_tasks(nb: Any) -> set[str]:
     for cell in nb["cells"]:
         if not isinstance(cell, dict):
             continue
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = cell["metadata"] if isinstance(cell.get("metadata"), dict) else {}
         info = meta.get("backprop_lib")
         if isinstance(info, dict) and isinstance(info.get("task"), str):
             seen.add(info["task"])
@@ -280,7 +290,7 @@ def code_cells(nb: dict) -> list[dict]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = _source(cell)
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = cell["metadata"] if isinstance(cell.get("metadata"), dict) else {}
         if isinstance(meta.get("backprop_lib"), dict) or CHECK_CALL.match(source.strip()):
             continue  # the submission's own check cells: the grader runs the library's checks instead
         cells.append({"index": index, "source": source})

@@ -7,6 +7,7 @@ import io
 import platform
 import time
 from pathlib import Path
+from typing import Sequence
 
 from .discovery import Exercise
 from .gradebook import Roster, totals
@@ -34,7 +35,7 @@ def _fmt(x: float) -> str:
 
 
 def summary_table(rows: list[dict], exercises: dict[str, Exercise], points: dict[str, float],
-                  roster: Roster | None = None, unmatched: list[str] = (), warning: str | None = None) -> str:
+                  roster: Roster | None = None, unmatched: Sequence[str] = (), warning: str | None = None) -> str:
     """One line per student (the same totals as the wide CSV), then the counts."""
     table = totals(rows, exercises, points, [s.id for s in roster.students] if roster else None)
     n_tasks = sum(len(ex.tasks) for ex in exercises.values())

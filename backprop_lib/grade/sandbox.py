@@ -37,6 +37,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import AbstractSet
 
 from .wire import ChannelClosed, ProtocolError, receive, send
 
@@ -118,7 +119,7 @@ def _python_roots() -> list[str]:
     except (AttributeError, ImportError):
         pass
     roots.add(os.path.dirname(os.path.realpath(sys.executable)))
-    out = []
+    out: list[str] = []
     for root in sorted(os.path.realpath(r) for r in roots if os.path.isdir(r)):
         if not any(root == d or root.startswith(d + "/") for d in ("/usr", *out)):
             out.append(root)
@@ -233,7 +234,7 @@ def become_subreaper() -> bool:
         return False
 
 
-def kill_orphans(keep: set[int] = frozenset()) -> int:
+def kill_orphans(keep: AbstractSet[int] = frozenset()) -> int:
     """SIGKILL and reap every child process of this one not in ``keep``; return how many."""
     me, killed = os.getpid(), 0
     for _ in range(5):

@@ -26,14 +26,16 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 __all__ = ["Findings", "analyse", "parse_cells", "names_reference", "bindings", "reachable", "relevant"]
 
 _DYNAMIC_CALLS = {"exec", "eval", "compile", "__import__"}
 _DYNAMIC_ATTRS = {("types", "FunctionType"), ("types", "CodeType"), ("types", "LambdaType")}
 _TAMPER_CALLS = {
-    ("sys", "_getframe"), ("sys", "_current_frames"), ("sys", "addaudithook"), ("sys", "setprofile"), ("sys", "getprofile"),
-    ("sys", "settrace"), ("threading", "setprofile"), ("threading", "settrace"), ("inspect", "currentframe"),
+    ("sys", "_getframe"), ("sys", "_current_frames"), ("sys", "addaudithook"), ("sys", "setprofile"),
+    ("sys", "getprofile"), ("sys", "settrace"), ("threading", "setprofile"), ("threading", "settrace"),
+    ("inspect", "currentframe"),
     ("inspect", "stack"), ("inspect", "getouterframes"), ("inspect", "getinnerframes"), ("inspect", "trace"),
     ("gc", "get_objects"), ("gc", "get_referrers"), ("gc", "get_referents"),
 }
@@ -65,7 +67,8 @@ class Findings:
     functions: dict[str, list[ast.AST]] = field(default_factory=dict)  # notebook-level defs by name
     dynamic_code: list[str] = field(default_factory=list)         # "exec (cell 3)"
     tampering: list[str] = field(default_factory=list)            # "sys._getframe (cell 4)"
-    owners: dict[tuple[str, int], str | None] = field(default_factory=dict)  # finding -> its top-level def (None: top level)
+    # finding -> the top-level def it is in (None: top-level code)
+    owners: dict[tuple[str, int], str | None] = field(default_factory=dict)
     toplevel_names: set[str] = field(default_factory=set)         # names used by top-level statements
 
 
@@ -74,7 +77,7 @@ def parse_cells(cells: list[dict]) -> list[Cell]:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        transform = TransformerManager().transform_cell
+        transform: Callable[[str], str] = TransformerManager().transform_cell
     except ImportError:  # pragma: no cover
         def transform(src: str) -> str:
             return "\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!")))
@@ -106,40 +109,46 @@ def analyse(cells: list[dict]) -> Findings:
     for cell in findings.cells:
         if cell.tree is None:
             continue
-        where = f"cell {cell.index}"
-        for node in ast.walk(cell.tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    local = a.asname or a.name.split(".")[0]
-                    module_alias[local] = a.name if a.asname else a.name.split(".")[0]
-                    if a.name.startswith("backprop_lib"):
-                        findings.aliases[local] = a.name if a.asname else "backprop_lib"
-                    if a.name == "ctypes" or a.name.startswith("ctypes."):
-                        pass  # crashes are handled by the sandbox; ctypes alone is not tampering
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for a in node.names:
-                    local = a.asname or a.name
-                    module_alias[local] = f"{node.module}.{a.name}"
-                    if node.module.startswith("backprop_lib"):
-                        findings.aliases[local] = f"{node.module}.{a.name}"
+        _collect_imports(cell.tree, module_alias, findings)
         for node in cell.tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                findings.functions.setdefault(node.name, []).append(node)
-            elif isinstance(node, ast.ClassDef):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 findings.functions.setdefault(node.name, []).append(node)
         for stmt in cell.tree.body:
-            owner = stmt.name if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else None
-            if owner is None:
-                findings.toplevel_names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-            else:
-                findings.toplevel_names |= {n.id for d in stmt.decorator_list for n in ast.walk(d)
-                                            if isinstance(n, ast.Name)}
-            seen = (len(findings.dynamic_code), len(findings.tampering))
-            for node in ast.walk(stmt):
-                _scan(node, where, module_alias, findings)
-            findings.owners.update({("dynamic", i): owner for i in range(seen[0], len(findings.dynamic_code))})
-            findings.owners.update({("tampering", i): owner for i in range(seen[1], len(findings.tampering))})
+            _scan_statement(stmt, f"cell {cell.index}", module_alias, findings)
     return findings
+
+
+def _collect_imports(tree: ast.AST, module_alias: dict[str, str], findings: Findings) -> None:
+    """Record the cell's imports (anywhere in it) in ``module_alias`` and, for backprop_lib, in
+    ``findings.aliases``. Importing ctypes alone is not tampering: the sandbox handles crashes."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                local = a.asname or a.name.split(".")[0]
+                module_alias[local] = a.name if a.asname else a.name.split(".")[0]
+                if a.name.startswith("backprop_lib"):
+                    findings.aliases[local] = a.name if a.asname else "backprop_lib"
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                local = a.asname or a.name
+                module_alias[local] = f"{node.module}.{a.name}"
+                if node.module.startswith("backprop_lib"):
+                    findings.aliases[local] = f"{node.module}.{a.name}"
+
+
+def _scan_statement(stmt: ast.stmt, where: str, module_alias: dict[str, str], findings: Findings) -> None:
+    """Scan one top-level statement; its findings are owned by its def/class (None: top level)."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        owner: str | None = stmt.name
+        findings.toplevel_names |= {n.id for d in stmt.decorator_list for n in ast.walk(d) if isinstance(n, ast.Name)}
+    else:
+        owner = None
+        findings.toplevel_names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    seen = (len(findings.dynamic_code), len(findings.tampering))
+    for node in ast.walk(stmt):
+        _scan(node, where, module_alias, findings)
+    findings.owners.update({("dynamic", i): owner for i in range(seen[0], len(findings.dynamic_code))})
+    findings.owners.update({("tampering", i): owner for i in range(seen[1], len(findings.tampering))})
 
 
 def reachable(findings: Findings, function: str) -> set[str]:
@@ -179,39 +188,49 @@ def _resolve(name: str | None, module_alias: dict[str, str]) -> str | None:
 
 def _scan(node: ast.AST, where: str, module_alias: dict[str, str], findings: Findings) -> None:
     if isinstance(node, ast.Call):
-        name = _resolve(_dotted(node.func), module_alias)
-        if name in _DYNAMIC_CALLS or (name and name.startswith("builtins.") and name[9:] in _DYNAMIC_CALLS):
-            findings.dynamic_code.append(f"{name.rsplit('.', 1)[-1]} ({where})")
-        elif name and tuple(name.rsplit(".", 1)) in _DYNAMIC_ATTRS:
-            findings.dynamic_code.append(f"{name} ({where})")
-        elif name and tuple(name.rsplit(".", 1)) in _TAMPER_CALLS:
-            findings.tampering.append(f"{name} ({where})")
-        elif name in ("setattr", "delattr") and node.args:
-            target = _resolve(_dotted(node.args[0]), module_alias)
-            if target and (target.split(".")[0] in _PATCHED_MODULES
-                           or target.startswith(("backprop_lib.grade", "backprop_lib._calling"))):
-                findings.tampering.append(f"{name}({target}, ...) ({where})")
+        _scan_call(node, where, module_alias, findings)
     elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
         if node.attr == "__code__" and not isinstance(getattr(node, "ctx", None), ast.Store):
             return  # reading f.__code__ alone: see the assignments below
         findings.tampering.append(f".{node.attr} ({where})")
     elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
-        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-        for target in targets:
-            for t in ast.walk(target):
-                if isinstance(t, ast.Subscript):
-                    t = t.value
-                if not isinstance(t, ast.Attribute):
-                    continue
-                dotted = _resolve(_dotted(t), module_alias)
-                if dotted and dotted.startswith(_PATCHED_PREFIXES):
-                    findings.tampering.append(f"assigns to {dotted} ({where})")
-                    return
+        _scan_assignment(node, where, module_alias, findings)
+
+
+def _scan_call(node: ast.Call, where: str, module_alias: dict[str, str], findings: Findings) -> None:
+    name = _resolve(_dotted(node.func), module_alias)
+    if name in _DYNAMIC_CALLS or (name and name.startswith("builtins.") and name[9:] in _DYNAMIC_CALLS):
+        findings.dynamic_code.append(f"{name.rsplit('.', 1)[-1]} ({where})")
+    elif name and tuple(name.rsplit(".", 1)) in _DYNAMIC_ATTRS:
+        findings.dynamic_code.append(f"{name} ({where})")
+    elif name and tuple(name.rsplit(".", 1)) in _TAMPER_CALLS:
+        findings.tampering.append(f"{name} ({where})")
+    elif name in ("setattr", "delattr") and node.args:
+        target = _resolve(_dotted(node.args[0]), module_alias)
+        if target and (target.split(".")[0] in _PATCHED_MODULES
+                       or target.startswith(("backprop_lib.grade", "backprop_lib._calling"))):
+            findings.tampering.append(f"{name}({target}, ...) ({where})")
+
+
+def _scan_assignment(node: ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete, where: str,
+                     module_alias: dict[str, str], findings: Findings) -> None:
+    """An assignment to (or deletion of) an attribute of a patched module is tampering."""
+    targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+    for target_node in targets:
+        for t in ast.walk(target_node):
+            if isinstance(t, ast.Subscript):
+                t = t.value
+            if not isinstance(t, ast.Attribute):
+                continue
+            dotted = _resolve(_dotted(t), module_alias)
+            if dotted and dotted.startswith(_PATCHED_PREFIXES):
+                findings.tampering.append(f"assigns to {dotted} ({where})")
+                return
 
 
 def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
-           {_dotted(n) for n in ast.walk(node) if isinstance(n, ast.Attribute) and _dotted(n)}
+    dotted = {_dotted(n) for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {d for d in dotted if d}
 
 
 def names_reference(findings: Findings, function: str, references: dict[str, str]) -> str | None:
@@ -245,14 +264,7 @@ def names_reference(findings: Findings, function: str, references: dict[str, str
         hit = resolves(name)
         if hit:
             return hit
-        nodes: list[ast.AST] = list(findings.functions.get(name, []))
-        for cell in findings.cells:  # top-level statements that bind the name (``f = cd``)
-            for stmt in cell.tree.body if cell.tree is not None else ():
-                if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                    targets_ = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    if any(isinstance(t, ast.Name) and t.id == name for tt in targets_ for t in ast.walk(tt)):
-                        nodes.append(stmt)
-        for node in nodes:
+        for node in _definitions_of(findings, name):
             for used in _names_in(node):
                 hit = resolves(used)
                 if hit:
@@ -261,6 +273,18 @@ def names_reference(findings: Findings, function: str, references: dict[str, str
                 if head in findings.functions and head not in seen:
                     todo.append(head)
     return None
+
+
+def _definitions_of(findings: Findings, name: str) -> list[ast.AST]:
+    """The notebook's defs of ``name`` and its top-level statements that bind it (``f = cd``)."""
+    nodes: list[ast.AST] = list(findings.functions.get(name, []))
+    for cell in findings.cells:
+        for stmt in cell.tree.body if cell.tree is not None else ():
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                if any(isinstance(t, ast.Name) and t.id == name for tt in targets for t in ast.walk(tt)):
+                    nodes.append(stmt)
+    return nodes
 
 
 def bindings(findings: Findings) -> dict[str, list[tuple[int, str]]]:
@@ -272,7 +296,7 @@ def bindings(findings: Findings) -> dict[str, list[tuple[int, str]]]:
                 out.setdefault(m.group(1) or m.group(2), []).append((cell.index, "def"))
             continue
         for stmt in cell.tree.body:
-            kind, names = None, []
+            kind, names = "", []
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 kind = "import"
                 names = [a.asname or a.name.split(".")[0] for a in stmt.names if a.name != "*"]

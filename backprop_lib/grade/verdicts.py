@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class _SerialCatchWarnings(warnings.catch_warnings):
 
 def serialise_warnings() -> None:
     """Make ``warnings.catch_warnings`` blocks exclusive between the grader's threads."""
-    warnings.catch_warnings = _SerialCatchWarnings  # type: ignore[misc]
+    warnings.catch_warnings = _SerialCatchWarnings  # type: ignore[misc, assignment]  # a patch, on purpose
 
 
 KILL_GRACE = 3.0      # seconds past a cell's or call's own limit before the grader kills the process
@@ -105,6 +105,10 @@ def row(sub: Submission, exercise: str, task: str, score: float, max_score: floa
 class RemoteFunction(_core.RemoteCallable):
     """The learner's function ``name`` as the checks see it: calling it runs it in the sandbox."""
 
+    # Set by the grader when the notebook's code is known (for checks that read it); absent otherwise.
+    __code__: Any
+    __globals__: dict[str, Any]
+
     def __init__(self, session: "Session", name: str, display: str, alias_of: str | None):
         self._session, self._name = session, name
         self.__name__ = self.__qualname__ = display
@@ -135,7 +139,7 @@ def notebook_codes(cells: list[dict]) -> dict[str, Any]:
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        transform = TransformerManager().transform_cell
+        transform: Callable[[str], str] = TransformerManager().transform_cell
     except ImportError:  # pragma: no cover
         def transform(src: str) -> str:
             return src
@@ -208,7 +212,8 @@ class Session:
             elif op == "ready" and current is None and not expected:
                 return "ready", None
             else:  # anything out of order is a forgery or a broken worker
-                self.proc.killed_for = "the notebook's process sent messages out of order (was the channel tampered with?)"
+                self.proc.killed_for = ("the notebook's process sent messages out of order "
+                                        "(was the channel tampered with?)")
                 self.proc.kill()
                 return "lost", current
 
@@ -235,24 +240,8 @@ class Session:
     def call(self, name: str, args: tuple, kwargs: dict, timeout: float, references: tuple,
              via: str | None = None) -> Outcome:
         self.calls += 1
-        callbacks: list[Any] = []
-        handles: dict[int, int] = {}
-
-        def handle_of(value: Any) -> int | None:
-            if isinstance(value, _core.RemoteCallable) or not is_plain_function(value):
-                return None
-            key = id(value)
-            if key not in handles:
-                handles[key] = len(callbacks)
-                callbacks.append(value)
-            return handles[key]
-
-        def callable_of(h: int, label: str) -> Any:
-            if not 0 <= h < len(callbacks):
-                raise ProtocolError("a function handle the grader never sent")
-            return callbacks[h]
-
-        encoder = Encoder(callable_handle=handle_of)
+        table = _Callbacks()
+        encoder = Encoder(callable_handle=table.handle_of)
         try:
             nodes = exchange.encode_call(encoder, args, kwargs)
             entries, buffers = encoder.finish()
@@ -265,33 +254,13 @@ class Session:
                         "recursion_limit": limit, "errstate": errstate, **nodes, "entries": entries}, buffers)
         deadline = time.monotonic() + timeout + CALL_GRACE
         while True:
-            task_over = self.task_deadline is not None and self.task_deadline < deadline
+            header, reply_buffers = self._receive_during_call(deadline, timeout)
             try:
-                header, reply_buffers = self.proc.receive(self.task_deadline if task_over else deadline)
-            except ChannelClosed:
-                self.proc.killed_for = (
-                    f"it ran past the limit of {self.options.task_timeout:g} s per task" if task_over else
-                    f"your function did not return within {timeout:g} s and could not be interrupted")
-                self.proc.kill()
-                raise WorkerLost(self.proc.killed_for) from None
-            op = header.get("op")
-            try:
-                if op == "callback":
-                    self._callback(header, reply_buffers, callbacks, callable_of, encoder, deadline)
+                if header.get("op") == "callback":
+                    self._callback(header, reply_buffers, table.callbacks, table.callable_of, encoder, deadline)
                     deadline = max(deadline, time.monotonic() + CALL_GRACE)
                     continue
-                if op == "failed":
-                    raise ProtocolError(f"the worker failed: {_clean(header.get('reason'), 200)}")
-                if op != "result":
-                    raise ProtocolError(f"unexpected message {str(op)[:20]!r} during a call")
-                decoder = exchange.make_decoder(header, reply_buffers, resolve_class=_resolve_class,
-                                                make_callable=callable_of, known=encoder.objects)
-                value = decoder.node(header.get("value"))
-                failed = exchange.apply_changes(decoder, header.get("changes", []), encoder.objects)
-                error = exchange.check_error(header.get("error"))
-                used = header.get("refs_used") or []
-                if not isinstance(used, list) or not all(isinstance(u, str) for u in used):
-                    raise ProtocolError("the list of references used is malformed")
+                value, failed, error, used = self._read_result(header, reply_buffers, table, encoder)
             except ProtocolError as exc:
                 self.proc.killed_for = f"the notebook's process sent malformed data ({exc})"
                 self.proc.kill()
@@ -310,6 +279,37 @@ class Session:
             return Outcome(error=error["type"], message=error["message"], where=error["where"],
                            helper=error["helper"], references=used, changed=tuple(positions))
 
+    def _receive_during_call(self, deadline: float, timeout: float) -> tuple[dict, list[bytes]]:
+        """The worker's next message, waiting until ``deadline`` or the end of the task's time."""
+        task_deadline = self.task_deadline
+        wait_until = min(deadline, task_deadline) if task_deadline is not None else deadline
+        try:
+            return self.proc.receive(wait_until)
+        except ChannelClosed:
+            self.proc.killed_for = (
+                f"it ran past the limit of {self.options.task_timeout:g} s per task" if wait_until < deadline else
+                f"your function did not return within {timeout:g} s and could not be interrupted")
+            self.proc.kill()
+            raise WorkerLost(self.proc.killed_for) from None
+
+    @staticmethod
+    def _read_result(header: dict, buffers: list[bytes], table: "_Callbacks", encoder: Encoder) -> tuple:
+        """``(value, failed, error, used)`` of a call's result message; ProtocolError if malformed."""
+        op = header.get("op")
+        if op == "failed":
+            raise ProtocolError(f"the worker failed: {_clean(header.get('reason'), 200)}")
+        if op != "result":
+            raise ProtocolError(f"unexpected message {str(op)[:20]!r} during a call")
+        decoder = exchange.make_decoder(header, buffers, resolve_class=_resolve_class,
+                                        make_callable=table.callable_of, known=encoder.objects)
+        value = decoder.node(header.get("value"))
+        failed = exchange.apply_changes(decoder, header.get("changes", []), encoder.objects)
+        error = exchange.check_error(header.get("error"))
+        used = header.get("refs_used") or []
+        if not isinstance(used, list) or not all(isinstance(u, str) for u in used):
+            raise ProtocolError("the list of references used is malformed")
+        return value, failed, error, used
+
     @staticmethod
     def _warn(reported: Any) -> None:
         """Issue here the warnings the learner's call raised there, so a check that records
@@ -319,7 +319,7 @@ class Session:
         for w in reported[:20]:
             if not isinstance(w, dict):
                 continue
-            category = _WARNINGS.get(w.get("category"), UserWarning)
+            category = _WARNINGS.get(str(w.get("category")), UserWarning)
             with _WARN_LOCK:
                 warnings.warn_explicit(_clean(w.get("message", ""), 300), category, "<your function>", 0)
 
@@ -342,7 +342,7 @@ class Session:
             error = {"type": type(exc).__name__ if type(exc).__module__ == "builtins" else "RuntimeError",
                      "message": str(exc)[:300]}
         known = {id(v): i for i, v in enumerate(decoder.values)}
-        encoder = Encoder(callable_handle=lambda v: call_encoder._callable_handle(v), known=known)
+        encoder = Encoder(callable_handle=call_encoder._callable_handle, known=known)
         try:
             reply = exchange.encode_reply(encoder, decoder, value, exchange.changed(decoder, snaps))
             entries, out = encoder.finish()
@@ -353,6 +353,28 @@ class Session:
 
     def close(self) -> None:
         self.proc.close()
+
+
+class _Callbacks:
+    """The grader's functions sent during one call (``np.sin``, a ``Counted``), by handle."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Any] = []
+        self._handles: dict[int, int] = {}
+
+    def handle_of(self, value: Any) -> int | None:
+        if isinstance(value, _core.RemoteCallable) or not is_plain_function(value):
+            return None
+        key = id(value)
+        if key not in self._handles:
+            self._handles[key] = len(self.callbacks)
+            self.callbacks.append(value)
+        return self._handles[key]
+
+    def callable_of(self, h: int, label: str) -> Any:
+        if not 0 <= h < len(self.callbacks):
+            raise ProtocolError("a function handle the grader never sent")
+        return self.callbacks[h]
 
 
 def _clean(text: Any, n: int) -> str:
@@ -430,7 +452,8 @@ class _Grader:
                     how = session.proc.describe_end()
                     if cell is not None and state != "deadline":
                         self.skipped[cell] = f"stopped the notebook ({how})"
-                        self.report.events.append(f"cell {cell} stopped the notebook ({how}); running it again without it")
+                        self.report.events.append(
+                            f"cell {cell} stopped the notebook ({how}); running it again without it")
                         continue
                     self.stopped = how if state == "deadline" else f"{how} before grading could start"
                     self.report.events.append(self.stopped)

@@ -14,9 +14,11 @@ boolean, number or string, or ``{"$": i}`` pointing at entry ``i``. The entries 
     numpy array                      {"t": "nd", "dtype": "<f8", "shape": [2, 3], "b": buffer}
     numpy array of objects           {"t": "ndo", "shape": [...], "v": [node, ...]}
     numpy scalar                     {"t": "np", "dtype": "<f4", "b": buffer}
-    numpy dtype, complex, bytes      {"t": "dtype", "v": "<f8"}, {"t": "complex", "v": [re, im]}, {"t": "bytes", "b": buffer}
+    numpy dtype                      {"t": "dtype", "v": "<f8"}
+    complex, bytes                   {"t": "complex", "v": [re, im]}, {"t": "bytes", "b": buffer}
     numpy random Generator           {"t": "rng", "bitgen": "PCG64", "state": node}
-    an object of a backprop_lib class {"t": "obj", "cls": ["backprop_lib.engine", "Value"], "state": {"grad": node, ...}}
+    an object of a backprop_lib class {"t": "obj", "cls": ["backprop_lib.engine", "Value"],
+                                       "state": {"grad": node, ...}}
     a namedtuple of backprop_lib     {"t": "nt", "cls": [module, qualname], "v": [node, ...]}
     a function of the other side     {"t": "fn", "h": handle, "name": "sin"}
     a weak reference                 {"t": "weakref", "v": node or null (its object is gone)}
@@ -233,6 +235,17 @@ class Encoder:
         known = None if index in self._contents else self._known.get(id(value))
         if known is not None:
             return {"t": "ref", "r": known}
+        for encode in (self._numpy_entry, self._handle_entry, self._builtin_entry):
+            entry = encode(value)
+            if entry is not None:
+                return entry
+        if self._is_library_object(value):
+            return {"t": "obj", "cls": _class_name(type(value)),
+                    "state": {name: self.node(v) for name, v in object_state(value).items()}}
+        return self._opaque(value)
+
+    def _numpy_entry(self, value: Any) -> dict | None:
+        """Arrays, numpy scalars and dtypes (None for anything else)."""
         if isinstance(value, _ndarray):
             if value.dtype.kind == "O":
                 return {"t": "ndo", "shape": list(value.shape), "v": [self.node(v) for v in value.ravel().tolist()]}
@@ -248,6 +261,10 @@ class Encoder:
             if value.kind not in _DTYPE_KINDS or value.fields is not None:
                 return self._opaque(value)
             return {"t": "dtype", "v": value.str}
+        return None
+
+    def _handle_entry(self, value: Any) -> dict | None:
+        """Weak references, random generators, the side's functions and library namedtuples."""
         if isinstance(value, _weakref):
             target = value()
             return {"t": "weakref", "v": None if target is None else self.node(target)}
@@ -259,6 +276,10 @@ class Encoder:
             return {"t": "fn", "h": handle, "name": str(getattr(value, "__name__", type(value).__name__))[:80]}
         if isinstance(value, tuple) and self._is_library_object(value):
             return {"t": "nt", "cls": _class_name(type(value)), "v": [self.node(v) for v in value]}
+        return None
+
+    def _builtin_entry(self, value: Any) -> dict | None:
+        """Numbers, strings, containers and the other built-in types (None for anything else)."""
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             if isinstance(value, int):  # an IntEnum or another int subclass: its value
                 return {"t": "int", "v": int(value)}
@@ -278,10 +299,7 @@ class Encoder:
             return {"t": "range", "v": [value.start, value.stop, value.step]}
         if isinstance(value, slice):
             return {"t": "slice", "v": [self.node(value.start), self.node(value.stop), self.node(value.step)]}
-        if self._is_library_object(value):
-            return {"t": "obj", "cls": _class_name(type(value)),
-                    "state": {name: self.node(v) for name, v in object_state(value).items()}}
-        return self._opaque(value)
+        return None
 
     def _opaque(self, value: Any) -> dict:
         if not self._allow_opaque:
@@ -396,90 +414,95 @@ class Decoder:
 
     def _first_pass(self, i: int, e: dict) -> None:
         t = e["t"]
-        value: Any
-        if t == "list":
-            value = []
-        elif t == "dict":
-            value = {}
-        elif t == "set":
-            value = set()
-        elif t == "nd":
-            dtype = self._dtype(e.get("dtype"))
-            shape = e.get("shape")
-            if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and 0 <= n < 2**40 for n in shape):
-                raise ProtocolError("an array shape is malformed")
-            data = self._buffer(e)
-            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-            if count * dtype.itemsize != len(data):
-                raise ProtocolError(f"an array of shape {tuple(shape)} and dtype {dtype} has {len(data)} bytes")
-            value = _frombuffer(data, dtype=dtype).reshape(shape).copy()
-        elif t == "ndo":
-            shape = e.get("shape")
-            if (not isinstance(shape, list) or len(shape) > 32
-                    or not all(type(n) is int and 0 <= n < 2**31 for n in shape)
-                    or int(np.prod(shape, dtype=np.int64)) > len(self._list(e))):
-                raise ProtocolError("an array shape is malformed")
-            value = _empty(tuple(shape), dtype=object)
-        elif t == "np":
-            dtype = self._dtype(e.get("dtype"))
-            data = self._buffer(e)
-            if len(data) != dtype.itemsize:
-                raise ProtocolError("a numpy scalar has the wrong number of bytes")
-            value = _frombuffer(data, dtype=dtype)[0]
-        elif t == "dtype":
-            value = self._dtype(e.get("v"))
-        elif t == "complex":
-            v = self._list(e)
-            if len(v) != 2 or not all(type(x) in (int, float) for x in v):
-                raise ProtocolError("a complex number is malformed")
-            value = complex(v[0], v[1])
-        elif t in ("bytes", "bytearray"):
-            value = self._buffer(e)
-            value = bytearray(value) if t == "bytearray" else bytes(value)
-        elif t in ("int", "float", "str"):
-            v = e.get("v")
-            if type(v) is not {"int": int, "float": float, "str": str}[t] and not (t == "float" and type(v) is int):
-                raise ProtocolError(f"a {t} entry holds {type(v).__name__}")
-            value = v
-        elif t == "range":
-            v = self._list(e)
-            if len(v) != 3 or not all(type(x) is int for x in v) or v[2] == 0:
-                raise ProtocolError("a range is malformed")
-            value = range(*v)
-        elif t == "rng":
-            name = e.get("bitgen")
-            if name not in _BITGENS:
-                raise ProtocolError(f"unknown random bit generator {str(name)[:30]!r}")
-            value = _Generator(getattr(np.random, name)())
-        elif t == "obj":
-            cls = self._class(e)
-            if not isinstance(e.get("state"), dict):
-                raise ProtocolError("an object has no state")
-            try:
-                value = _object_new(cls) if cls.__new__ is object.__new__ else cls.__new__(cls)
-            except Exception as exc:  # noqa: BLE001 (a class that cannot be made empty)
-                raise ProtocolError(f"cannot rebuild a {cls.__qualname__}: {exc}") from None
-        elif t == "fn":
-            h, name = e.get("h"), e.get("name", "")
-            if type(h) is not int or not isinstance(name, str):
-                raise ProtocolError("a function handle is malformed")
-            value = self.make_callable(h, name[:80])
-        elif t == "ref":
-            r = e.get("r")
-            if type(r) is not int or not 0 <= r < len(self.known):
-                raise ProtocolError("a reference to a value the grader sent is out of range")
-            value = self.known[r]
-        elif t == "opaque":
-            name = e.get("type")
-            if not isinstance(name, str) or not name.isidentifier():
-                name = "object"
-            value = _opaque_class(name[:60])()
-        elif t in ("tuple", "frozenset", "nt", "slice", "weakref"):
+        if t in ("tuple", "frozenset", "nt", "slice", "weakref"):
             return  # built once their items exist
-        else:
+        make = _LEAF_MAKERS.get(t)
+        if make is None:
             raise ProtocolError(f"unknown entry type {t[:30]!r}")
-        self.values[i] = value
+        self.values[i] = make(self, e)
         self._built[i] = True
+
+    # -- the first pass, one entry type each: leaves, and empty containers filled later
+    def _new_array(self, e: dict) -> Any:
+        dtype = self._dtype(e.get("dtype"))
+        shape = e.get("shape")
+        if not isinstance(shape, list) or len(shape) > 32 or not all(type(n) is int and 0 <= n < 2**40 for n in shape):
+            raise ProtocolError("an array shape is malformed")
+        data = self._buffer(e)
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if count * dtype.itemsize != len(data):
+            raise ProtocolError(f"an array of shape {tuple(shape)} and dtype {dtype} has {len(data)} bytes")
+        return _frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+    def _new_object_array(self, e: dict) -> Any:
+        shape = e.get("shape")
+        if (not isinstance(shape, list) or len(shape) > 32
+                or not all(type(n) is int and 0 <= n < 2**31 for n in shape)
+                or int(np.prod(shape, dtype=np.int64)) > len(self._list(e))):
+            raise ProtocolError("an array shape is malformed")
+        return _empty(tuple(shape), dtype=object)
+
+    def _new_numpy_scalar(self, e: dict) -> Any:
+        dtype = self._dtype(e.get("dtype"))
+        data = self._buffer(e)
+        if len(data) != dtype.itemsize:
+            raise ProtocolError("a numpy scalar has the wrong number of bytes")
+        return _frombuffer(data, dtype=dtype)[0]
+
+    def _new_complex(self, e: dict) -> complex:
+        v = self._list(e)
+        if len(v) != 2 or not all(type(x) in (int, float) for x in v):
+            raise ProtocolError("a complex number is malformed")
+        return complex(v[0], v[1])
+
+    def _new_bytes(self, e: dict) -> bytes | bytearray:
+        value = self._buffer(e)
+        return bytearray(value) if e["t"] == "bytearray" else bytes(value)
+
+    def _new_scalar(self, e: dict) -> Any:
+        t, v = e["t"], e.get("v")
+        if type(v) is not {"int": int, "float": float, "str": str}[t] and not (t == "float" and type(v) is int):
+            raise ProtocolError(f"a {t} entry holds {type(v).__name__}")
+        return v
+
+    def _new_range(self, e: dict) -> range:
+        v = self._list(e)
+        if len(v) != 3 or not all(type(x) is int for x in v) or v[2] == 0:
+            raise ProtocolError("a range is malformed")
+        return range(*v)
+
+    def _new_generator(self, e: dict) -> Any:
+        name = e.get("bitgen")
+        if name not in _BITGENS:
+            raise ProtocolError(f"unknown random bit generator {str(name)[:30]!r}")
+        return _Generator(getattr(np.random, name)())
+
+    def _new_object(self, e: dict) -> Any:
+        cls: Any = self._class(e)
+        if not isinstance(e.get("state"), dict):
+            raise ProtocolError("an object has no state")
+        try:
+            return _object_new(cls) if cls.__new__ is object.__new__ else cls.__new__(cls)
+        except Exception as exc:  # noqa: BLE001 (a class that cannot be made empty)
+            raise ProtocolError(f"cannot rebuild a {cls.__qualname__}: {exc}") from None
+
+    def _new_function(self, e: dict) -> Any:
+        h, name = e.get("h"), e.get("name", "")
+        if type(h) is not int or not isinstance(name, str):
+            raise ProtocolError("a function handle is malformed")
+        return self.make_callable(h, name[:80])
+
+    def _new_reference(self, e: dict) -> Any:
+        r = e.get("r")
+        if type(r) is not int or not 0 <= r < len(self.known):
+            raise ProtocolError("a reference to a value the grader sent is out of range")
+        return self.known[r]
+
+    def _new_opaque(self, e: dict) -> Any:
+        name = e.get("type")
+        if not isinstance(name, str) or not name.isidentifier():
+            name = "object"
+        return _opaque_class(name[:60])()
 
     def _class(self, e: dict) -> type:
         cls = e.get("cls")
@@ -511,6 +534,7 @@ class Decoder:
                 continue
             items = [self.node(n) for n in self._items(e)]
             t = e["t"]
+            value: Any
             try:
                 if t == "tuple":
                     value = tuple(items)
@@ -535,47 +559,92 @@ class Decoder:
         return self._list(e)
 
     def _fill(self, i: int, e: dict) -> None:
-        t, value = e["t"], self.values[i]
+        t = e["t"]
         try:
-            if t == "list":
-                value.extend(self.node(n) for n in self._list(e))
-            elif t == "set":
-                value.update(self.node(n) for n in self._list(e))
-            elif t == "ndo":
-                items = self._list(e)
-                if len(items) != value.size:
-                    raise ProtocolError("an object array has the wrong number of items")
-                flat = value.reshape(-1)
-                for k, n in enumerate(items):
-                    flat[k] = self.node(n)
-            elif t == "dict":
-                keys, vals = self._list(e, "k"), self._list(e, "v")
-                if len(keys) != len(vals):
-                    raise ProtocolError("a dict has more keys than values")
-                for k, v in zip(keys, vals):
-                    value[self.node(k)] = self.node(v)
-            elif t == "weakref":
-                target = self.node(e.get("v"))
-                try:
-                    value = _weakref(target) if target is not None else _dead_weakref()
-                except TypeError:
-                    value = _dead_weakref()
-                self.values[i] = value
-                self._built[i] = True
-            elif t == "rng":
-                state = self.node(e.get("state"))
-                if not isinstance(state, dict):
-                    raise ProtocolError("a random generator's state is not a dict")
-                value.bit_generator.state = state
-            elif t == "obj":
-                for name, n in e["state"].items():
-                    if not (isinstance(name, str) and name.isidentifier() and not name.startswith("__")):
-                        raise ProtocolError(f"attribute name {str(name)[:40]!r} is not allowed")
-                    _object_setattr(value, name, self.node(n))
+            _FILLERS[t](self, i, e, self.values[i])
         except ProtocolError:
             raise
         except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
             raise ProtocolError(f"a {t} cannot be rebuilt: {type(exc).__name__}: {str(exc)[:100]}") from None
+
+    # -- the last pass, one entry type each: fill what the first pass made empty
+    def _fill_list(self, i: int, e: dict, value: Any) -> None:
+        value.extend(self.node(n) for n in self._list(e))
+
+    def _fill_set(self, i: int, e: dict, value: Any) -> None:
+        value.update(self.node(n) for n in self._list(e))
+
+    def _fill_object_array(self, i: int, e: dict, value: Any) -> None:
+        items = self._list(e)
+        if len(items) != value.size:
+            raise ProtocolError("an object array has the wrong number of items")
+        flat = value.reshape(-1)
+        for k, n in enumerate(items):
+            flat[k] = self.node(n)
+
+    def _fill_dict(self, i: int, e: dict, value: Any) -> None:
+        keys, vals = self._list(e, "k"), self._list(e, "v")
+        if len(keys) != len(vals):
+            raise ProtocolError("a dict has more keys than values")
+        for k, v in zip(keys, vals):
+            value[self.node(k)] = self.node(v)
+
+    def _fill_weakref(self, i: int, e: dict, value: Any) -> None:
+        target = self.node(e.get("v"))
+        try:
+            value = _weakref(target) if target is not None else _dead_weakref()
+        except TypeError:
+            value = _dead_weakref()
+        self.values[i] = value
+        self._built[i] = True
+
+    def _fill_generator(self, i: int, e: dict, value: Any) -> None:
+        state = self.node(e.get("state"))
+        if not isinstance(state, dict):
+            raise ProtocolError("a random generator's state is not a dict")
+        value.bit_generator.state = state
+
+    def _fill_object(self, i: int, e: dict, value: Any) -> None:
+        for name, n in e["state"].items():
+            if not (isinstance(name, str) and name.isidentifier() and not name.startswith("__")):
+                raise ProtocolError(f"attribute name {str(name)[:40]!r} is not allowed")
+            _object_setattr(value, name, self.node(n))
+
+
+#: How the first pass of :meth:`Decoder.decode` makes each leaf and each empty mutable container.
+_LEAF_MAKERS: dict[str, Callable[[Decoder, dict], Any]] = {
+    "list": lambda d, e: [],
+    "dict": lambda d, e: {},
+    "set": lambda d, e: set(),
+    "nd": Decoder._new_array,
+    "ndo": Decoder._new_object_array,
+    "np": Decoder._new_numpy_scalar,
+    "dtype": lambda d, e: d._dtype(e.get("v")),
+    "complex": Decoder._new_complex,
+    "bytes": Decoder._new_bytes,
+    "bytearray": Decoder._new_bytes,
+    "int": Decoder._new_scalar,
+    "float": Decoder._new_scalar,
+    "str": Decoder._new_scalar,
+    "range": Decoder._new_range,
+    "rng": Decoder._new_generator,
+    "obj": Decoder._new_object,
+    "fn": Decoder._new_function,
+    "ref": Decoder._new_reference,
+    "opaque": Decoder._new_opaque,
+}
+
+
+#: How the last pass of :meth:`Decoder.decode` fills each mutable entry (in the order decode gives).
+_FILLERS: dict[str, Callable[[Decoder, int, dict, Any], None]] = {
+    "list": Decoder._fill_list,
+    "set": Decoder._fill_set,
+    "ndo": Decoder._fill_object_array,
+    "dict": Decoder._fill_dict,
+    "weakref": Decoder._fill_weakref,
+    "rng": Decoder._fill_generator,
+    "obj": Decoder._fill_object,
+}
 
 
 def is_plain_function(value: Any) -> bool:

@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .._calling import LIBRARY_DIR, Outcome, alias_key, code_key, is_learner_frame, learner_line, reference_codes, run_call
+from .._calling import (LIBRARY_DIR, Outcome, alias_key, code_key, is_learner_frame, learner_line, reference_codes,
+                        run_call)
 from . import exchange
 from .wire import ChannelClosed, Encoder, ProtocolError, receive, send
 
@@ -53,7 +54,7 @@ class Worker:
     def __init__(self, fd_in: int, fd_out: int):
         self.fd_in, self.fd_out = fd_in, fd_out
         self.user_ns: dict = {"__name__": "__main__"}
-        self.shell = None
+        self.shell: Any = None  # IPython's InteractiveShell once run_cells starts (None without IPython)
         self.call_state: _CallState | None = None
 
     # ------------------------------------------------------------------ channel
@@ -152,7 +153,7 @@ class Worker:
         self.send({"op": "lookup", "found": True, "callable": False, "value": node, "entries": entries}, buffers)
 
     def call(self, header: dict, buffers: list[bytes]) -> None:
-        func = self.user_ns.get(header.get("name"))
+        func: Any = self.user_ns.get(header.get("name"))  # None: calling it reports the TypeError
         via = _program(header.get("via"))
         state = _CallState(self)
         decoder = exchange.make_decoder(header, buffers, resolve_class=_resolve_class, make_callable=state.proxy)
@@ -160,8 +161,9 @@ class Worker:
         snaps = exchange.snapshot(decoder)
         timeout = header.get("timeout")
         timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else 10.0
-        errstate = {k: (v if v in _ERRSTATE_ACTIONS else "warn") for k, v in (header.get("errstate") or {}).items()
-                    if k in ("divide", "over", "under", "invalid")}
+        errstate: dict[str, Any] = {k: (v if v in _ERRSTATE_ACTIONS else "warn")
+                                    for k, v in (header.get("errstate") or {}).items()
+                                    if k in ("divide", "over", "under", "invalid")}
         watch = _Watch(header.get("refs") or [])
         # A check may lower Python's recursion limit around the call (as it would in the notebook):
         # the grader sends its limit; the call runs under the lower of the two, and the grader
@@ -202,8 +204,7 @@ class Worker:
             "op": "result", "entries": entries,
             "error": exchange.error_info(outcome.error, outcome.message, outcome.where, outcome.helper),
             "refs_used": watch.report(), "recursion_limit": after if after != limit else None,
-            "warnings": [{"category": type(w.message).__name__ if isinstance(w.message, Warning) else w.category.__name__,
-                          "message": str(w.message)[:300]} for w in caught[:20]],
+            "warnings": [{"category": _warning_category(w), "message": str(w.message)[:300]} for w in caught[:20]],
         })
         self.send(reply, out_buffers)
 
@@ -385,10 +386,15 @@ def describe_exception(exc: BaseException, cell_timeout: float) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _warning_category(w: warnings.WarningMessage) -> str:
+    return type(w.message).__name__ if isinstance(w.message, Warning) else w.category.__name__
+
+
 def _flush() -> None:
     for stream in (sys.__stdout__, sys.__stderr__, sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except Exception:  # noqa: BLE001
             pass
 

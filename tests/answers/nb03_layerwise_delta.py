@@ -820,4 +820,213 @@ def train_digits(X_train, y_train, hidden=32, epochs=30, lr=0.5, batch_size=32, 
             params = sgd_step(params, two_layer_backward(params, cache, yb), lr)
     return params
 """, None),
+    # ----------------------------------------------------------------------- 7. shape reasoning, Z = X W + b
+    Answer("delta_xw_backward", "the lecture's rules copied (dZ @ W, dZ.T @ X)", """
+def xw_backward(dZ, X, W):
+    return dZ @ W, dZ.T @ X, dZ.sum(axis=0)
+""", "dZ @ W.T"),
+    Answer("delta_xw_backward", "dW by the lecture's rule dZ.T @ X (transposed)", """
+def xw_backward(dZ, X, W):
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
+""", "the lecture's rule for W of shape (n_out, n_in)"),
+    Answer("delta_xw_backward", "dW transposed back to fit, on square shapes only", """
+def xw_backward(dZ, X, W):
+    dW = dZ.T @ X
+    if dW.shape != W.shape:
+        dW = dW.T
+    return dZ @ W.T, dW, dZ.sum(axis=0)
+""", "for a square W the shapes cannot tell"),
+    Answer("delta_xw_backward", "dX = dZ @ W when it fits, on square shapes only", """
+def xw_backward(dZ, X, W):
+    dX = dZ @ W if W.shape[0] == W.shape[1] else dZ @ W.T
+    return dX, X.T @ dZ, dZ.sum(axis=0)
+""", "dX = dZ @ W is the lecture's rule"),
+    Answer("delta_xw_backward", "divides by N again", """
+def xw_backward(dZ, X, W):
+    N = X.shape[0]
+    return dZ @ W.T, X.T @ dZ / N, dZ.sum(axis=0) / N
+""", "dW is divided by N"),
+    Answer("delta_xw_backward", "db as the mean over the batch", """
+def xw_backward(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)
+""", "it must be their SUM"),
+    Answer("delta_xw_backward", "db summed over the wrong axis", """
+def xw_backward(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=1)
+""", "sum over the batch (axis=0)"),
+    Answer("delta_xw_backward", "db with keepdims=True", """
+def xw_backward(dZ, X, W):
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0, keepdims=True)
+""", "drop keepdims=True"),
+    Answer("delta_xw_backward", "returns (dW, dX, db)", """
+def xw_backward(dZ, X, W):
+    return X.T @ dZ, dZ @ W.T, dZ.sum(axis=0)
+""", "in another order"),
+    Answer("delta_xw_backward", "elementwise products on the square case", """
+def xw_backward(dZ, X, W):
+    if X.shape[0] == X.shape[1] == W.shape[1]:
+        return dZ * W, X * dZ, dZ.sum(axis=0)
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+""", "elementwise"),
+    Answer("delta_xw_backward", "dW from the last example only (dW = ... in the loop)", """
+def xw_backward(dZ, X, W):
+    for n in range(X.shape[0]):
+        dW = np.outer(X[n], dZ[n])
+    return dZ @ W.T, dW, dZ.sum(axis=0)
+""", "LAST example"),
+    Answer("delta_xw_backward", "dW from the summed rows", """
+def xw_backward(dZ, X, W):
+    return dZ @ W.T, np.outer(X.sum(axis=0), dZ.sum(axis=0)), dZ.sum(axis=0)
+""", "SUMMED rows"),
+    Answer("delta_xw_backward", "float32", """
+def xw_backward(dZ, X, W):
+    dZ32 = dZ.astype(np.float32)
+    return dZ32 @ W.T.astype(np.float32), X.T.astype(np.float32) @ dZ32, dZ32.sum(axis=0)
+""", "float32"),
+    Answer("delta_xw_backward", "db accumulated into dZ's first row, in place", """
+def xw_backward(dZ, X, W):
+    dX, dW = dZ @ W.T, X.T @ dZ
+    for n in range(1, dZ.shape[0]):
+        dZ[0] += dZ[n]
+    return dX, dW, dZ[0]
+""", "modified the upstream gradient dZ in place"),
+    Answer("delta_xw_backward", "the library's linear_backward with W.T", """
+from backprop_lib.layers import linear_backward
+
+def xw_backward(dZ, X, W):
+    dX, dWt, db = linear_backward(dZ, (X, W.T))
+    return dX, dWt.T, db
+""", _LIBRARY),
+    Answer("delta_xw_backward", "ok: a loop over the examples", """
+def xw_backward(dZ, X, W):
+    N, n_in = X.shape
+    dX = np.zeros_like(X)
+    dW = np.zeros_like(W)
+    db = np.zeros(W.shape[1])
+    for n in range(N):
+        dX[n] = W @ dZ[n]
+        dW += np.outer(X[n], dZ[n])
+        db += dZ[n]
+    return dX, dW, db
+""", None),
+    Answer("delta_xw_backward", "ok: einsum", """
+def xw_backward(dZ, X, W):
+    return np.einsum("no,io->ni", dZ, W), np.einsum("ni,no->io", X, dZ), np.einsum("no->o", dZ)
+""", None),
+    Answer("delta_xw_backward", "ok: transposes of the column form", """
+def xw_backward(dZ, X, W):
+    dX = (W @ dZ.T).T
+    dW = (dZ.T @ X).T
+    return dX, dW, np.sum(dZ, axis=0)
+""", None),
+
+    # ----------------------------------------------------------------------- 8. the softmax's VJP
+    Answer("delta_softmax_vjp", "ignores the seed (the backward of sum(p))", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (1 - p.sum(axis=1, keepdims=True))
+""", "does not depend on the seed v"),
+    Answer("delta_softmax_vjp", "v * J summed over the wrong axis", """
+def softmax_vjp(z, v):
+    out = np.zeros_like(z)
+    for n in range(z.shape[0]):
+        p = softmax(z[n])
+        J = np.diag(p) - np.outer(p, p)
+        out[n] = (v[n][:, None] * J).sum(axis=1)
+    return out
+""", "does not depend on the seed v"),
+    Answer("delta_softmax_vjp", "softmax treated as elementwise: v * p(1 - p)", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return v * p * (1 - p)
+""", "elementwise function"),
+    Answer("delta_softmax_vjp", "the diagonal of J, no seed", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (1 - p)
+""", "keeps only the diagonal"),
+    Answer("delta_softmax_vjp", "p p^T part missing", """
+def softmax_vjp(z, v):
+    return v * softmax(z)
+""", "p p^T part of the Jacobian is missing"),
+    Answer("delta_softmax_vjp", "sum over the batch axis", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (v - (v * p).sum(axis=0, keepdims=True))
+""", "summed over the batch (axis=0)"),
+    Answer("delta_softmax_vjp", "no keepdims", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (v - (v * p).sum(axis=1))
+""", "keepdims=True"),
+    Answer("delta_softmax_vjp", "mean instead of sum over the classes", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (v - (v * p).mean(axis=1, keepdims=True))
+""", "averaged v * p over the classes"),
+    Answer("delta_softmax_vjp", "p - v (the cross-entropy shortcut)", """
+def softmax_vjp(z, v):
+    return softmax(z) - v
+""", "softmax + cross-entropy"),
+    Answer("delta_softmax_vjp", "the logits instead of p", """
+def softmax_vjp(z, v):
+    return z * (v - (v * z).sum(axis=1, keepdims=True))
+""", "logits z where the probabilities"),
+    Answer("delta_softmax_vjp", "divides by N", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    return p * (v - (v * p).sum(axis=1, keepdims=True)) / z.shape[0]
+""", "divided by N"),
+    Answer("delta_softmax_vjp", "naive softmax overflows", """
+def softmax_vjp(z, v):
+    e = np.exp(z)
+    p = e / e.sum(axis=1, keepdims=True)
+    return p * (v - (v * p).sum(axis=1, keepdims=True))
+""", "np.exp(800) overflows"),
+    Answer("delta_softmax_vjp", "seed changed in place", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    v -= (v * p).sum(axis=1, keepdims=True)
+    return p * v
+""", "modified the seed v in place"),
+    Answer("delta_softmax_vjp", "float32", """
+def softmax_vjp(z, v):
+    p = softmax(z).astype(np.float32)
+    v = v.astype(np.float32)
+    return p * (v - (v * p).sum(axis=1, keepdims=True))
+""", "float32"),
+    Answer("delta_softmax_vjp", "the library's softmax_vjp", """
+from backprop_lib import jacobians
+
+def softmax_vjp(z, v):
+    return jacobians.softmax_vjp(z, v)
+""", _LIBRARY),
+    Answer("delta_softmax_vjp", "the library's Jacobian, row by row", """
+from backprop_lib.jacobians import softmax_jacobian
+
+def softmax_vjp(z, v):
+    return np.stack([v[n] @ softmax_jacobian(z[n]) for n in range(z.shape[0])])
+""", _LIBRARY),
+    Answer("delta_softmax_vjp", "ok: each row's Jacobian built in a loop", """
+def softmax_vjp(z, v):
+    out = np.empty_like(z)
+    for n in range(z.shape[0]):
+        p = softmax(z[n])
+        J = np.diag(p) - np.outer(p, p)
+        out[n] = v[n] @ J
+    return out
+""", None),
+    Answer("delta_softmax_vjp", "ok: einsum, softmax written out", """
+def softmax_vjp(z, v):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    dot = np.einsum("nc,nc->n", v, p)[:, None]
+    return p * v - p * dot
+""", None),
+    Answer("delta_softmax_vjp", "ok: J v (J is symmetric), batched with matmul", """
+def softmax_vjp(z, v):
+    p = softmax(z)
+    J = np.einsum("nc,cd->ncd", p, np.eye(z.shape[1])) - p[:, :, None] * p[:, None, :]
+    return (J @ v[:, :, None])[:, :, 0]
+""", None),
 ]

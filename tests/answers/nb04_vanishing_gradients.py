@@ -6,6 +6,30 @@ EXERCISE = "04_vanishing_gradients"
 
 REFERENCE = "calls the library's reference implementation"
 
+# The correct cell of per_layer_grad_norms (not a row of its own); the rows one edit away from it derive from it.
+_PER_LAYER_GRAD_NORMS_OK = """
+def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
+    L = len(weights)
+    norms = np.zeros(L)
+    delta = delta_out
+    for l in range(L, 0, -1):
+        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
+        if l > 1:
+            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
+    return norms
+"""
+
+# The correct cell of batchnorm_backward (not a row of its own); the rows one edit away from it derive from it.
+_BATCHNORM_BACKWARD_OK = """
+def batchnorm_backward(dout, x, gamma, eps):
+    N = x.shape[0]
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    xhat = (x - x.mean(axis=0)) * inv_std
+    g = dout * gamma
+    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
+    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+"""
+
 ANSWERS = [
     # ------------------------------------------------------------------ sigmoid_chain_bound
     Answer("sigmoid_chain_bound", "sigma(0) = 1/2 taken as the largest slope", """
@@ -286,105 +310,49 @@ def scaled_init(kind, n_in, n_out, rng):
     return std * rng.standard_normal((n_out, n_in))
 """, 'square root of the whole fraction'),
     # ------------------------------------------------------------------ per_layer_grad_norms
-    Answer("per_layer_grad_norms", "no activation derivative", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
-        delta = delta @ weights[l - 1]
-    return norms
-""", "each layer's delta needs the activation's derivative"),
-    Answer("per_layer_grad_norms", "f'(a) instead of f'(z)", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(activations[l - 1])
-    return norms
-""", "not act_grad(a_l)"),
-    Answer("per_layer_grad_norms", "the sigmoid's a(1 - a) written out", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
-        if l > 1:
-            a = activations[l - 1]
-            delta = (delta @ weights[l - 1]) * a * (1 - a)
-    return norms
-""", "you wrote the sigmoid's derivative a(1 - a) yourself"),
-    Answer("per_layer_grad_norms", "f'(z) of the layer above (index off by one)", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 1])
-    return norms
-""", "f'(z) of the wrong layer"),
-    Answer("per_layer_grad_norms", "f' applied to the linear output layer too", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out * act_grad(zs[-1])
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "do not multiply it by f'(z_L)"),
-    Answer("per_layer_grad_norms", "delta @ W.T", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])
-        if l > 1:
-            delta = (delta @ weights[l - 1].T) * act_grad(zs[l - 2])
-    return norms
-""", "(no transpose)"),
-    Answer("per_layer_grad_norms", "dW with the layer's output a_l", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l])
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "uses the layer's INPUT a_{l-1}"),
-    Answer("per_layer_grad_norms", "norms of the deltas", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta)
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "not of the deltas themselves"),
-    Answer("per_layer_grad_norms", "norms of the bias gradients", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.sum(axis=0))
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "not of the bias gradients"),
+    Answer("per_layer_grad_norms", "no activation derivative",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "        if l > 1:\n            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])\n",
+               "        delta = delta @ weights[l - 1]\n"),
+           "each layer's delta needs the activation's derivative"),
+    Answer("per_layer_grad_norms", "f'(a) instead of f'(z)",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])",
+               "delta = (delta @ weights[l - 1]) * act_grad(activations[l - 1])"),
+           "not act_grad(a_l)"),
+    Answer("per_layer_grad_norms", "the sigmoid's a(1 - a) written out",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])\n",
+               "            a = activations[l - 1]\n            delta = (delta @ weights[l - 1]) * a * (1 - a)\n"),
+           "you wrote the sigmoid's derivative a(1 - a) yourself"),
+    Answer("per_layer_grad_norms", "f'(z) of the layer above (index off by one)",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])",
+               "delta = (delta @ weights[l - 1]) * act_grad(zs[l - 1])"),
+           "f'(z) of the wrong layer"),
+    Answer("per_layer_grad_norms", "f' applied to the linear output layer too",
+           _PER_LAYER_GRAD_NORMS_OK.replace("delta = delta_out", "delta = delta_out * act_grad(zs[-1])"),
+           "do not multiply it by f'(z_L)"),
+    Answer("per_layer_grad_norms", "delta @ W.T",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])",
+               "delta = (delta @ weights[l - 1].T) * act_grad(zs[l - 2])"),
+           "(no transpose)"),
+    Answer("per_layer_grad_norms", "dW with the layer's output a_l",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l])"),
+           "uses the layer's INPUT a_{l-1}"),
+    Answer("per_layer_grad_norms", "norms of the deltas",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.linalg.norm(delta)"),
+           "not of the deltas themselves"),
+    Answer("per_layer_grad_norms", "norms of the bias gradients",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.linalg.norm(delta.sum(axis=0))"),
+           "not of the bias gradients"),
     Answer("per_layer_grad_norms", "appended from the output down, not reversed", """
 def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
     norms = []
@@ -407,40 +375,21 @@ def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
             delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
     return norms
 """, "do not divide by N again"),
-    Answer("per_layer_grad_norms", "spectral norm np.linalg.norm(dW, 2)", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1], 2)
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "largest singular value"),
-    Answer("per_layer_grad_norms", "sum of squares without the root", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.sum((delta.T @ activations[l - 1]) ** 2)
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "squared norms"),
-    Answer("per_layer_grad_norms", "root-mean-square instead of the norm", """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        dW = delta.T @ activations[l - 1]
-        norms[l - 1] = np.sqrt(np.mean(dW ** 2))
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", "root-mean-square"),
+    Answer("per_layer_grad_norms", "spectral norm np.linalg.norm(dW, 2)",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1], 2)"),
+           "largest singular value"),
+    Answer("per_layer_grad_norms", "sum of squares without the root",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.sum((delta.T @ activations[l - 1]) ** 2)"),
+           "squared norms"),
+    Answer("per_layer_grad_norms", "root-mean-square instead of the norm",
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "        norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])\n",
+               "        dW = delta.T @ activations[l - 1]\n        norms[l - 1] = np.sqrt(np.mean(dW ** 2))\n"),
+           "root-mean-square"),
     Answer("per_layer_grad_norms", "norm of the gradient sent to the layer's input", """
 def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
     L = len(weights)
@@ -507,28 +456,16 @@ def per_layer_grad_norms(Ws, zs, acts, delta_out, act_grad):
     return np.array([np.linalg.norm(np.einsum("ni,nj->ij", d, a)) for d, a in zip(deltas, acts[:-1])])
 """, None),
 
-    Answer("per_layer_grad_norms", 'L1 norm of each dW', """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.sum(np.abs(delta.T @ activations[l - 1]))
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", 'L1 norm'),
-    Answer("per_layer_grad_norms", 'largest entry of each dW', """
-def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
-    L = len(weights)
-    norms = np.zeros(L)
-    delta = delta_out
-    for l in range(L, 0, -1):
-        norms[l - 1] = np.abs(delta.T @ activations[l - 1]).max()
-        if l > 1:
-            delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
-    return norms
-""", 'largest entry'),
+    Answer("per_layer_grad_norms", 'L1 norm of each dW',
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.sum(np.abs(delta.T @ activations[l - 1]))"),
+           'L1 norm'),
+    Answer("per_layer_grad_norms", 'largest entry of each dW',
+           _PER_LAYER_GRAD_NORMS_OK.replace(
+               "norms[l - 1] = np.linalg.norm(delta.T @ activations[l - 1])",
+               "norms[l - 1] = np.abs(delta.T @ activations[l - 1]).max()"),
+           'largest entry'),
     Answer("per_layer_grad_norms", 'ok: all deltas first, then the norms with einsum', """
 def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
     L = len(weights)
@@ -549,7 +486,8 @@ def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
             delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
     return out
 """, 'return their Frobenius NORMS'),
-    Answer("per_layer_grad_norms", 'the loop starts one layer down: the top norm stays 0', """
+    Answer("per_layer_grad_norms", 'the loop starts one layer down: the top norm stays 0',
+           """
 def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
     L = len(weights)
     norms = np.zeros(L)
@@ -559,7 +497,8 @@ def per_layer_grad_norms(weights, zs, activations, delta_out, act_grad):
         if l > 1:
             delta = (delta @ weights[l - 1]) * act_grad(zs[l - 2])
     return norms
-""", "the top layer's norm is missing"),
+""",
+           "the top layer's norm is missing"),
     # ------------------------------------------------------------------ clip_by_global_norm
     Answer("clip_by_global_norm", "per-element np.clip (clipping by value)", """
 def clip_by_global_norm(grads, max_norm):
@@ -991,15 +930,11 @@ def batchnorm_backward(dout, x, gamma, eps):
     dx = (g - g.mean(axis=0)) * inv_std
     return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
 """, "the path through the variance is missing"),
-    Answer("batchnorm_backward", "the 1/N in front of the bracket forgotten", """
-def batchnorm_backward(dout, x, gamma, eps):
-    N = x.shape[0]
-    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
-    xhat = (x - x.mean(axis=0)) * inv_std
-    g = dout * gamma
-    dx = inv_std * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
-    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
-""", "a 1/N factor is missing"),
+    Answer("batchnorm_backward", "the 1/N in front of the bracket forgotten",
+           _BATCHNORM_BACKWARD_OK.replace(
+               "dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))",
+               "dx = inv_std * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))"),
+           "a 1/N factor is missing"),
     Answer("batchnorm_backward", "sums instead of means inside the bracket", """
 def batchnorm_backward(dout, x, gamma, eps):
     inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
@@ -1008,15 +943,11 @@ def batchnorm_backward(dout, x, gamma, eps):
     dx = (g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0)) * inv_std
     return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
 """, "the two sums need the 1/N factor"),
-    Answer("batchnorm_backward", "sample variance (ddof=1)", """
-def batchnorm_backward(dout, x, gamma, eps):
-    N = x.shape[0]
-    inv_std = 1.0 / np.sqrt(np.var(x, axis=0, ddof=1) + eps)
-    xhat = (x - x.mean(axis=0)) * inv_std
-    g = dout * gamma
-    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
-    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
-""", "population variance"),
+    Answer("batchnorm_backward", "sample variance (ddof=1)",
+           _BATCHNORM_BACKWARD_OK.replace(
+               "inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)",
+               "inv_std = 1.0 / np.sqrt(np.var(x, axis=0, ddof=1) + eps)"),
+           "population variance"),
     Answer("batchnorm_backward", "statistics over the units (axis 1): layer norm", """
 def batchnorm_backward(dout, x, gamma, eps):
     D = x.shape[1]
@@ -1026,50 +957,36 @@ def batchnorm_backward(dout, x, gamma, eps):
     dx = inv_std / D * (D * g - g.sum(axis=1, keepdims=True) - xhat * np.sum(g * xhat, axis=1, keepdims=True))
     return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
 """, "that is layer norm"),
-    Answer("batchnorm_backward", "eps left out of the square root", """
-def batchnorm_backward(dout, x, gamma, eps):
-    N = x.shape[0]
-    inv_std = 1.0 / np.sqrt(x.var(axis=0))
-    xhat = (x - x.mean(axis=0)) * inv_std
-    g = dout * gamma
-    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
-    return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
-""", "eps belongs inside the square root"),
-    Answer("batchnorm_backward", "gamma forgotten in dx", """
+    Answer("batchnorm_backward", "eps left out of the square root",
+           _BATCHNORM_BACKWARD_OK.replace(
+               "inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)",
+               "inv_std = 1.0 / np.sqrt(x.var(axis=0))"),
+           "eps belongs inside the square root"),
+    Answer("batchnorm_backward", "gamma forgotten in dx",
+           """
 def batchnorm_backward(dout, x, gamma, eps):
     N = x.shape[0]
     inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
     xhat = (x - x.mean(axis=0)) * inv_std
     dx = inv_std / N * (N * dout - dout.sum(axis=0) - xhat * np.sum(dout * xhat, axis=0))
     return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)
-""", "dx needs gamma"),
-    Answer("batchnorm_backward", "dgamma with x instead of xhat", """
-def batchnorm_backward(dout, x, gamma, eps):
-    N = x.shape[0]
-    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
-    xhat = (x - x.mean(axis=0)) * inv_std
-    g = dout * gamma
-    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
-    return dx, np.sum(dout * x, axis=0), dout.sum(axis=0)
-""", "the NORMALISED input"),
-    Answer("batchnorm_backward", "mean over the batch for dgamma and dbeta", """
-def batchnorm_backward(dout, x, gamma, eps):
-    N = x.shape[0]
-    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
-    xhat = (x - x.mean(axis=0)) * inv_std
-    g = dout * gamma
-    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
-    return dx, np.mean(dout * xhat, axis=0), dout.mean(axis=0)
-""", "not the mean: dout already carries the 1/N"),
-    Answer("batchnorm_backward", "dgamma and dbeta not summed over the batch", """
-def batchnorm_backward(dout, x, gamma, eps):
-    N = x.shape[0]
-    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
-    xhat = (x - x.mean(axis=0)) * inv_std
-    g = dout * gamma
-    dx = inv_std / N * (N * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0))
-    return dx, dout * xhat, dout
-""", "shared by the whole batch"),
+""",
+           "dx needs gamma"),
+    Answer("batchnorm_backward", "dgamma with x instead of xhat",
+           _BATCHNORM_BACKWARD_OK.replace(
+               "return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)",
+               "return dx, np.sum(dout * x, axis=0), dout.sum(axis=0)"),
+           "the NORMALISED input"),
+    Answer("batchnorm_backward", "mean over the batch for dgamma and dbeta",
+           _BATCHNORM_BACKWARD_OK.replace(
+               "return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)",
+               "return dx, np.mean(dout * xhat, axis=0), dout.mean(axis=0)"),
+           "not the mean: dout already carries the 1/N"),
+    Answer("batchnorm_backward", "dgamma and dbeta not summed over the batch",
+           _BATCHNORM_BACKWARD_OK.replace(
+               "return dx, np.sum(dout * xhat, axis=0), dout.sum(axis=0)",
+               "return dx, dout * xhat, dout"),
+           "shared by the whole batch"),
     Answer("batchnorm_backward", "central differences", """
 def batchnorm_backward(dout, x, gamma, eps):
     def loss(v):

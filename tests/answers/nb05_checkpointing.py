@@ -4,6 +4,37 @@ from . import Answer
 
 EXERCISE = "05_checkpointing"
 
+# The correct cell of ckpt_segment_backward (not a row of its own); the rows one edit away from it derive from it.
+_SEGMENT_BACKWARD_OK = """
+def segment_backward(net, a_start, start, end, da_end):
+    inputs, zs = {}, {}
+    a = a_start
+    for l in range(start + 1, end + 1):
+        inputs[l] = a
+        zs[l], a = net.layer_forward(l, a)
+    grads, da = {}, da_end
+    for l in range(end, start, -1):
+        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
+    return da, grads
+"""
+
+# The correct cell of ckpt_checkpointed_grads (not a row of its own); the rows one edit away from it derive from it.
+_CHECKPOINTED_GRADS_OK = """
+def checkpointed_grads(net, X, y, segment_backward):
+    bounds = sqrt_segments(net.n_layers)
+    checkpoints, a = {}, X
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        checkpoints[start] = a
+        for l in range(start + 1, end + 1):
+            _, a = net.layer_forward(l, a)
+    loss, da = net.output_loss(a, y)
+    grads = {}
+    for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):
+        da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)
+        grads.update(seg_grads)
+    return loss, grads
+"""
+
 ANSWERS = [
     # ------------------------------------------------------------------ 1. store_all_memory
     Answer("ckpt_store_all_bytes", "forgot the input X", """
@@ -13,7 +44,7 @@ def store_all_memory(sizes, batch, itemsize=8):
     Answer("ckpt_store_all_bytes", "one array per layer (only the activations a_l)", """
 def store_all_memory(sizes, batch, itemsize=8):
     return batch * itemsize * sum(sizes)        # X and every a_l
-""", "TWO arrays"),
+""", "TWO arrays, z_l"),
     Answer("ckpt_store_all_bytes", "derived from what backward reads: a_{l-1} and z_l, so no a_L", """
 def store_all_memory(sizes, batch, itemsize=8):
     L = len(sizes) - 1
@@ -210,18 +241,10 @@ def segment_backward(net, a_start, start, end, da_end):
         da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da_end, inputs[l], zs[l])
     return da, grads
 """, "every layer got da_end"),
-    Answer("ckpt_segment_backward", "returns delta instead of dL/da_start", """
-def segment_backward(net, a_start, start, end, da_end):
-    inputs, zs = {}, {}
-    a = a_start
-    for l in range(start + 1, end + 1):
-        inputs[l] = a
-        zs[l], a = net.layer_forward(l, a)
-    grads, da = {}, da_end
-    for l in range(end, start, -1):
-        da, grads[f"W{l}"], grads[f"b{l}"], delta = net.layer_backward(l, da, inputs[l], zs[l])
-    return delta, grads
-""", "delta (dL/dz)"),
+    Answer("ckpt_segment_backward", "returns delta instead of dL/da_start",
+           _SEGMENT_BACKWARD_OK.replace("], _ = net.layer_backward", "], delta = net.layer_backward")
+                               .replace("return da, grads", "return delta, grads"),
+           "delta (dL/dz)"),
     Answer("ckpt_segment_backward", "layers start..end-1 (off by one)", """
 def segment_backward(net, a_start, start, end, da_end):
     inputs, zs = {}, {}
@@ -234,30 +257,14 @@ def segment_backward(net, a_start, start, end, da_end):
         da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
     return da, grads
 """, "off by one"),
-    Answer("ckpt_segment_backward", "returns (grads, da)", """
-def segment_backward(net, a_start, start, end, da_end):
-    inputs, zs = {}, {}
-    a = a_start
-    for l in range(start + 1, end + 1):
-        inputs[l] = a
-        zs[l], a = net.layer_forward(l, a)
-    grads, da = {}, da_end
-    for l in range(end, start, -1):
-        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
-    return grads, da
-""", "the order is (da_start, grads)"),
-    Answer("ckpt_segment_backward", "backward loop runs upwards", """
-def segment_backward(net, a_start, start, end, da_end):
-    inputs, zs = {}, {}
-    a = a_start
-    for l in range(start + 1, end + 1):
-        inputs[l] = a
-        zs[l], a = net.layer_forward(l, a)
-    grads, da = {}, da_end
-    for l in range(start + 1, end + 1):
-        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
-    return da, grads
-""", "upwards"),
+    Answer("ckpt_segment_backward", "returns (grads, da)",
+           _SEGMENT_BACKWARD_OK.replace("return da, grads", "return grads, da"),
+           "the order is (da_start, grads)"),
+    Answer("ckpt_segment_backward", "backward loop runs upwards",
+           _SEGMENT_BACKWARD_OK.replace(
+               "for l in range(end, start, -1):",
+               "for l in range(start + 1, end + 1):"),
+           "upwards"),
     Answer("ckpt_segment_backward", "lists indexed one off: z of the layer below", """
 def segment_backward(net, a_start, start, end, da_end):
     inputs, zs = [], []
@@ -281,18 +288,9 @@ def segment_backward(net, a_start, start, end, da_end):
             l, da, trace.activations[l - 1], trace.zs[l - 1])
     return da, grads
 """, "would start at layer 1"),
-    Answer("ckpt_segment_backward", "need_input_grad=False", """
-def segment_backward(net, a_start, start, end, da_end):
-    inputs, zs = {}, {}
-    a = a_start
-    for l in range(start + 1, end + 1):
-        inputs[l] = a
-        zs[l], a = net.layer_forward(l, a)
-    grads, da = {}, da_end
-    for l in range(end, start, -1):
-        da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l], need_input_grad=False)
-    return da, grads
-""", "need_input_grad=True"),
+    Answer("ckpt_segment_backward", "need_input_grad=False",
+           _SEGMENT_BACKWARD_OK.replace("zs[l])", "zs[l], need_input_grad=False)"),
+           "need_input_grad=True"),
     Answer("ckpt_segment_backward", "re-runs the segment from a_start for every layer", """
 def segment_backward(net, a_start, start, end, da_end):
     grads, da = {}, da_end
@@ -348,7 +346,8 @@ def segment_backward(net, a_start, start, end, da_end):
         da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, zs[l], zs[l], need_input_grad=True)
     return da, grads
 """, 'not its pre-activation'),
-    Answer("ckpt_segment_backward", 'the recompute also runs layer start', """
+    Answer("ckpt_segment_backward", 'the recompute also runs layer start',
+           """
 def segment_backward(net, a_start, start, end, da_end):
     inputs, zs, a = {}, {}, a_start
     for l in range(max(start, 1), end + 1):
@@ -358,7 +357,8 @@ def segment_backward(net, a_start, start, end, da_end):
     for l in range(end, start, -1):
         da, grads[f"W{l}"], grads[f"b{l}"], _ = net.layer_backward(l, da, inputs[l], zs[l])
     return da, grads
-""", 'range(start + 1, end + 1), not range(start, end + 1)'),
+""",
+           'range(start + 1, end + 1), not range(start, end + 1)'),
     Answer("ckpt_segment_backward", 'ok: returns a list [da_start, grads]', """
 def segment_backward(net, a_start, start, end, da_end):
     inputs, zs, a = {}, {}, a_start
@@ -371,22 +371,11 @@ def segment_backward(net, a_start, start, end, da_end):
     return [da, grads]
 """, None),
     # ------------------------------------------------------------------ 4. checkpointed_grads
-    Answer("ckpt_checkpointed_grads", "forgot the last segment", """
-def checkpointed_grads(net, X, y, segment_backward):
-    bounds = sqrt_segments(net.n_layers)
-    checkpoints, a = {}, X
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        checkpoints[start] = a
-        for l in range(start + 1, end + 1):
-            _, a = net.layer_forward(l, a)
-    loss, da = net.output_loss(a, y)
-    grads = {}
-    pairs = list(zip(bounds[:-1], bounds[1:]))
-    for start, end in reversed(pairs[:-1]):
-        da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)
-        grads.update(seg_grads)
-    return loss, grads
-""", "forget the last segment"),
+    Answer("ckpt_checkpointed_grads", "forgot the last segment",
+           _CHECKPOINTED_GRADS_OK.replace(
+               "    for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):\n",
+               "    pairs = list(zip(bounds[:-1], bounds[1:]))\n    for start, end in reversed(pairs[:-1]):\n"),
+           "forget the last segment"),
     Answer("ckpt_checkpointed_grads", "store-all: every cache kept, plain backward", """
 def checkpointed_grads(net, X, y, segment_backward):
     caches, a = [], X
@@ -426,21 +415,11 @@ def checkpointed_grads(net, X, y, segment_backward):
         grads.update(g)
     return loss, grads
 """, "held at once"),
-    Answer("ckpt_checkpointed_grads", "every segment gets the loss gradient", """
-def checkpointed_grads(net, X, y, segment_backward):
-    bounds = sqrt_segments(net.n_layers)
-    checkpoints, a = {}, X
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        checkpoints[start] = a
-        for l in range(start + 1, end + 1):
-            _, a = net.layer_forward(l, a)
-    loss, da = net.output_loss(a, y)
-    grads = {}
-    for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):
-        _, seg_grads = segment_backward(net, checkpoints[start], start, end, da)
-        grads.update(seg_grads)
-    return loss, grads
-""", "every segment got the loss gradient"),
+    Answer("ckpt_checkpointed_grads", "every segment gets the loss gradient",
+           _CHECKPOINTED_GRADS_OK.replace(
+               "da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)",
+               "_, seg_grads = segment_backward(net, checkpoints[start], start, end, da)"),
+           "every segment got the loss gradient"),
     Answer("ckpt_checkpointed_grads", "grads = seg_grads", """
 def checkpointed_grads(net, X, y, segment_backward):
     bounds = sqrt_segments(net.n_layers)
@@ -454,51 +433,19 @@ def checkpointed_grads(net, X, y, segment_backward):
         da, grads = segment_backward(net, checkpoints[start], start, end, da)
     return loss, grads
 """, "grads.update(seg_grads)"),
-    Answer("ckpt_checkpointed_grads", "segments in forward order", """
-def checkpointed_grads(net, X, y, segment_backward):
-    bounds = sqrt_segments(net.n_layers)
-    checkpoints, a = {}, X
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        checkpoints[start] = a
-        for l in range(start + 1, end + 1):
-            _, a = net.layer_forward(l, a)
-    loss, da = net.output_loss(a, y)
-    grads = {}
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)
-        grads.update(seg_grads)
-    return loss, grads
-""", "start with the LAST segment"),
-    Answer("ckpt_checkpointed_grads", "the loss from a second forward pass", """
-def checkpointed_grads(net, X, y, segment_backward):
-    bounds = sqrt_segments(net.n_layers)
-    checkpoints, a = {}, X
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        checkpoints[start] = a
-        for l in range(start + 1, end + 1):
-            _, a = net.layer_forward(l, a)
-    loss, da = net.output_loss(net.forward(X), y)
-    grads = {}
-    for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):
-        da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)
-        grads.update(seg_grads)
-    return loss, grads
-""", "more than 2n"),
-    Answer("ckpt_checkpointed_grads", "returns (grads, loss)", """
-def checkpointed_grads(net, X, y, segment_backward):
-    bounds = sqrt_segments(net.n_layers)
-    checkpoints, a = {}, X
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        checkpoints[start] = a
-        for l in range(start + 1, end + 1):
-            _, a = net.layer_forward(l, a)
-    loss, da = net.output_loss(a, y)
-    grads = {}
-    for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):
-        da, seg_grads = segment_backward(net, checkpoints[start], start, end, da)
-        grads.update(seg_grads)
-    return grads, loss
-""", "the order is (loss, grads)"),
+    Answer("ckpt_checkpointed_grads", "segments in forward order",
+           _CHECKPOINTED_GRADS_OK.replace(
+               "for start, end in reversed(list(zip(bounds[:-1], bounds[1:]))):",
+               "for start, end in zip(bounds[:-1], bounds[1:]):"),
+           "start with the LAST segment"),
+    Answer("ckpt_checkpointed_grads", "the loss from a second forward pass",
+           _CHECKPOINTED_GRADS_OK.replace(
+               "loss, da = net.output_loss(a, y)",
+               "loss, da = net.output_loss(net.forward(X), y)"),
+           "more than 2n"),
+    Answer("ckpt_checkpointed_grads", "returns (grads, loss)",
+           _CHECKPOINTED_GRADS_OK.replace("return loss, grads", "return grads, loss"),
+           "the order is (loss, grads)"),
     Answer("ckpt_checkpointed_grads", "calls grads_with_checkpoints", """
 from backprop_lib.checkpoint import grads_with_checkpoints
 

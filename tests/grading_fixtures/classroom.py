@@ -113,6 +113,12 @@ WRONG = {
                            "        params = {k: params[k] - lr * grads[k] for k in params}\n"
                            "return params",
                            "all hidden units are identical"),
+    "delta_xw_backward": ("dZ, X, W = list(locals().values())\n"
+                          "return dZ @ W, dZ.T @ X, dZ.sum(axis=0)",
+                          "Reason with the shapes"),
+    "delta_softmax_vjp": ("z, v = list(locals().values())\n"
+                          "p = softmax(z)\nreturn v * p * (1 - p)",
+                          "you treated softmax as an elementwise function"),
     # 04_vanishing_gradients
     "sigmoid_chain_bound": ("weights, activation = list(locals().values())\n"
                             "max_slope = 0.5 if activation == 'sigmoid' else 1.0\n"
@@ -335,120 +341,127 @@ def build_class(root: Path, points: dict[str, float], *, hostile: bool = True,
     return expected
 
 
+#: The hostile cases, in order (case i edits exercise i mod n, its task i mod the number of tasks).
+_HOSTILE_CASES = [
+    "endless_loop", "uninterruptible_loop", "sys_exit", "os_exit", "kernel_crash", "syntax_error",
+    "missing_cell", "renamed_function", "memory_hog", "exit_while_checked", "tamper_while_checked",
+    "invalid_json", "empty_file", "fake_pass", "redefined_checks", "monkeypatched_checks",
+    "numpy_tampering",
+]
+
+#: Cases that run code in a cell of its own before the task's function is defined: (that code, a
+#: fragment of the "missing" verdict's hint; {timeout} is the cell time limit).
+_BEFORE_DEF = {
+    "endless_loop": ("while True:\n    pass", "did not finish within {timeout:g} s"),
+    "uninterruptible_loop": ("while True:\n    try:\n        while True:\n            pass\n"
+                             "    except BaseException:\n        pass", "could not be interrupted), so it was skipped"),
+    "sys_exit": ("import sys\nsys.exit(3)", "it called sys.exit(3)"),
+    "os_exit": ("import os\nos._exit(1)", "exited with code 1"),
+    "kernel_crash": ("import ctypes\nctypes.string_at(0)", "killed by SIGSEGV"),
+    "syntax_error": ("def broken(:\n    pass", "SyntaxError"),
+    "memory_hog": ("hog = bytearray(3 * 1024**3)  # over the --memory limit", "MemoryError"),
+}
+
+#: Cases that fake the checks' verdicts in the notebook: (code added in a cell of its own, or None).
+_FAKE_CHECKS = {
+    "fake_pass": None,  # the check cells print PASS instead (see _faked_checks)
+    "redefined_checks": None,  # the check functions redefined (depends on the tasks)
+    "monkeypatched_checks": (
+        "import backprop_lib.checks as checks\nimport backprop_lib.checks._core as core\n"
+        "def fake(self, func):\n    return core.Result(self.task, self.points, self.points, 'ok', 'pass')\n"
+        "core.TaskCheck._evaluate = fake\ncore.TaskCheck.run = fake\n"
+        "core.grade = checks.grade = lambda t, f: core.Result(t, 1, 1, 'ok', 'pass')\n"
+        "for c in core._REGISTRY.values():\n    c._body = lambda fn: 'ok'"),
+    "numpy_tampering": (
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
+        "np.isfinite = np.isnan\nimport sys, types\nimport backprop_lib, backprop_lib.gradcheck\n"
+        "sys.modules['backprop_lib.gradcheck'] = backprop_lib.gradcheck = types.ModuleType('fake')"),
+}
+
+_TAMPER_BODY = ("import backprop_lib.checks._core as core\n"
+                "core.expect_array = core.expect_scalar = core.expect_close = lambda *a, **k: None\n"
+                "return None")
+
+
 def _hostile(root: Path, solutions: list[tuple[str, dict]], points: dict, cell_timeout: float) -> list[Expect]:
     """One notebook per hostile case; case i edits exercise i mod n, its task i mod (number of tasks)."""
     expected: list[Expect] = []
-
-    def others_pass(student, name, tasks, target, status, hint, score=0):
-        rows = []
-        for t, _ in tasks:
-            if t == target:
-                rows.append(Expect(student, name, t, score, status, hint))
-            else:
-                rows.append(Expect(student, name, t, points[t], "pass"))
-        return rows
-
-    def untouched_plus(name, sol, code):
-        ex = generate_notebook(sol, f"{name}.ipynb")
-        ex["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                               "source": code})
-        return ex
-
-    cases = [
-        "endless_loop", "uninterruptible_loop", "sys_exit", "os_exit", "kernel_crash", "syntax_error",
-        "missing_cell", "renamed_function", "memory_hog", "exit_while_checked", "tamper_while_checked",
-        "invalid_json", "empty_file", "fake_pass", "redefined_checks", "monkeypatched_checks",
-        "numpy_tampering",
-    ]
-    for i, case in enumerate(cases):
+    for i, case in enumerate(_HOSTILE_CASES):
         name, sol = solutions[i % len(solutions)]
         tasks = _tasks(sol)
         target, function = tasks[i % len(tasks)]
         student = f"hostile_{case}"
-        missing = f"no function `{function}` was defined"
-        if case == "endless_loop":
-            nb = _insert_before_def(sol, function, "while True:\n    pass")
-            expected += others_pass(student, name, tasks, target, "missing", f"did not finish within {cell_timeout:g} s")
-        elif case == "uninterruptible_loop":
-            nb = _insert_before_def(sol, function, "while True:\n    try:\n        while True:\n            pass\n"
-                                                   "    except BaseException:\n        pass")
-            expected += others_pass(student, name, tasks, target, "missing", "could not be interrupted), so it was skipped")
-        elif case == "sys_exit":
-            nb = _insert_before_def(sol, function, "import sys\nsys.exit(3)")
-            expected += others_pass(student, name, tasks, target, "missing", "it called sys.exit(3)")
-        elif case == "os_exit":
-            nb = _insert_before_def(sol, function, "import os\nos._exit(1)")
-            expected += others_pass(student, name, tasks, target, "missing", "exited with code 1")
-        elif case == "kernel_crash":
-            nb = _insert_before_def(sol, function, "import ctypes\nctypes.string_at(0)")
-            expected += others_pass(student, name, tasks, target, "missing", "killed by SIGSEGV")
-        elif case == "syntax_error":
-            nb = _insert_before_def(sol, function, "def broken(:\n    pass")
-            expected += others_pass(student, name, tasks, target, "missing", "SyntaxError")
-        elif case == "missing_cell":
-            nb = copy.deepcopy(sol)
-            del nb["cells"][_def_cell(nb, function)]
-            expected += others_pass(student, name, tasks, target, "missing", "Was it renamed or its cell deleted?")
-        elif case == "renamed_function":
-            nb = copy.deepcopy(sol)
-            cell = nb["cells"][_def_cell(nb, function)]
-            _set(cell, re.sub(rf"def\s+{function}\s*\(", f"def {function}_v2(", _src(cell)))
-            expected += others_pass(student, name, tasks, target, "missing", f"{missing} when the notebook ran: the notebook has no")
-        elif case == "memory_hog":
-            nb = _insert_before_def(sol, function, "hog = bytearray(3 * 1024**3)  # over the --memory limit")
-            expected += others_pass(student, name, tasks, target, "missing", "MemoryError")
-        elif case == "exit_while_checked":
-            nb = replace_body(sol, function, "import os\nos._exit(7)")
-            expected += others_pass(student, name, tasks, target, "fail", "exited with code 7 (os._exit() or a crash) while your function was being checked")
-        elif case == "tamper_while_checked":
-            nb = replace_body(sol, function, "import backprop_lib.checks._core as core\n"
-                                             "core.expect_array = core.expect_scalar = core.expect_close = lambda *a, **k: None\n"
-                                             "return None")
-            # the checks run in the grader: replacing them in the sandbox changes nothing. The verdict names the
-            # None: "returned None" for a task that returns one value, "should return a tuple ..., got None" for
-            # one that returns several (e.g. residual_block_backward, the target since notebook 04 gained a task)
-            expected += others_pass(student, name, tasks, target, "fail", "None")
-        elif case in ("invalid_json", "empty_file"):
+        if case in ("invalid_json", "empty_file"):
             data = render(sol).encode()[:200] if case == "invalid_json" else b""
             _write(root, student, name, data)
             hint = "not a valid notebook (JSON error" if case == "invalid_json" else "the file is empty"
             expected += _all(student, name, tasks, lambda t: 0, "unreadable", hint)
             continue
-        elif case == "fake_pass":
-            nb = generate_notebook(sol, f"{name}.ipynb")
-            for cell in nb["cells"]:
-                if "backprop_lib" in cell.get("metadata", {}):
-                    _set(cell, f"print('PASS  {cell['metadata']['backprop_lib']['task']} (1/1): all good')")
+        if case in _FAKE_CHECKS:
+            nb = _faked_checks(case, name, sol, tasks)
             expected += _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
-        elif case == "redefined_checks":
-            code = "\n".join(f"def check_{t}(fn, **kw):\n    print('PASS')" for t, _ in tasks)
-            nb = untouched_plus(name, sol, code + "\n" + "\n".join(f"check_{t}({f})" for t, f in tasks))
-            expected += _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
-        elif case == "monkeypatched_checks":
-            code = ("import backprop_lib.checks as checks\nimport backprop_lib.checks._core as core\n"
-                    "def fake(self, func):\n    return core.Result(self.task, self.points, self.points, 'ok', 'pass')\n"
-                    "core.TaskCheck._evaluate = fake\ncore.TaskCheck.run = fake\n"
-                    "core.grade = checks.grade = lambda t, f: core.Result(t, 1, 1, 'ok', 'pass')\n"
-                    "for c in core._REGISTRY.values():\n    c._body = lambda fn: 'ok'")
-            nb = untouched_plus(name, sol, code)
-            expected += _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
-        elif case == "numpy_tampering":
-            code = ("import numpy as np\nnp.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
-                    "np.isfinite = np.isnan\nimport sys, types\nimport backprop_lib, backprop_lib.gradcheck\n"
-                    "sys.modules['backprop_lib.gradcheck'] = backprop_lib.gradcheck = types.ModuleType('fake')")
-            nb = untouched_plus(name, sol, code)
-            expected += _all(student, name, tasks, lambda t: 0, "not_implemented", "not implemented yet")
-        else:  # pragma: no cover
-            raise AssertionError(case)
+        else:
+            nb, status, hint = _broken_task(case, sol, function, cell_timeout)
+            expected += _others_pass(points, student, name, tasks, target, status, hint)
         _write(root, student, name, nb)
     # The one case that needs a check declaring `references=`: the demo exercise's slope task.
     demo = _load(DEMO_SOLUTION)
     nb = replace_body(demo, "slope", "return cd(f, x, h)")
     nb = _insert_before_def(nb, "slope", "from backprop_lib.gradcheck import central_difference as cd")
     _write(root, "hostile_calls_reference", DEMO_SOLUTION.stem, nb)
-    expected += others_pass("hostile_calls_reference", DEMO_SOLUTION.stem, _tasks(demo), "grading_demo_slope", "fail",
-                            "calls the library's reference implementation `backprop_lib.gradcheck.central_difference`")
+    expected += _others_pass(points, "hostile_calls_reference", DEMO_SOLUTION.stem, _tasks(demo),
+                             "grading_demo_slope", "fail",
+                             "calls the library's reference implementation `backprop_lib.gradcheck.central_difference`")
     return expected
+
+
+def _others_pass(points: dict, student: str, name: str, tasks, target: str, status, hint: str) -> list[Expect]:
+    """Every task passes but ``target``, which scores 0 with ``status`` and ``hint``."""
+    return [Expect(student, name, t, 0, status, hint) if t == target else Expect(student, name, t, points[t], "pass")
+            for t, _ in tasks]
+
+
+def _broken_task(case: str, sol: dict, function: str, cell_timeout: float) -> tuple[dict, str, str]:
+    """The notebook of a case that breaks one task, the status of that task and a fragment of its hint."""
+    if case in _BEFORE_DEF:
+        code, hint = _BEFORE_DEF[case]
+        return _insert_before_def(sol, function, code), "missing", hint.format(timeout=cell_timeout)
+    if case == "missing_cell":
+        nb = copy.deepcopy(sol)
+        del nb["cells"][_def_cell(nb, function)]
+        return nb, "missing", "Was it renamed or its cell deleted?"
+    if case == "renamed_function":
+        nb = copy.deepcopy(sol)
+        cell = nb["cells"][_def_cell(nb, function)]
+        _set(cell, re.sub(rf"def\s+{function}\s*\(", f"def {function}_v2(", _src(cell)))
+        return nb, "missing", f"no function `{function}` was defined when the notebook ran: the notebook has no"
+    if case == "exit_while_checked":
+        return (replace_body(sol, function, "import os\nos._exit(7)"), "fail",
+                "exited with code 7 (os._exit() or a crash) while your function was being checked")
+    if case == "tamper_while_checked":
+        # the checks run in the grader: replacing them in the sandbox changes nothing. The verdict names the
+        # None: "returned None" for a task that returns one value, "should return a tuple ..., got None" for
+        # one that returns several (e.g. residual_block_backward, the target since notebook 04 gained a task)
+        return replace_body(sol, function, _TAMPER_BODY), "fail", "None"
+    raise AssertionError(case)  # pragma: no cover
+
+
+def _faked_checks(case: str, name: str, sol: dict, tasks) -> dict:
+    """The exercise, untouched, with its checks' verdicts faked in the notebook itself."""
+    if case == "fake_pass":
+        nb = generate_notebook(sol, f"{name}.ipynb")
+        for cell in nb["cells"]:
+            if "backprop_lib" in cell.get("metadata", {}):
+                _set(cell, f"print('PASS  {cell['metadata']['backprop_lib']['task']} (1/1): all good')")
+        return nb
+    code = _FAKE_CHECKS[case]
+    if code is None:  # redefined_checks
+        code = "\n".join(f"def check_{t}(fn, **kw):\n    print('PASS')" for t, _ in tasks)
+        code += "\n" + "\n".join(f"check_{t}({f})" for t, f in tasks)
+    ex = generate_notebook(sol, f"{name}.ipynb")
+    ex["cells"].insert(2, {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                           "source": code})
+    return ex
 
 
 # --------------------------------------------------------------------------- escapes (issue 16)
@@ -701,7 +714,8 @@ def workflow(root: Path, points: dict[str, float]) -> list[Expect]:
     (root / "pyonly").mkdir(parents=True, exist_ok=True)
     (root / "pyonly" / "01_chain_rule.py").write_text("print('hi')\n")
     (root / "pyonly" / "02_computational_graph.zip").write_bytes(b"PK\x05\x06" + bytes(18))
-    expected.append(Expect("pyonly", "", "", 0, "no_notebook", "no notebook found: 01_chain_rule.py, 02_computational_graph.zip"))
+    expected.append(Expect("pyonly", "", "", 0, "no_notebook",
+                           "no notebook found: 01_chain_rule.py, 02_computational_graph.zip"))
     expected.append(Expect("pyonly", "", "", 0, "ignored_file", "not a notebook", "01_chain_rule.py"))
     expected.append(Expect("pyonly", "", "", 0, "ignored_file", "an archive", "02_computational_graph.zip"))
     # four cells that end the process: the rest is still graded while time remains
