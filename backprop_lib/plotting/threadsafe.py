@@ -51,7 +51,7 @@ def _locked(method):
         with DRAW_LOCK:
             return method(*args, **kwargs)
 
-    locked._draw_lock = True
+    locked._draw_lock = True  # type: ignore[attr-defined]  # marks the wrapper: wrapped once
     return locked
 
 
@@ -78,7 +78,7 @@ def _main_thread_only(flush):
             return flush(*args, **kwargs)
         return None
 
-    flush_figures._main_thread_only = True
+    flush_figures._main_thread_only = True  # type: ignore[attr-defined]  # marks the guard: installed once
     return flush_figures
 
 
