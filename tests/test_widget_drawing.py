@@ -37,46 +37,167 @@ def _digits_net():
     return MLP([64, 8, 10], seed=0), split.X_test[:5], split.y_test[:5]
 
 
-# One row per widget: how to build it, and how to move one of its controls.
+# One row per widget: how to build it, which of its controls to move (a path through the
+# box's children) and two other values B and C for it (A is the value it starts at).
 WIDGETS = {
-    "01 secant/tangent": (lambda: widgets.secant_tangent_widget("sin", 1.0, -1.0),
-                          lambda box: setattr(box.children[0].children[2], "value", -3.0)),
-    "02 backward stepper": (lambda: widgets.backward_stepper(_graph()),
-                            lambda box: setattr(box.children[0].children[1], "value", 2)),
-    "03 training": (lambda: widgets.delta_training_widget(digits(), n_train=60, epochs=1),
-                    lambda box: setattr(box.children[0].children[1], "value", 8)),
-    "03 delta heatmap": (lambda: widgets.delta_heatmap_widget(*_digits_net()),
-                         lambda box: setattr(box.children[0], "value", 3)),
-    "04 gradient flow": (lambda: widgets.gradient_flow_widget(),
-                         lambda box: setattr(box.children[0].children[0], "value", 4)),
-    "05 checkpointing": (lambda: widgets.checkpoint_widget(n=8, slots=2, max_n=16),
-                         lambda box: setattr(box.children[0].children[1], "value", 3)),
-    "06 optimiser race": (lambda: widgets.optimizer_race_widget("saddle"),
-                          lambda box: setattr(box.children[0].children[1], "value", 20)),
+    "01 secant/tangent": (lambda: widgets.secant_tangent_widget("sin", 1.0, -1.0), (0, 2), -3.0, -0.5),
+    "01 secant/tangent f": (lambda: widgets.secant_tangent_widget("sin", 1.0, -1.0), (0, 0), "exp", "tanh"),
+    "02 backward stepper": (lambda: widgets.backward_stepper(_graph()), (0, 1), 2, 1),
+    "03 training": (lambda: widgets.delta_training_widget(digits(), n_train=60, epochs=1), (0, 1), 8, 64),
+    "03 delta heatmap": (lambda: widgets.delta_heatmap_widget(*_digits_net()), (0,), 3, 1),
+    "04 gradient flow": (lambda: widgets.gradient_flow_widget(), (0, 0), 4, 7),
+    "04 gradient flow init": (lambda: widgets.gradient_flow_widget(), (0, 2), "large", "he"),
+    "05 checkpointing": (lambda: widgets.checkpoint_widget(n=8, slots=2, max_n=16), (0, 1), 3, 5),
+    "05 checkpointing n": (lambda: widgets.checkpoint_widget(n=8, slots=2, max_n=16), (0, 0), 3, 12),
+    "06 optimiser race": (lambda: widgets.optimizer_race_widget("saddle"), (0, 1), 20, 70),
+    "06 optimiser race long": (lambda: widgets.optimizer_race_widget("saddle"), (0, 1), 300, 150),
+    "06 optimiser race start": (lambda: widgets.optimizer_race_widget("ravine"), (3, 0), 1.0, -1.5),
+    "06 optimiser race surface": (lambda: widgets.optimizer_race_widget("saddle"), (0, 0), "ravine", "rosenbrock"),
 }
 
 
-@pytest.fixture
-def displayed(monkeypatch):
-    """Everything the widgets pass to IPython's display()."""
-    import IPython.display
+def _control(box, path):
+    for i in path:
+        box = box.children[i]
+    return box
 
-    shown: list = []
-    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
-    return shown
+
+def _descendants(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _descendants(child)
 
 
 @pytest.mark.parametrize("name", sorted(WIDGETS))
-def test_every_redraw_shows_one_figure_of_its_own_and_leaves_pyplot_alone(name, displayed):
-    build, move = WIDGETS[name]
+def test_every_redraw_draws_the_widgets_own_figure_in_place_and_leaves_pyplot_alone(name):
+    import ipywidgets as W
+
+    build, path, b, _ = WIDGETS[name]
     plt.close("all")
     box = build()
-    assert [type(obj) for obj in displayed] == [Figure], "the first draw shows exactly one figure"
-    move(box)
-    assert [type(obj) for obj in displayed] == [Figure, Figure], "a move redraws exactly one figure"
-    assert displayed[0] is not displayed[1]
+    live = box.live
+    fig, first = live.fig, bytes(live.image.value)
+    assert live.draws == 1 and first.startswith(b"\x89PNG"), "the first draw shows one PNG"
+    images = [w for w in _descendants(box) if isinstance(w, W.Image)]
+    assert images == [live.image], "the box shows exactly the widget's one image"
+    assert not any(isinstance(w, W.Output) and w.outputs for w in _descendants(box)), "no output, no error shown"
+    _control(box, path).value = b
+    assert live.draws == 2, "a move redraws exactly once"
+    assert live.fig is fig, "the figure is reused, not rebuilt"
+    assert bytes(live.image.value) != first, "the image shows the new value"
     assert plt.get_fignums() == [], "a widget must not create pyplot figures (shared with the running cell)"
-    assert box not in displayed, "the builder returns its box; displaying it too would show it twice"
+
+
+@pytest.mark.parametrize("name", sorted(WIDGETS))
+def test_the_image_depends_on_the_controls_only_never_on_the_way_there(name):
+    """A -> B -> A shows A's first picture again (nothing stale from B in the reused figure and
+    artists), and B reached directly equals B reached through C: the same bytes as a fresh
+    widget's. Remembered pictures are off here (they would hide a stale figure); the next test
+    checks that they are the same bytes as these."""
+    build, path, b, c = WIDGETS[name]
+    box = build()
+    box.live.caching = False
+    control = _control(box, path)
+    a, first = control.value, bytes(box.live.image.value)
+    control.value = b
+    at_b = bytes(box.live.image.value)
+    control.value = a
+    assert bytes(box.live.image.value) == first, f"back at {a!r} after {b!r}: not the picture {a!r} showed first"
+    assert box.live.renders == 3
+    other = build()
+    other.live.caching = False
+    _control(other, path).value = c
+    _control(other, path).value = b
+    assert bytes(other.live.image.value) == at_b, f"{b!r} through {c!r} differs from {b!r} reached directly"
+    plt.close("all")
+
+
+@pytest.mark.parametrize("name", sorted(WIDGETS))
+def test_remembered_and_prefetched_pictures_are_the_pictures_a_fresh_draw_gives(name):
+    build, path, b, _ = WIDGETS[name]
+    box, fresh = build(), build()
+    fresh.live.caching = False
+    live, control = box.live, _control(box, path)
+    a = control.value
+    control.value = b  # drawn; a slider's move also queues its neighbours for the prefetch thread
+    assert live.wait_prefetched(60)
+    renders = live.renders
+    control.value = a  # remembered from the first draw: shown without drawing
+    assert live.renders == renders and live.draws == 3
+    _control(fresh, path).value = a
+    assert bytes(live.image.value) == bytes(fresh.live.image.value)
+    if type(control).__name__.endswith("Slider"):  # the neighbours of b were drawn ahead
+        assert live.renders > 2, "a slider move prefetches its neighbours"
+    plt.close("all")
+
+
+def test_a_slider_step_after_a_move_shows_the_prefetched_picture_of_that_value():
+    box, fresh = widgets.checkpoint_widget(n=8, slots=2, max_n=16), widgets.checkpoint_widget(n=8, slots=2, max_n=16)
+    fresh.live.caching = False
+    live, n = box.live, box.children[0].children[0]
+    n.value = 9  # a key press: 8 -> 9; the prefetch thread then draws n = 10 (8 is remembered)
+    assert live.wait_prefetched(60)
+    assert live.renders == 3
+    n.value = 10  # the next key press: its picture is ready
+    assert live.renders == 3 and live.draws == 3
+    fresh.children[0].children[0].value = 10
+    assert bytes(live.image.value) == bytes(fresh.live.image.value)
+    assert live.wait_prefetched(60) and live.renders == 4, "then only n = 11 is new (9 is remembered)"
+    plt.close("all")
+
+
+def test_the_prefetch_of_a_log_slider_lands_on_the_values_the_browser_sends():
+    box = widgets.delta_training_widget(digits(), n_train=60, epochs=1)
+    lr = box.children[0].children[0]
+    live = box.live
+    lr.value = 10 ** -0.75  # one step up from 0.1 (exponent -1, step 0.25)
+    assert live.wait_prefetched(60)
+    assert sorted(live._neighbours("lr", live.state())) == pytest.approx([10 ** -1.0, 10 ** -0.5], rel=1e-11)
+    renders = live.renders
+    lr.value = 10 ** -0.5  # as the browser's slider computes it
+    assert live.renders == renders, "the prefetched picture is found"
+
+
+def _live(draw, figsize=(3, 2)):
+    import ipywidgets as W
+
+    from backprop_lib.plotting import LiveFigure
+
+    return LiveFigure(figsize, {"v": W.IntSlider(value=0, min=0, max=9)}, draw)
+
+
+def test_a_failing_redraw_shows_its_error_and_keeps_the_last_picture():
+    broken = {"on": False}
+
+    def draw(lf, state, _):
+        lf.axes.cla()
+        lf.axes.plot([0, 1], [state["v"], 1])
+        if broken["on"]:
+            raise ZeroDivisionError("a learner's bad setting")
+
+    live = _live(draw)
+    live.show()
+    good = bytes(live.image.value)
+    broken["on"] = True
+    live.controls["v"].value = 3
+    with pytest.raises(ZeroDivisionError):  # outside a kernel the Output does not swallow it
+        live.show()
+    assert bytes(live.image.value) == good and live.draws == 1
+    broken["on"] = False
+    live.show()
+    assert live.draws == 2 and bytes(live.image.value) != good
+
+
+def test_the_layout_is_fixed_at_the_first_draw():
+    def draw(lf, state, _):
+        lf.axes.set_ylabel("short" if state["v"] == 0 else "a much longer label\non two lines")
+
+    live = _live(draw, (4, 3))
+    live.show()
+    box = live.axes.get_position().bounds
+    live.controls["v"].value = 1
+    live.show()
+    assert live.axes.get_position().bounds == box, "no tight_layout per move"
 
 
 def test_setup_style_makes_text_parsing_and_rendering_take_the_draw_lock():
@@ -92,7 +213,7 @@ def test_setup_style_makes_text_parsing_and_rendering_take_the_draw_lock():
         assert not getattr(wrapped.__wrapped__, "_draw_lock", False), f"{cls.__name__}.{method} wrapped twice"
 
 
-def test_a_widget_redraw_waits_while_another_thread_draws(displayed):
+def test_a_widget_redraw_waits_while_another_thread_draws():
     box = widgets.checkpoint_widget(n=6, slots=2, max_n=8)
     slider = box.children[0].children[1]
     done = threading.Event()
@@ -106,9 +227,28 @@ def test_a_widget_redraw_waits_while_another_thread_draws(displayed):
         worker.start()
         worker.join(timeout=0.5)
         assert worker.is_alive() and not done.is_set(), "the redraw did not wait for the lock"
-        assert len(displayed) == 1
+        assert box.live.draws == 1
     worker.join(timeout=30)
-    assert done.is_set() and len(displayed) == 2
+    assert done.is_set() and box.live.draws == 2
+
+
+def test_two_threads_moving_one_widget_end_with_the_picture_of_the_last_value():
+    box = widgets.checkpoint_widget(n=8, slots=2, max_n=16)
+    fresh = widgets.checkpoint_widget(n=8, slots=2, max_n=16)
+    fresh.live.caching = False
+    n = box.children[0].children[0]
+    with DRAW_LOCK:  # both moves wait: the first for the lock, the second for the first
+        first = threading.Thread(target=setattr, args=(n, "value", 12))
+        first.start()
+        first.join(timeout=0.5)
+        second = threading.Thread(target=setattr, args=(n, "value", 13))
+        second.start()
+        second.join(timeout=0.5)
+    first.join(timeout=60)
+    second.join(timeout=60)
+    fresh.children[0].children[0].value = 13
+    assert bytes(box.live.image.value) == bytes(fresh.live.image.value), "an older value's picture is shown last"
+    plt.close("all")
 
 
 def test_threads_rendering_mathtext_at_the_same_time_all_succeed():

@@ -10,6 +10,7 @@ from .style import COLORS, get_ax
 __all__ = [
     "OPTIMIZER_COLORS",
     "plot_surface_paths",
+    "update_surface_paths",
     "plot_curves",
     "plot_pipeline_timeline",
     "plot_loss_slice",
@@ -59,6 +60,32 @@ def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels:
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(title or f"Optimisers on the {surface.name} surface")
+    ax.legend(fontsize=7, loc="best")
+    return ax
+
+
+def update_surface_paths(ax, surface, paths: dict):
+    """Give the trajectories that :func:`plot_surface_paths` drew on ``ax`` new ``paths`` (same
+    surface, same labels in the same order): the contours, labels and title stay, the path
+    lines, their end and start markers and the legend change. The picture equals
+    ``plot_surface_paths(surface, paths)``'s; a widget moves without re-drawing the contours.
+    """
+    from ..landscape import get_surface
+
+    surface = get_surface(surface)
+    lines = ax.get_lines()  # the minimum, then per path its line and its end marker, then the start
+    if len(lines) != 2 * len(paths) + 2:
+        raise ValueError(f"ax holds {len(lines)} lines, plot_surface_paths draws {2 * len(paths) + 2} for "
+                         f"{len(paths)} paths")
+    for i, (label, path) in enumerate(paths.items()):
+        path = np.asarray(path, dtype=np.float64)
+        line, end = lines[1 + 2 * i], lines[2 + 2 * i]
+        line.set_data(path[:, 0], path[:, 1])
+        line.set_marker("." if len(path) <= 201 else "None")
+        line.set_label(f"{label}: loss {surface(path[-1]):.2g} after {len(path) - 1} steps")
+        end.set_data([path[-1, 0]], [path[-1, 1]])
+    start = np.asarray(next(iter(paths.values())))[0]
+    lines[-1].set_data([start[0]], [start[1]])
     ax.legend(fontsize=7, loc="best")
     return ax
 

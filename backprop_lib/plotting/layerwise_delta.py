@@ -13,6 +13,7 @@ __all__ = [
     "plot_training_history",
     "plot_confusion_matrix",
     "plot_digit_grid",
+    "delta_grid",
     "plot_delta_heatmap",
     "plot_backprop_vs_fd_cost",
 ]
@@ -115,17 +116,23 @@ def plot_digit_grid(images, true, pred, axes=None, ncols: int = 8, side: int | N
     return axes
 
 
-def plot_delta_heatmap(deltas, ax=None, title: str = r"per-layer error terms $\delta_l$ for one example"):
-    """One row per layer, one cell per unit (layers padded with blanks), diverging colours around 0."""
-    ax = get_ax(ax, figsize=(8, 1.0 + 0.6 * len(deltas)))
+def delta_grid(deltas):
+    """The picture of :func:`plot_delta_heatmap`: ``(grid, lim)``, one row per layer's deltas
+    (shorter layers masked at the end) and the colour limit ``max |delta|`` (1 when all are 0)."""
     width = max(len(d) for d in deltas)
     grid = _np.full((len(deltas), width), _np.nan)
     for i, d in enumerate(deltas):
         grid[i, : len(d)] = d
     lim = float(_np.nanmax(_np.abs(grid))) or 1.0
+    return _np.ma.masked_invalid(grid), lim
+
+
+def plot_delta_heatmap(deltas, ax=None, title: str = r"per-layer error terms $\delta_l$ for one example"):
+    """One row per layer, one cell per unit (layers padded with blanks), diverging colours around 0."""
+    ax = get_ax(ax, figsize=(8, 1.0 + 0.6 * len(deltas)))
+    grid, lim = delta_grid(deltas)
     cmap = plt.get_cmap("PuOr_r").with_extremes(bad="white")
-    im = ax.imshow(_np.ma.masked_invalid(grid), cmap=cmap, vmin=-lim, vmax=lim, aspect="auto",
-                   interpolation="nearest")
+    im = ax.imshow(grid, cmap=cmap, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, label=r"$\delta = \partial \ell / \partial z$")
     ax.set_yticks(range(len(deltas)))
     ax.set_yticklabels([rf"$\delta_{i + 1}$ ({len(d)} units)" for i, d in enumerate(deltas)])

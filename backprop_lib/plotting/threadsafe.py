@@ -11,7 +11,9 @@ Every widget of the course therefore
 
 * draws on a figure of its own, made by :func:`new_figure` without pyplot, so a cell that
   is building a pyplot figure at the same moment is not disturbed (and not shown twice);
-* does all its figure work inside :func:`redraw_into`, which holds :data:`DRAW_LOCK`;
+* does all its figure work holding :data:`DRAW_LOCK`, through
+  :class:`~backprop_lib.plotting.live.LiveFigure` (one figure per widget, drawn in place,
+  also from its prefetch thread);
 * and :func:`serialize_matplotlib` makes matplotlib's text parsing and rendering take
   the same lock wherever they run, so a cell's ``plt.show()`` or ``tight_layout()`` waits
   for a widget that is drawing, and the other way round. It also keeps the inline
@@ -30,10 +32,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from contextlib import contextmanager
-from typing import Iterator
 
-__all__ = ["DRAW_LOCK", "serialize_matplotlib", "new_figure", "redraw_into"]
+__all__ = ["DRAW_LOCK", "serialize_matplotlib", "new_figure"]
 
 #: One process-wide lock around figure work (re-entrant: a locked redraw may render).
 DRAW_LOCK = threading.RLock()
@@ -51,7 +51,7 @@ def _locked(method):
         with DRAW_LOCK:
             return method(*args, **kwargs)
 
-    locked._draw_lock = True
+    locked._draw_lock = True  # type: ignore[attr-defined]  # marks the wrapper: wrapped once
     return locked
 
 
@@ -78,7 +78,7 @@ def _main_thread_only(flush):
             return flush(*args, **kwargs)
         return None
 
-    flush_figures._main_thread_only = True
+    flush_figures._main_thread_only = True  # type: ignore[attr-defined]  # marks the guard: installed once
     return flush_figures
 
 
@@ -104,25 +104,9 @@ def new_figure(**kwargs):
     """A :class:`matplotlib.figure.Figure` that pyplot does not know about (no shared state).
 
     Takes :class:`~matplotlib.figure.Figure`'s arguments (``figsize=...``); add axes with
-    ``fig.subplots(...)`` and show it with ``IPython.display.display(fig)``.
+    ``fig.subplots(...)`` and show it with :class:`~backprop_lib.plotting.live.LiveFigure` (a widget)
+    or ``IPython.display.display(fig)``.
     """
     from matplotlib.figure import Figure
 
     return Figure(**kwargs)
-
-
-@contextmanager
-def redraw_into(out) -> Iterator[None]:
-    """Replace what the ``ipywidgets.Output`` ``out`` shows, holding :data:`DRAW_LOCK`.
-
-    Use it for the whole of a widget's redraw (computing, drawing and displaying)::
-
-        with redraw_into(out):
-            fig = new_figure(figsize=(7, 4))
-            plot_something(data, ax=fig.subplots())
-            display(fig)
-    """
-    serialize_matplotlib()
-    with DRAW_LOCK, out:
-        out.clear_output(wait=True)
-        yield

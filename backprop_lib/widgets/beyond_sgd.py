@@ -68,10 +68,9 @@ def optimizer_race_widget(surface: str = "ravine"):
     (left) and the loss along each path on a log scale (right). Returns the widget to display.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     from ..landscape import SURFACES
-    from ..plotting import OPTIMIZER_COLORS, new_figure, plot_surface_paths, redraw_into
+    from ..plotting import OPTIMIZER_COLORS, LiveFigure, plot_surface_paths, update_surface_paths
 
     d = RACE_DEFAULTS[surface]
     s = SURFACES[surface]
@@ -86,44 +85,65 @@ def optimizer_race_widget(surface: str = "ravine"):
     x0 = widgets.FloatSlider(value=s.start[0], min=s.xlim[0], max=s.xlim[1], step=0.05, description="start x")
     y0 = widgets.FloatSlider(value=s.start[1], min=s.ylim[0], max=s.ylim[1], step=0.01, description="start y")
     n = widgets.IntSlider(value=int(d["steps"]), min=10, max=2000, step=10, description="steps")
-    out = widgets.Output()
     busy = {"on": False}
 
     def on_surface(change):
         busy["on"] = True
-        new, dd = SURFACES[change["new"]], RACE_DEFAULTS[change["new"]]
-        log_lr.value, log_alr.value, n.value = np.log10(dd["lr"]), np.log10(dd["adaptive_lr"]), int(dd["steps"])
-        x0.min, x0.max = -10, 10
-        y0.min, y0.max = -10, 10
-        x0.value, y0.value = new.start
-        x0.min, x0.max = new.xlim
-        y0.min, y0.max = new.ylim
-        busy["on"] = False
+        try:
+            new, dd = SURFACES[change["new"]], RACE_DEFAULTS[change["new"]]
+            log_lr.value, log_alr.value, n.value = np.log10(dd["lr"]), np.log10(dd["adaptive_lr"]), int(dd["steps"])
+            x0.min, x0.max = -10, 10
+            y0.min, y0.max = -10, 10
+            x0.value, y0.value = new.start
+            x0.min, x0.max = new.xlim
+            y0.min, y0.max = new.ylim
+        finally:
+            busy["on"] = False
         redraw()
 
-    def redraw(*_):
-        if busy["on"]:
+    def race(state):
+        return optimizer_race(state["surface"], 10 ** state["log_lr"], 10 ** state["log_alr"],
+                              momentum=state["momentum"], beta1=state["beta1"], beta2=state["beta2"],
+                              start=(state["x0"], state["y0"]), steps=state["steps"])
+
+    drawn = {"surface": None}  # the surface whose contours the left axes show
+
+    def draw(live, state, race):
+        ax1, ax2 = live.axes
+        surface = race["surface"]
+        gaps = {name: loss - surface(surface.minimum) + 1e-16 for name, loss in race["losses"].items()}
+        if drawn["surface"] == surface.name:  # the same surface: new paths and curves, the rest stays
+            update_surface_paths(ax1, surface, race["paths"])
+            for line, gap in zip(ax2.get_lines(), gaps.values()):
+                line.set_data(np.arange(len(gap)), gap)
+            ax2.relim()
+            ax2.autoscale_view()
             return
-        with redraw_into(out):
-            race = optimizer_race(choose.value, 10 ** log_lr.value, 10 ** log_alr.value, momentum=mom.value,
-                                  beta1=b1.value, beta2=b2.value, start=(x0.value, y0.value), steps=n.value)
-            fig = new_figure(figsize=(11, 4.2))
-            ax1, ax2 = fig.subplots(1, 2)
-            plot_surface_paths(race["surface"], race["paths"], ax=ax1)
-            for name, loss in race["losses"].items():
-                ax2.plot(loss - race["surface"](race["surface"].minimum) + 1e-16, color=OPTIMIZER_COLORS[name],
-                         label=name)
-            ax2.set_yscale("log")
-            ax2.set_xlabel("step")
-            ax2.set_ylabel("loss - loss at the minimum")
-            ax2.set_title("Distance to the minimum's loss")
-            ax2.legend(fontsize=8)
-            fig.tight_layout()
-            display(fig)
+        ax1.cla()
+        ax2.cla()
+        plot_surface_paths(surface, race["paths"], ax=ax1)
+        drawn["surface"] = surface.name
+        for name, gap in gaps.items():
+            ax2.plot(gap, color=OPTIMIZER_COLORS[name], label=name)
+        ax2.set_yscale("log")
+        ax2.set_xlabel("step")
+        ax2.set_ylabel("loss - loss at the minimum")
+        ax2.set_title("Distance to the minimum's loss")
+        ax2.legend(fontsize=8)
+
+    controls = {"surface": choose, "log_lr": log_lr, "log_alr": log_alr, "momentum": mom, "beta1": b1, "beta2": b2,
+                "x0": x0, "y0": y0, "steps": n}
+    live = LiveFigure((11, 4.2), controls, draw, compute=race, nrows=1, ncols=2)
+
+    def redraw(*_):
+        if not busy["on"]:
+            live.show()
 
     choose.observe(on_surface, names="value")
     for control in (log_lr, log_alr, mom, b1, b2, x0, y0, n):
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([choose, n]), widgets.HBox([log_lr, log_alr]), widgets.HBox([mom, b1, b2]),
-                         widgets.HBox([x0, y0]), out])
+    box = widgets.VBox([widgets.HBox([choose, n]), widgets.HBox([log_lr, log_alr]), widgets.HBox([mom, b1, b2]),
+                        widgets.HBox([x0, y0]), live.widget])
+    box.live = live  # the tests (and bench/widgets.py) read the figure
+    return box

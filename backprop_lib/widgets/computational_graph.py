@@ -143,24 +143,22 @@ def show_backward_step(root, step: int, steps=None, ax=None):
 def backward_stepper(root):
     """A slider plus previous/next buttons that walk the backward pass of ``root`` one node at a time."""
     import ipywidgets as w
-    from IPython.display import display
 
-    from ..plotting import graph_figsize, new_figure, redraw_into
+    from ..plotting import LiveFigure, graph_figsize
 
     steps = backward_steps(root)
     slider = w.IntSlider(value=0, min=0, max=n_backward_steps(steps), description="step", continuous_update=False)
     prev, nxt = w.Button(description="◀ previous"), w.Button(description="next ▶")
-    out = w.Output()
 
-    def render(*_):
-        with redraw_into(out):
-            fig = new_figure(figsize=graph_figsize(root))
-            _, text = show_backward_step(root, slider.value, steps, ax=fig.subplots())
-            display(fig)
-            print(text)
+    def draw(live, state, _):
+        live.axes.cla()
+        return show_backward_step(root, state["step"], steps, ax=live.axes)[1]
 
+    live = LiveFigure(graph_figsize(root), {"step": slider}, draw, text=True)
     prev.on_click(lambda _: setattr(slider, "value", max(slider.min, slider.value - 1)))
     nxt.on_click(lambda _: setattr(slider, "value", min(slider.max, slider.value + 1)))
-    slider.observe(render, names="value")
-    render()
-    return w.VBox([w.HBox([prev, slider, nxt]), out])
+    slider.observe(live.show, names="value")
+    live.show()
+    box = w.VBox([w.HBox([prev, slider, nxt]), live.widget])
+    box.live = live  # the tests (and bench/widgets.py) read the figure
+    return box

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 __all__ = ["INIT_CHOICES", "gradient_flow_view", "gradient_flow_widget"]
 
 
@@ -15,6 +17,23 @@ INIT_CHOICES = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _flow(depth: int, activation: str, init: str, residual: bool, clip_norm: float | None, seed: int):
+    """The :class:`~backprop_lib.diagnostics.GradientFlow` behind :func:`gradient_flow_view`, computed once
+    per setting (it is a pure function of them: seeded data and weights; nobody mutates the result)."""
+    import numpy as np
+
+    from ..diagnostics import gradient_flow
+
+    if init not in INIT_CHOICES:
+        raise ValueError(f"init must be one of {list(INIT_CHOICES)}, got {init!r}")
+    lib_init, init_scale = init, None
+    if init == "large":
+        lib_init, init_scale = "normal", 1.5 * float(np.sqrt(2.0 / 32))
+    return gradient_flow(depth, activation, lib_init, residual=residual, clip_norm=clip_norm, seed=seed,
+                         init_scale=init_scale)
+
+
 def gradient_flow_view(depth: int = 10, activation: str = "sigmoid", init: str = "xavier", residual: bool = False,
                        clip_norm: float | None = None, *, seed: int = 0, axes=None):
     """What the notebook 04 widget shows: one backward pass of a deep net, drawn layer by layer.
@@ -24,18 +43,9 @@ def gradient_flow_view(depth: int = 10, activation: str = "sigmoid", init: str =
     :data:`INIT_CHOICES`: "normal" is a fixed std of 0.1 whatever the width, "large" is
     N(0, (1.5 * He std)^2), an exploding start. The plot's title names the chosen init.
     """
-    import numpy as np
-
-    from ..diagnostics import gradient_flow
     from ..plotting import plot_gradient_flow
 
-    if init not in INIT_CHOICES:
-        raise ValueError(f"init must be one of {list(INIT_CHOICES)}, got {init!r}")
-    lib_init, init_scale = init, None
-    if init == "large":
-        lib_init, init_scale = "normal", 1.5 * float(np.sqrt(2.0 / 32))
-    flow = gradient_flow(depth, activation, lib_init, residual=residual, clip_norm=clip_norm, seed=seed,
-                         init_scale=init_scale)
+    flow = _flow(depth, activation, init, residual, clip_norm, seed)
     axes = plot_gradient_flow(flow, axes=axes, title=f"{activation} + {INIT_CHOICES[init]}")
     text = (f"first/last hidden-layer gradient ratio {flow.ratio:.3g}; global gradient norm {flow.global_norm:.3g}"
             + (f" (clipped to {clip_norm:g})" if clip_norm is not None else "") + f"; loss {flow.loss:.3g}")
@@ -52,9 +62,8 @@ _HELP = (
 def gradient_flow_widget():
     """Depth, activation, init, residual on/off and clipping -> per-layer gradient norms and histograms."""
     import ipywidgets as widgets
-    from IPython.display import display
 
-    from ..plotting import new_figure, redraw_into
+    from ..plotting import LiveFigure
 
     style = {"description_width": "90px"}
     depth = widgets.IntSlider(value=10, min=2, max=50, step=1, description="depth", style=style)
@@ -63,20 +72,20 @@ def gradient_flow_widget():
     init = widgets.Dropdown(options=list(INIT_CHOICES), value="xavier", description="init", style=style)
     residual = widgets.Checkbox(value=False, description="residual (s = 1/sqrt(depth))")
     clip = widgets.Dropdown(options=["off", "1", "10"], value="off", description="clip norm", style=style)
-    out = widgets.Output()
 
-    def update(*_):
-        with redraw_into(out):
-            fig = new_figure(figsize=(11, 3.8))
-            clip_norm = None if clip.value == "off" else float(clip.value)
-            _, axes, text = gradient_flow_view(depth.value, activation.value, init.value, residual.value, clip_norm,
-                                               axes=fig.subplots(1, 2))
-            fig.tight_layout()
-            display(fig)
-            print(text)
+    def draw(live, state, _):
+        for ax in live.axes:
+            ax.cla()
+        clip_norm = None if state["clip"] == "off" else float(state["clip"])
+        return gradient_flow_view(state["depth"], state["activation"], state["init"], state["residual"], clip_norm,
+                                  axes=live.axes)[2]
 
-    for w in (depth, activation, init, residual, clip):
-        w.observe(update, names="value")
-    update()
-    return widgets.VBox([widgets.HBox([depth, activation, init]), widgets.HBox([residual, clip]),
-                         widgets.HTML(_HELP), out])
+    controls = {"depth": depth, "activation": activation, "init": init, "residual": residual, "clip": clip}
+    live = LiveFigure((11, 3.8), controls, draw, text=True, nrows=1, ncols=2)
+    for w in controls.values():
+        w.observe(live.show, names="value")
+    live.show()
+    box = widgets.VBox([widgets.HBox([depth, activation, init]), widgets.HBox([residual, clip]),
+                        widgets.HTML(_HELP), live.widget])
+    box.live = live  # the tests (and bench/widgets.py) read the figure
+    return box

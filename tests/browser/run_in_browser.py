@@ -13,6 +13,10 @@ For each notebook in notebooks/*.ipynb and solutions/*.ipynb this script
 5. for each widget, moves its sliders / presses its buttons / picks another
    dropdown option and fails unless at least one of these changes the widget's
    output (plot image or text);
+5b. measures (and reports, never judges) each widget's latency: 5 actions per slider,
+   dropdown and checkbox (arrow key, next option, click), each timed in the page from the
+   action's event to the changed, decoded plot; a table per notebook, a course summary,
+   every sample in build/browser/latency.json (first mode only);
 6. races: first gives every slider one new value, back to back (the first widget
    messages); then appends a cell that draws matplotlib figures with mathtext and log axes
    in a loop, runs it, and while it runs moves every slider of every widget in rapid bursts
@@ -72,6 +76,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,6 +116,11 @@ RACE_MODEL_GAP_MS = 25    # between two of those values
 RACE_SETTLE_TIMEOUT_S = 60.0  # the added cell draws at most this long after the bursts
 STRESS_MAX_S = 180        # the added cell stops by itself after this long
 MIN_INK = 0.002           # a figure with fewer non-white pixels than this is blank
+
+# Latency (reported, never judged: a shared machine's timings are noise for a verdict).
+LATENCY_ACTIONS = 5           # key presses / option changes per control, each waiting for the plot
+LATENCY_TIMEOUT_S = 20.0      # an action whose plot has not changed by then counts as a miss
+LATENCY_KINDS = ("slider", "select", "check")
 
 SETTING_PLUGIN = "@jupyterlab/apputils-extension:kernels-settings"
 SETTING_KEY = "commsOverSubshells"
@@ -518,6 +528,40 @@ JS_INSTALL = r"""() => {
     return nb.widgets.length - 1;
   };
 
+  // Latency of one learner action: arm before the action, then the action's first
+  // keydown / input / change event inside `sel` starts the clock and the moment every
+  // <img> inside `sel` is there again (as many as before), shows a different set of
+  // pictures and is decoded stops it. performance.now() in the page: Playwright's own
+  // round trips do not count. bt.lat.ms is the latency, bt.lat.done once it is known.
+  bt.armLatency = (sel) => {
+    if (bt.lat && bt.lat.cleanup) bt.lat.cleanup();
+    const root = document.querySelector(sel);
+    const imgs = () => [...root.querySelectorAll('img')];
+    const srcs = () => imgs().map(i => i.getAttribute('src') || '').join('\u0000');
+    const before = srcs(), count = imgs().length;
+    const rec = bt.lat = {t0: null, ms: null, done: false, images: count};
+    const start = () => { if (rec.t0 === null) rec.t0 = performance.now(); };
+    const events = ['keydown', 'input', 'change', 'click'];
+    events.forEach(e => root.addEventListener(e, start, true));
+    let seen = false;
+    const observer = new MutationObserver(async () => {
+      if (seen || rec.t0 === null) return;
+      const now = imgs();
+      if (now.length !== count || now.some(i => !i.getAttribute('src')) || srcs() === before) return;
+      seen = true;
+      await Promise.all(now.map(i => i.decode().catch(() => null)));
+      rec.ms = performance.now() - rec.t0;
+      rec.done = true;
+      rec.cleanup();
+    });
+    observer.observe(root, {childList: true, subtree: true, attributes: true, attributeFilter: ['src']});
+    rec.cleanup = () => {
+      observer.disconnect();
+      events.forEach(e => root.removeEventListener(e, start, true));
+    };
+    return count;
+  };
+
   // Size and share of non-white pixels of every image inside `sel`.
   bt.figures = async (sel) => {
     const root = document.querySelector(sel);
@@ -627,7 +671,10 @@ JS_CONTROLS = """(el, prefix) => {
     node.setAttribute('data-bt-control', id);
     const label = (node.closest('.widget-inline-hbox, .widget-inline-vbox, .jupyter-widgets') || node)
       .querySelector('.widget-label');
-    found.push(Object.assign({id, kind, label: label ? label.textContent.trim() : node.textContent.trim()}, extra || {}));
+    const clean = (t) => (t || '').replace(/\u200b/g, '').trim();
+    // a checkbox's own text is next to its box; its left label is an empty placeholder
+    const text = clean(label && label.textContent) || clean((node.closest('.widget-checkbox') || node).textContent);
+    found.push(Object.assign({id, kind, label: text}, extra || {}));
   };
   el.querySelectorAll('.noUi-target').forEach(n => mark(n, 'slider'));
   el.querySelectorAll('select').forEach(n => mark(n, 'select', {options: n.options.length}));
@@ -782,6 +829,7 @@ class Result:
     interactions: list[str] = field(default_factory=list)
     race: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    latency: list[dict] = field(default_factory=list)  # one row per control, see measure_latency
 
     def fail(self, msg: str) -> None:
         self.ok = False
@@ -957,6 +1005,95 @@ def check_widget(page, cell: int, index: int, res: Result, watch: ErrorWatch, sh
         res.notes.append(f"widget {index}: screenshot failed: {exc}")
     if not changed_any:
         res.fail(f"widget {index}: no slider/button/dropdown changed its output")
+
+
+def latency_action(page, control: dict) -> None:
+    """One learner action on `control` for the latency table: a key press on a slider's
+    handle (towards the end it is not at), the next option of a dropdown, a checkbox click."""
+    loc = page.locator(f'[data-bt-control="{control["id"]}"]')
+    if control["kind"] == "slider":
+        handle = loc.locator(".noUi-handle").first
+        now, top = (float(handle.get_attribute(a) or 0) for a in ("aria-valuenow", "aria-valuemax"))
+        key = control.setdefault("key", "ArrowRight")
+        if key == "ArrowRight" and now >= top - 1e-9 * max(abs(top), 1.0):
+            key = control["key"] = "ArrowLeft"
+        elif key == "ArrowLeft" and now <= float(handle.get_attribute("aria-valuemin") or 0) + 1e-12:
+            key = control["key"] = "ArrowRight"
+        handle.focus()
+        page.keyboard.press(key)
+    elif control["kind"] == "select":
+        current = loc.evaluate("n => n.selectedIndex")
+        loc.select_option(index=(current + 1) % max(control.get("options", 1), 1))
+    else:
+        loc.click()
+
+
+def measure_latency(page, cell: int, index: int, res: Result) -> None:
+    """Time LATENCY_ACTIONS actions on each slider, dropdown and checkbox of widget `index`,
+    one after the other, each from the action's event to the changed, decoded plot in the
+    page (see bt.armLatency); the next action waits for the kernel to be idle. Appends one
+    row per control to `res.latency`. Reports, never fails: timings are not verdicts."""
+    root = page.locator(f'[data-bt-widget="{index}"]')
+    sel = f'[data-bt-cell="{cell}"]'
+    controls = [c for c in root.evaluate(JS_CONTROLS, f"lat{index}") if c["kind"] in LATENCY_KINDS]
+    for control in controls:
+        page.locator(f'[data-bt-control="{control["id"]}"]').scroll_into_view_if_needed()
+        samples, misses = [], 0
+        for _ in range(LATENCY_ACTIONS):
+            wait_idle(page, WIDGET_CHANGE_TIMEOUT_S, settle=0.3)
+            if not page.evaluate("(sel) => window.__bt.armLatency(sel)", sel):
+                break  # no image in this widget's output: nothing to time
+            try:
+                latency_action(page, control)
+                page.wait_for_function("() => window.__bt.lat.done", timeout=LATENCY_TIMEOUT_S * 1000, polling=20)
+                samples.append(page.evaluate("() => window.__bt.lat.ms") / 1000)
+            except Exception:  # noqa: BLE001 - a plot that did not change in time is a miss, reported
+                misses += 1
+                page.evaluate("() => window.__bt.lat && window.__bt.lat.cleanup()")
+        res.latency.append({"widget": index, "control": f"{control['kind']} {control['label']!r}",
+                            "n": len(samples), "misses": misses, "samples_s": [round(x, 4) for x in samples],
+                            "median_s": statistics.median(samples) if samples else None,
+                            "max_s": max(samples) if samples else None})
+    wait_idle(page, WIDGET_CHANGE_TIMEOUT_S)
+
+
+def latency_table(res: Result) -> list[str]:
+    lines = [f"{'widget':>6}  {'control':40s} {'n':>2}  {'median':>7}  {'max':>7}"]
+    for row in res.latency:
+        med = "-" if row["median_s"] is None else f"{row['median_s']:.3f} s"
+        top = "-" if row["max_s"] is None else f"{row['max_s']:.3f} s"
+        miss = f"  ({row['misses']} without a changed plot in {LATENCY_TIMEOUT_S:.0f} s)" if row["misses"] else ""
+        lines.append(f"{row['widget']:>6}  {row['control'][:40]:40s} {row['n']:>2}  {med:>7}  {top:>7}{miss}")
+    return lines
+
+
+def latency_summary(samples: list[float]) -> str:
+    if not samples:
+        return "no samples"
+    return (f"{len(samples)} actions, median {statistics.median(samples):.3f} s, max {max(samples):.3f} s, "
+            f"{sum(x < 0.1 for x in samples) / len(samples):.0%} under 0.1 s, "
+            f"{sum(x < 0.2 for x in samples) / len(samples):.0%} under 0.2 s")
+
+
+def write_latency(results: list[Result], path: Path) -> None:
+    """Print the course's latency summary and write every row to `path` (JSON)."""
+    rows = [dict(row, notebook=r.path, mode=r.mode) for r in results for row in r.latency]
+    if not rows:
+        return
+    every = [x for row in rows for x in row["samples_s"]]
+    summary = {"actions": len(every), "misses": sum(row["misses"] for row in rows),
+               "median_s": statistics.median(every) if every else None, "max_s": max(every) if every else None}
+    per_notebook = {}
+    for r in results:
+        mine = [x for row in r.latency for x in row["samples_s"]]
+        if mine:
+            per_notebook[r.path] = {"median_s": statistics.median(mine), "max_s": max(mine), "actions": len(mine)}
+    write_json(path, {"what": "seconds from a learner's action (key press on a slider's handle, a dropdown's "
+                              "next option, a checkbox click) to the widget's changed and decoded plot in the page",
+                      "actions_per_control": LATENCY_ACTIONS, "summary": summary, "notebooks": per_notebook,
+                      "rows": rows})
+    print(f"browser: latency, mode {rows[0]['mode']}: {latency_summary(every)}; {summary['misses']} action(s) without a "
+          f"changed plot; every row in {path}", flush=True)
 
 
 def kernel_eval(page, code: str, expr: str | None = None):
@@ -1220,6 +1357,11 @@ def test_notebook(page, lab: JupyterLab, rel: str, shots: Path, mode: Mode, tmp:
             for index, cell in widget_cells.items():
                 check_widget(page, cell, index, res, watch, shots, stem)
             res.phases["widgets"] = time.monotonic() - t0 - res.run_seconds
+            t_lat = time.monotonic()
+            for index, cell in widget_cells.items():
+                measure_latency(page, cell, index, res)
+            watch.check("the latency measurement's actions")
+            res.phases["latency"] = time.monotonic() - t_lat
         if widget_cells:
             race(page, lab, rel, widget_cells, res, watch, mode, tmp, shots, stem)
         body = page.locator(".jp-Notebook").inner_text()
@@ -1394,6 +1536,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             context.close()
 
+    write_latency(results, args.out / "latency.json")
     passed = sum(r.ok for r in results)
     failed = len(results) - passed
     print(f"browser: screenshots in {args.out}; {time.monotonic() - t_all:.1f} s in all")
@@ -1418,6 +1561,11 @@ def report(res: Result) -> None:
         print(f"    ok    {line}")
     for line in res.race:
         print(f"    race  {line}")
+    if res.latency:
+        mine = [x for row in res.latency for x in row["samples_s"]]
+        print(f"    latency  (action -> changed plot in the page): {latency_summary(mine)}")
+        for line in latency_table(res):
+            print(f"    latency  {line}")
     for line in res.notes:
         print(f"    note  {line}")
     for line in res.failures:

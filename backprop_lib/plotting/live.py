@@ -1,0 +1,290 @@
+"""A widget's figure, redrawn in place: what keeps the course's sliders up with the hand.
+
+A slider move used to build a new :class:`~matplotlib.figure.Figure`, lay it out with
+``tight_layout`` and send it through ``display`` into an ``ipywidgets.Output``, where
+matplotlib-inline drew it twice more (``bbox_inches="tight"`` measures the figure with
+one draw, then renders it), each time with a new renderer that measured every text
+again. :class:`LiveFigure` instead
+
+* keeps one figure, its axes and one Agg canvas per widget, lays the figure out once (at
+  the first draw), and draws it once per move into a PNG that replaces the bytes of an
+  ``ipywidgets.Image`` (one message, no clearing of an output, no flicker);
+* remembers the last pictures by the controls' values, so going back to a setting shows
+  its picture at once (the picture is a pure function of the values: same values, same
+  bytes, which the tests check against fresh widgets);
+* after a slider move, draws the slider's two neighbouring values (one step on, one step
+  back) in a background thread, so the next key press usually finds its picture ready.
+  The current picture is always shown first, and a neighbour that is not ready yet is
+  simply drawn when asked for: a prefetch never delays or replaces the picture a move asks for.
+
+All figure work holds :data:`~backprop_lib.plotting.threadsafe.DRAW_LOCK` (see
+``threadsafe.py``): callbacks on kernel subshells, the prefetch thread and a cell drawing
+at the same time stay serialised.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import html
+import io
+import threading
+from typing import Any, Callable, Iterator
+
+from .threadsafe import DRAW_LOCK, new_figure, serialize_matplotlib
+
+__all__ = ["LiveFigure", "figure_png"]
+
+
+def figure_png(fig) -> bytes:
+    """``fig`` drawn once by its Agg canvas, as PNG bytes (RGB, zlib level 1).
+
+    The figure keeps one :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` (made at
+    the first call): its renderer, and with it matplotlib's text-size cache, live as long
+    as the figure, where ``savefig`` would make a new renderer (and measure every text
+    again) each time. No ``bbox_inches="tight"`` (one draw, not two); zlib level 1 encodes
+    a few times faster than the default for a slightly larger file.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    with DRAW_LOCK:
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def _exact(value):
+    """A control's value as the picture's key and as what is drawn: floats to 12 significant
+    digits, so ``1.0 + 0.05`` computed here and ``1.05`` sent by the browser are one setting."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    return value
+
+
+class LiveFigure:
+    """One widget's figure (``fig``, its ``axes``), shown as an ``ipywidgets.Image`` updated in place.
+
+    Parameters
+    ----------
+    figsize : (width, height) in inches
+    controls : name -> control widget; the picture is a function of their values, given to
+        ``draw`` (and ``compute``) as a dict ``state`` (floats rounded to 12 significant digits)
+    draw : ``draw(live, state, data)`` updates the axes' artists for ``state`` (``data`` is
+        what ``compute(state)`` returned, None without ``compute``) and may return the text
+        line shown under the plot (with ``text=True``). It must set everything that depends
+        on ``state``: any earlier picture, or a prefetched neighbour, may have been drawn last.
+    compute : optional ``compute(state)``, run outside the drawing lock (a training run does
+        not hold up other drawing)
+    text : show a text line under the plot
+    subplots : keyword arguments of :meth:`~matplotlib.figure.Figure.subplots`; ``axes`` is
+        what it returns (one Axes or an array)
+
+    ``widget`` is the box to put in the widget's layout: the image, the text (if any) and an
+    ``ipywidgets.Output`` that shows the traceback when a redraw raises (the learner sees it
+    where the plot is; the next good redraw clears it). Call :meth:`show` from the controls'
+    observers and once at the start.
+    """
+
+    #: pictures remembered per widget (PNG bytes, some tens of kB each)
+    CACHE_SIZE = 64
+
+    def __init__(self, figsize: tuple[float, float], controls: dict, draw: Callable[..., str | None], *,
+                 compute: Callable[[dict], Any] | None = None, text: bool = False, **subplots: Any):
+        import ipywidgets as widgets
+
+        self.fig = new_figure(figsize=figsize)
+        with DRAW_LOCK:
+            self.axes = self.fig.subplots(**subplots)
+        self.controls, self._draw, self._compute = dict(controls), draw, compute
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.text = widgets.HTML() if text else None
+        self.errors = widgets.Output()
+        self.draws = 0          # pictures shown (drawn or remembered)
+        self.renders = 0        # pictures drawn (shown or prefetched)
+        self.caching = True     # remember pictures and prefetch neighbours (tests switch it off)
+        self._cache: collections.OrderedDict = collections.OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._show_lock = threading.RLock()
+        self._error_shown = False
+        self._laid_out = False
+        self._last: dict | None = None
+        parts = [self.image] + ([self.text] if self.text is not None else []) + [self.errors]
+        self.widget = widgets.VBox(parts)
+
+    def state(self) -> dict:
+        """The controls' current values (floats rounded as in the keys)."""
+        return {name: _exact(control.value) for name, control in self.controls.items()}
+
+    def show(self, *_: Any) -> None:
+        """Show the picture of the controls' current values: remembered, or drawn now (then the
+        moved slider's neighbours are queued for the prefetch thread). An exception shows in
+        ``errors`` and leaves the last good picture in place.
+
+        One show at a time per figure, reading the controls inside: when callbacks run on two
+        threads at once (kernel subshells), the one that shows last shows the latest values."""
+        with self._show_lock:
+            self._show()
+
+    def _show(self) -> None:
+        state = self.state()
+        key = tuple(state.items())
+        with _PREFETCH.foreground(), self.errors:
+            if self._error_shown:
+                self.errors.clear_output()
+                self._error_shown = False
+            self._error_shown = True  # until a picture is shown below
+            with self._cache_lock:  # not DRAW_LOCK: a remembered picture never waits for a prefetch's draw
+                hit = self._cache.get(key) if self.caching else None
+                if hit is not None:
+                    self._cache.move_to_end(key)
+            picture = hit if hit is not None else self._render(state, key)
+            self.image.value = picture[0]
+            if self.text is not None:
+                self.text.value = f"<pre style='margin:0'>{html.escape(picture[1] or '')}</pre>"
+            self.draws += 1
+            self._error_shown = False
+        moved, before, self._last = self._moved_control(state), self._last, state
+        if moved is not None and self.caching:
+            _PREFETCH.submit(self, [dict(state, **{moved: v}) for v in self._neighbours(moved, state, before)])
+
+    def _render(self, state: dict, key: tuple) -> tuple[bytes, str | None]:
+        serialize_matplotlib()
+        data = self._compute(state) if self._compute is not None else None
+        with DRAW_LOCK:
+            line = self._draw(self, state, data)
+            if not self._laid_out:
+                self.fig.tight_layout()
+                self._laid_out = True
+            picture = (figure_png(self.fig), line)
+            self.renders += 1
+        if self.caching:
+            with self._cache_lock:
+                self._cache[key] = picture
+                self._cache.move_to_end(key)
+                while len(self._cache) > self.CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return picture
+
+    def prefetch(self, state: dict) -> None:
+        """Draw ``state``'s picture into the cache unless it is there (the prefetch thread calls it)."""
+        key = tuple(state.items())
+        with self._cache_lock:
+            if not self.caching or key in self._cache:
+                return
+        self._render(state, key)
+
+    def _moved_control(self, state: dict) -> str | None:
+        """The one control whose value changed since the last picture (None: none, or several)."""
+        if self._last is None:
+            return None
+        changed = [name for name in state if state[name] != self._last.get(name)]
+        return changed[0] if len(changed) == 1 else None
+
+    def _neighbours(self, name: str, state: dict, before: dict | None = None) -> list:
+        """The values next to control ``name``'s: a slider's one step either side (the direction it
+        moved from ``before`` first), a dropdown's next and previous options, a checkbox's other value."""
+        control, value = self.controls[name], state[name]
+        kind = type(control).__name__
+        if kind == "Checkbox":
+            return [not value]
+        if kind == "Dropdown":
+            options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            if value not in options:
+                return []
+            i = options.index(value)
+            around = (options[(i + 1) % len(options)], options[i - 1])
+            return list(dict.fromkeys(v for v in around if v != value))
+        if not _is_slider(control):
+            return []
+        up = value >= (before or {}).get(name, value)
+        if kind == "FloatLogSlider":
+            import math
+
+            # on the slider's grid of exponents, as the browser's slider computes them
+            k = round((math.log(value, control.base) - control.min) / control.step)
+            candidates = [control.base ** _exact(control.min + (k + s) * control.step) for s in (1, -1)]
+            inside = [v for v in candidates if control.base ** control.min <= v * (1 + 1e-12)
+                      and v <= control.base ** control.max * (1 + 1e-12)]
+        else:
+            candidates = [value + control.step, value - control.step]
+            inside = [v for v in candidates if control.min <= v <= control.max]
+        ordered = inside if up else inside[::-1]
+        return [_exact(v) if isinstance(v, float) else v for v in ordered]
+
+    def wait_prefetched(self, timeout: float = 30.0) -> bool:
+        """Block until the prefetch thread has nothing queued or running for this figure (tests)."""
+        return _PREFETCH.wait_idle(self, timeout)
+
+
+def _is_slider(control) -> bool:
+    return type(control).__name__ in ("IntSlider", "FloatSlider", "FloatLogSlider")
+
+
+class _Prefetcher:
+    """One daemon thread that draws queued neighbour pictures; a newer request for a figure
+    replaces its older, not yet started ones (the hand has moved on)."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._queue: collections.deque = collections.deque()
+        self._busy: LiveFigure | None = None
+        self._waiting = 0  # pictures being shown for a move right now
+        self._thread: threading.Thread | None = None
+
+    def submit(self, live: LiveFigure, states: list[dict]) -> None:
+        with self._cond:
+            self._queue = collections.deque(item for item in self._queue if item[0] is not live)
+            self._queue.extend((live, s) for s in states)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="backprop-prefetch", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def foreground(self) -> Iterator[None]:
+        """Around a picture a move asks for: no prefetch starts a draw meanwhile."""
+        with self._cond:
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._waiting -= 1
+                self._cond.notify_all()
+
+    def wait_idle(self, live: LiveFigure, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._busy is not live and all(item[0] is not live for item in self._queue), timeout)
+
+    def stop(self) -> None:
+        """Drop what is queued and wait for the picture being drawn (at exit: a daemon thread
+        killed inside matplotlib's C++ code aborts the interpreter)."""
+        with self._cond:
+            self._queue.clear()
+            self._cond.wait_for(lambda: self._busy is None, 30.0)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._queue) and not self._waiting)
+                live, state = self._queue.popleft()
+                self._busy = live
+            try:
+                live.prefetch(state)
+            except Exception:  # noqa: BLE001 - a neighbour that cannot be drawn is drawn (and shown) when asked for
+                pass
+            finally:
+                with self._cond:
+                    self._busy = None
+                    self._cond.notify_all()
+
+
+_PREFETCH = _Prefetcher()
+atexit.register(_PREFETCH.stop)
