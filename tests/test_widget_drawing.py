@@ -134,15 +134,18 @@ def test_remembered_and_prefetched_pictures_are_the_pictures_a_fresh_draw_gives(
 def test_a_slider_step_after_a_move_shows_the_prefetched_picture_of_that_value():
     box, fresh = widgets.checkpoint_widget(n=8, slots=2, max_n=16), widgets.checkpoint_widget(n=8, slots=2, max_n=16)
     fresh.live.caching = False
-    live, n = box.live, box.children[0].children[0]
+    live, n, s = box.live, box.children[0].children[0], box.children[0].children[1]
     n.value = 9  # a key press: 8 -> 9; the prefetch thread then draws n = 10 (8 is remembered)
-    assert live.wait_prefetched(60)
-    assert live.renders == 3
+    assert live.wait_prefetched(60)  # ... and one step of the other control: slots 1 and 3 at n = 9
+    assert live.renders == 3 + 2
+    assert live._neighbours("slots", live.state()) == [3, 1]
     n.value = 10  # the next key press: its picture is ready
-    assert live.renders == 3 and live.draws == 3
+    assert live.renders == 5 and live.draws == 3
     fresh.children[0].children[0].value = 10
     assert bytes(live.image.value) == bytes(fresh.live.image.value)
-    assert live.wait_prefetched(60) and live.renders == 4, "then only n = 11 is new (9 is remembered)"
+    assert live.wait_prefetched(60) and live.renders == 5 + 1 + 2, "then n = 11 (9 is remembered) and slots 1, 3"
+    s.value = 3  # the first move of the other control: prefetched at n = 10 too
+    assert live.renders == 8
     plt.close("all")
 
 

@@ -12,8 +12,10 @@ again. :class:`LiveFigure` instead
 * remembers the last pictures by the controls' values, so going back to a setting shows
   its picture at once (the picture is a pure function of the values: same values, same
   bytes, which the tests check against fresh widgets);
-* after a slider move, draws the slider's two neighbouring values (one step on, one step
-  back) in a background thread, so the next key press usually finds its picture ready.
+* after a move, draws in a background thread the moved control's two neighbouring values
+  (one step on, one step back), then one step of every other control, so the next key press
+  usually finds its picture ready. Nothing is prefetched before the first move: a notebook's
+  Run All (and the timings its cells measure) never competes with it.
   The current picture is always shown first, and a neighbour that is not ready yet is
   simply drawn when asked for: a prefetch never delays or replaces the picture a move asks for.
 
@@ -151,12 +153,22 @@ class LiveFigure:
             self._error_shown = False
         moved, before, self._last = self._moved_control(state), self._last, state
         if moved is not None and self.caching:
-            _PREFETCH.submit(self, [dict(state, **{moved: v}) for v in self._neighbours(moved, state, before)])
+            # the moved control's neighbours first, then one step of every other control: once a
+            # learner is playing with the widget, the first move of the next control is ready too
+            states = [dict(state, **{moved: v}) for v in self._neighbours(moved, state, before)]
+            states += [dict(state, **{name: v}) for name in self.controls if name != moved
+                       for v in self._neighbours(name, state)]
+            _PREFETCH.submit(self, states)
 
     def _render(self, state: dict, key: tuple) -> tuple[bytes, str | None]:
         serialize_matplotlib()
         data = self._compute(state) if self._compute is not None else None
         with DRAW_LOCK:
+            if self.caching:  # the prefetch thread may have drawn this very picture while we waited
+                with self._cache_lock:
+                    done = self._cache.get(key)
+                if done is not None:
+                    return done
             line = self._draw(self, state, data)
             if not self._laid_out:
                 self.fig.tight_layout()
