@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,14 +10,10 @@ from threadpoolctl import threadpool_limits
 
 from backprop_lib.diagnostics import digits_batch, speed_during_training
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "04_vanishing_gradients.ipynb"
+from notebook_cells import NOTEBOOKS, stream_output
 
-
-def notebook_output(marker: str) -> str:
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
-    assert len(cells) == 1, marker
-    return "".join("".join(o.get("text", "")) for o in cells[0]["outputs"] if o["output_type"] == "stream")
+NOTEBOOK = NOTEBOOKS / "04_vanishing_gradients.ipynb"
+notebook_output = partial(stream_output, NOTEBOOK)
 
 
 @pytest.fixture(scope="module")

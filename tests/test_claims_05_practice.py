@@ -3,9 +3,8 @@ memory of a real transformer, recomputed (same net, data and settings as the not
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
@@ -15,14 +14,10 @@ from backprop_lib.memory import training_state_bytes, transformer_layer_activati
 from backprop_lib.mlp import MLP
 from backprop_lib.precision import DynamicLossScaler, to_bfloat16
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_checkpointing.ipynb"
+from notebook_cells import NOTEBOOKS, stream_output
 
-
-def notebook_output(marker: str) -> str:
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
-    assert len(cells) == 1, marker
-    return "".join("".join(o.get("text", "")) for o in cells[0]["outputs"] if o["output_type"] == "stream")
+NOTEBOOK = NOTEBOOKS / "05_checkpointing.ipynb"
+notebook_output = partial(stream_output, NOTEBOOK)
 
 
 @pytest.fixture(scope="module")

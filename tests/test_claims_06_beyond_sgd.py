@@ -7,8 +7,7 @@ numbers with the notebook's stored output, so test and notebook cannot drift apa
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
@@ -22,15 +21,10 @@ from backprop_lib.optim import SGD, Adam, RMSProp, cosine_schedule
 from backprop_lib.parallel import bubble_fraction, ideal_timeline, peak_cached
 from backprop_lib.widgets import RACE_DEFAULTS, optimizer_race
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_beyond_sgd.ipynb"
+from notebook_cells import NOTEBOOKS, stream_output
 
-
-def notebook_output(marker: str) -> str:
-    """The printed output of the notebook's code cell whose source contains ``marker``."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
-    assert len(cells) == 1, f"expected one code cell containing {marker!r}, found {len(cells)}"
-    return "".join("".join(o.get("text", "")) for o in cells[0]["outputs"] if o["output_type"] == "stream")
+NOTEBOOK = NOTEBOOKS / "06_beyond_sgd.ipynb"
+notebook_output = partial(stream_output, NOTEBOOK)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,8 +7,7 @@ the stored output, so notebook, prose and test cannot drift apart.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from functools import partial
 
 import numpy as np
 import pytest
@@ -19,22 +18,11 @@ from backprop_lib.landscape import Surface, trajectory
 from backprop_lib.mlp import MLP, train
 from backprop_lib.optim import SGD, Adam, AdamW, Scheduled, warmup_cosine
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "06_beyond_sgd.ipynb"
+from notebook_cells import NOTEBOOKS, stream_output, markdown_containing as markdown_cell
 
-
-def notebook_output(marker: str) -> str:
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    cells = [c for c in nb["cells"] if c["cell_type"] == "code" and marker in "".join(c["source"])]
-    assert len(cells) == 1, f"expected one code cell containing {marker!r}, found {len(cells)}"
-    return "".join("".join(o.get("text", "")) for o in cells[0]["outputs"] if o["output_type"] == "stream")
-
-
-def markdown_containing(marker: str) -> str:
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    found = ["".join(c["source"]) for c in nb["cells"]
-             if c["cell_type"] == "markdown" and marker in "".join(c["source"])]
-    assert len(found) == 1, marker
-    return found[0]
+NOTEBOOK = NOTEBOOKS / "06_beyond_sgd.ipynb"
+notebook_output = partial(stream_output, NOTEBOOK)
+markdown_containing = partial(markdown_cell, NOTEBOOK)
 
 
 @pytest.fixture(scope="module", autouse=True)
