@@ -561,15 +561,9 @@ def _segment_result(fn, net, a_start, start: int, end: int, da_end, what: str) -
                  f"layer l's backward takes its input a_{{l-1}}, its own z_l, and the da returned by the layer "
                  f"above it (da_end only for the top layer, l = end).")
         raise
-    if isinstance(out, list) and len(out) == 2:
-        out = tuple(out)  # a list of the two results is as good as a tuple
-    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
-        fail(f"{what} returned (grads, da_start): the order is (da_start, grads), the input gradient first.")
-    if not (isinstance(out, tuple) and len(out) == 2):
-        fail(f"{what} should return a tuple (da_start, grads), got {_describe_out(out)}.")
-    da_start, grads = out
-    if not isinstance(grads, dict):
-        fail(f"{what}: grads should be a dict like {{'W{end}': ..., 'b{end}': ...}}, got {type(grads).__name__}.")
+    da_start, grads = _pair_with_grads(out, what, "da_start", returns="a tuple (da_start, grads)",
+                                       order_note=", the input gradient first",
+                                       grads_like=f"a dict like {{'W{end}': ..., 'b{end}': ...}}")
     want = {f"{p}{l}" for l in range(start + 1, end + 1) for p in "Wb"}
     if set(grads) != want:
         names = sorted(map(repr, grads))
@@ -657,16 +651,24 @@ def _scheme_result(fn, counting, X, y, step, what: str) -> tuple[Any, dict]:
                  f"the LAST segment (did you forget the last segment?) and pair every "
                  f"segment with its own checkpoint.")
         raise
+    return _pair_with_grads(out, what, "loss", returns="(loss, grads)",
+                            grads_like="a dict with the keys of net.params")
+
+
+def _pair_with_grads(out, what: str, first: str, *, returns: str, grads_like: str,
+                     order_note: str = "") -> tuple[Any, dict]:
+    """A learner's ``(first, grads)`` result: a list of the two is as good as a tuple; the swapped order,
+    another shape, or grads that are not a dict get their hint."""
     if isinstance(out, list) and len(out) == 2:
-        out = tuple(out)  # a list of the two results is as good as a tuple
+        out = tuple(out)
     if isinstance(out, tuple) and len(out) == 2 and isinstance(out[0], dict) and not isinstance(out[1], dict):
-        fail(f"{what} returned (grads, loss): the order is (loss, grads).")
+        fail(f"{what} returned (grads, {first}): the order is ({first}, grads){order_note}.")
     if not (isinstance(out, tuple) and len(out) == 2):
-        fail(f"{what} should return (loss, grads), got {_describe_out(out)}.")
-    loss, grads = out
+        fail(f"{what} should return {returns}, got {_describe_out(out)}.")
+    value, grads = out
     if not isinstance(grads, dict):
-        fail(f"{what}: grads should be a dict with the keys of net.params, got {type(grads).__name__}.")
-    return loss, grads
+        fail(f"{what}: grads should be {grads_like}, got {type(grads).__name__}.")
+    return value, grads
 
 
 def _expect_complete(grads: dict, ref_grads: dict, segments: list[tuple[int, int]], what: str) -> None:
