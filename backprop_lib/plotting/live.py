@@ -147,10 +147,7 @@ class LiveFigure:
                 self.errors.clear_output()
                 self._error_shown = False
             self._error_shown = True  # until a picture is shown below
-            with self._cache_lock:  # not DRAW_LOCK: a remembered picture never waits for a prefetch's draw
-                hit = self._cache.get(key) if self.caching else None
-                if hit is not None:
-                    self._cache.move_to_end(key)
+            hit = self._remembered(key)  # not under DRAW_LOCK: never waits for a prefetch's draw
             picture = hit if hit is not None else self._render(state, key)
             self.image.value = picture[0]
             if self.text is not None:
@@ -173,11 +170,9 @@ class LiveFigure:
         serialize_matplotlib()
         data = self._compute(state) if self._compute is not None else None
         with DRAW_LOCK:
-            if self.caching:  # the prefetch thread may have drawn this very picture while we waited
-                with self._cache_lock:
-                    done = self._cache.get(key)
-                if done is not None:
-                    return done
+            done = self._remembered(key)  # the prefetch thread may have drawn it while we waited
+            if done is not None:
+                return done
             # titles at the top of their axes (y = 1, plus the usual pad) instead of placed by
             # measuring every tick label at each draw (about a tenth of a redraw's time)
             with matplotlib.rc_context({"axes.titley": 1.0}):
@@ -194,6 +189,14 @@ class LiveFigure:
                 while len(self._cache) > self.CACHE_SIZE:
                     self._cache.popitem(last=False)
         return picture
+
+    def _remembered(self, key: tuple) -> tuple[bytes, str | None] | None:
+        """The remembered picture for ``key`` (now the most recently used), or None."""
+        with self._cache_lock:
+            hit = self._cache.get(key) if self.caching else None
+            if hit is not None:
+                self._cache.move_to_end(key)
+        return hit
 
     def prefetch(self, state: dict) -> None:
         """Draw ``state``'s picture into the cache unless it is there (the prefetch thread calls it)."""
