@@ -5,7 +5,8 @@ ipywidgets works without a front end), then moves each control through a few new
 the way a learner's key presses do, and prints per control the median and max wall-clock
 seconds of the whole redraw (the callback: compute, update the figure, draw it once, PNG
 into the ``ipywidgets.Image``), and how much of it was the draw + PNG encode
-(:func:`backprop_lib.plotting.figure_png`). Remembered and prefetched pictures are off
+(``LiveFigure._png``: the whole figure, or a scene's background and the animated artists).
+Remembered and prefetched pictures are off
 (``LiveFigure.caching``): these are the cold redraws, what a move costs when its picture is
 not ready. With ``--prefetch`` they are on and each move waits for the prefetch first (the
 key-press case: mostly pictures found ready). What the browser adds on top (the message
@@ -91,16 +92,16 @@ def main(argv: list[str] | None = None) -> int:
         "06 optimiser race": lambda: widgets.optimizer_race_widget("ravine"),
     }
     png_seconds: list[float] = []
-    original = live_module.figure_png
+    original = live_module.LiveFigure._png
 
-    def timed_png(fig):
+    def timed_png(live, state):
         t = time.perf_counter()
         try:
-            return original(fig)
+            return original(live, state)
         finally:
             png_seconds.append(time.perf_counter() - t)
 
-    live_module.figure_png = timed_png
+    live_module.LiveFigure._png = timed_png  # type: ignore[method-assign]
     everything = []
     print(f"{'widget':22s} {'control':28s} {'median':>8s} {'max':>8s}  {'draw+PNG':>8s}")
     for name, build in builders.items():

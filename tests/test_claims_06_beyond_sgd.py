@@ -21,7 +21,7 @@ from backprop_lib.optim import SGD, Adam, RMSProp, cosine_schedule
 from backprop_lib.parallel import bubble_fraction, ideal_timeline, peak_cached
 from backprop_lib.widgets import RACE_DEFAULTS, optimizer_race
 
-from notebook_cells import NOTEBOOKS, stream_output
+from notebook_cells import NOTEBOOKS, markdown_containing, stream_output
 
 NOTEBOOK = NOTEBOOKS / "06_beyond_sgd.ipynb"
 notebook_output = partial(stream_output, NOTEBOOK)
@@ -82,6 +82,26 @@ def test_race_outcomes_the_prose_states(races):
     saddle = races["saddle"]
     assert abs(saddle["final"]["SGD"]) < 1e-3 and abs(saddle["paths"]["SGD"][-1, 1]) < 0.02
     assert all(saddle["final"][k] < -0.2 for k in ("momentum", "RMSProp", "Adam"))
+
+
+def test_the_race_widgets_loss_floor_is_the_one_the_prose_names():
+    """"a run that reached the minimum's loss lies on the $10^{-16}$ floor": the plotted gap of a run
+    that sits at the minimum is exactly RACE_GAP_FLOOR, and the fixed loss axis starts below it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from backprop_lib.plotting import RACE_GAP_FLOOR, plot_race_scene, update_race
+
+    text = markdown_containing(NOTEBOOKS / "06_beyond_sgd.ipynb", "floor, which the plot")
+    assert RACE_GAP_FLOOR == 1e-16 and "$10^{-16}$ floor" in text
+    surface = SURFACES["ravine"]
+    artists = plot_race_scene(Figure().subplots(1, 2), surface)
+    at_minimum = np.tile(np.asarray(surface.minimum, dtype=float), (6, 1))
+    update_race(artists, surface, {"SGD": at_minimum})
+    gap = artists["gaps"]["SGD"]
+    assert np.all(gap.get_ydata() == RACE_GAP_FLOOR) and gap.axes.get_ylim()[0] < RACE_GAP_FLOOR
 
 
 def test_why_rmsprop_falls_behind_on_rosenbrock(races):

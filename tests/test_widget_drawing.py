@@ -149,6 +149,38 @@ def test_a_slider_step_after_a_move_shows_the_prefetched_picture_of_that_value()
     plt.close("all")
 
 
+def test_a_scene_is_drawn_once_and_moves_within_it_draw_only_the_animated_artists():
+    box, fresh = widgets.optimizer_race_widget("ravine"), widgets.optimizer_race_widget("ravine")
+    live, fresh.live.caching = box.live, False
+    live.caching = False
+    assert live.backgrounds == 1
+    for row, col, value in ((1, 0, -1.5), (2, 0, 0.5), (3, 1, 0.5), (0, 1, 120)):  # lr, momentum, start y, steps
+        box.children[row].children[col].value = value
+    assert live.renders == 5 and live.backgrounds == 1, "the contours, axes and titles were drawn once"
+    for row, col, value in ((1, 0, -1.5), (2, 0, 0.5), (3, 1, 0.5), (0, 1, 120)):
+        fresh.children[row].children[col].value = value
+    assert bytes(live.image.value) == bytes(fresh.live.image.value)
+    box.children[0].children[0].value = "saddle"
+    assert live.backgrounds == 2, "a new surface is a new scene"
+    titles = [ax.get_title() for ax in live.fig.axes]
+    assert "saddle" in titles[0] and live.fig.axes[1].xaxis.get_animated()
+
+
+def test_a_surface_change_is_one_move_whose_neighbours_are_prefetched_as_the_widget_sets_them():
+    box, fresh = widgets.optimizer_race_widget("ravine"), widgets.optimizer_race_widget("ravine")
+    fresh.live.caching = False
+    fresh.children[0].children[0].value = "saddle"  # (the layout is the first surface's: same start)
+    live, surface = box.live, box.children[0].children[0]
+    surface.value = "rosenbrock"  # resets steps, learning rates and start with it
+    assert live.wait_prefetched(60)
+    renders = live.renders
+    assert renders == 1 + 1 + 1, "rosenbrock drawn, then saddle with its own settings (ravine is remembered)"
+    surface.value = "saddle"
+    assert live.renders == renders, "the next surface's picture was ready"
+    assert live.state() == fresh.live.state() and bytes(live.image.value) == bytes(fresh.live.image.value)
+    plt.close("all")
+
+
 def test_the_prefetch_of_a_log_slider_lands_on_the_values_the_browser_sends():
     box = widgets.delta_training_widget(digits(), n_train=60, epochs=1)
     lr = box.children[0].children[0]

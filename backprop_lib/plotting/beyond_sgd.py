@@ -10,7 +10,10 @@ from .style import COLORS, get_ax
 __all__ = [
     "OPTIMIZER_COLORS",
     "plot_surface_paths",
-    "update_surface_paths",
+    "RACE_GAP_FLOOR",
+    "plot_race_scene",
+    "set_race_surface",
+    "update_race",
     "plot_curves",
     "plot_pipeline_timeline",
     "plot_loss_slice",
@@ -36,15 +39,7 @@ def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels:
 
     surface = get_surface(surface)
     ax = get_ax(ax)
-    xs = np.linspace(surface.xlim[0], surface.xlim[1], num)
-    ys = np.linspace(surface.ylim[0], surface.ylim[1], num)
-    X, Y = np.meshgrid(xs, ys)
-    Z = surface.f(X, Y)
-    if Z.min() >= 0:
-        lv = np.geomspace(max(Z.min(), 1e-3 * (Z.max() + 1e-12)) + 1e-12, Z.max(), levels)
-        ax.contour(X, Y, Z, levels=lv, cmap="Blues_r", linewidths=0.7)
-    else:
-        ax.contour(X, Y, Z, levels=levels, cmap="Blues_r", linewidths=0.7)
+    _contours(ax, surface, num, levels)
     ax.plot(*surface.minimum, "*", color=COLORS["reference"], ms=14, mec="black", label="minimum", zorder=5)
     for i, (label, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=np.float64)
@@ -64,30 +59,95 @@ def plot_surface_paths(surface, paths: dict, ax=None, *, num: int = 151, levels:
     return ax
 
 
-def update_surface_paths(ax, surface, paths: dict):
-    """Give the trajectories that :func:`plot_surface_paths` drew on ``ax`` new ``paths`` (same
-    surface, same labels in the same order): the contours, labels and title stay, the path
-    lines, their end and start markers and the legend change. The picture equals
-    ``plot_surface_paths(surface, paths)``'s; a widget moves without re-drawing the contours.
+def _contours(ax, surface, num: int = 151, levels: int = 18):
+    """The surface's contour lines on ``ax`` (log-spaced levels when it is non-negative)."""
+    xs = np.linspace(surface.xlim[0], surface.xlim[1], num)
+    ys = np.linspace(surface.ylim[0], surface.ylim[1], num)
+    X, Y = np.meshgrid(xs, ys)
+    Z = surface.f(X, Y)
+    if Z.min() >= 0:
+        lv = np.geomspace(max(Z.min(), 1e-3 * (Z.max() + 1e-12)) + 1e-12, Z.max(), levels)
+        return ax.contour(X, Y, Z, levels=lv, cmap="Blues_r", linewidths=0.7), Z
+    return ax.contour(X, Y, Z, levels=levels, cmap="Blues_r", linewidths=0.7), Z
+
+
+#: The smallest loss gap drawn by :func:`plot_race_scene`: the widget adds 1e-16 to every gap
+#: (a log axis has no 0), so a run that reached the minimum sits on the bottom line's 1e-16.
+RACE_GAP_FLOOR = 1e-16
+
+
+def plot_race_scene(axes, surface, names=tuple(OPTIMIZER_COLORS)):
+    """The fixed part of notebook 06's race widget, for one surface (see :func:`set_race_surface`).
+
+    Left: the surface's contours, axes and title, as :func:`plot_surface_paths` draws them;
+    right: the loss gap (loss minus the minimum's loss, plus :data:`RACE_GAP_FLOOR`) against
+    the step, on a log axis fixed for the surface, from below the floor to a decade above the
+    largest gap any start in the window can have, so the loss axis stays put while sliders
+    move and two settings' curves compare by eye. Returns the artists :func:`update_race` moves
+    (all animated, drawn over the fixed part): per optimiser in ``names`` its path, end marker
+    and gap curve, the start and minimum markers and the legend; the step axis is animated too.
     """
+    ax, gx = axes
+    ax.cla()
+    gx.cla()
+    artists: dict = {"axes": (ax, gx), "paths": {}, "ends": {}, "gaps": {}, "contours": None}
+    for name in names:
+        colour = OPTIMIZER_COLORS[name]
+        artists["paths"][name], = ax.plot([], [], "-", color=colour, lw=1.4, ms=3, label=name, animated=True)
+        artists["ends"][name], = ax.plot([], [], "s", color=colour, ms=6, mec="black", zorder=6, animated=True)
+        artists["gaps"][name], = gx.plot([], [], color=colour, lw=1.5, animated=True)
+    artists["minimum"], = ax.plot([], [], "*", color=COLORS["reference"], ms=14, mec="black", label="minimum",
+                                  zorder=5, animated=True)
+    artists["start"], = ax.plot([], [], "o", color="white", mec="black", ms=8, zorder=6, label="start",
+                                animated=True)
+    ax.set(xlabel="x", ylabel="y")
+    artists["legend"] = ax.legend(fontsize=7, loc="upper right", frameon=True, framealpha=0.85)
+    artists["legend"].set_animated(True)
+    gx.set_yscale("log")
+    gx.set(xlabel="step", ylabel="loss - loss at the minimum", title="Distance to the minimum's loss")
+    gx.xaxis.set_animated(True)  # its range is the step count: drawn per move, with the curves
+    set_race_surface(artists, surface)
+    return artists
+
+
+def set_race_surface(artists: dict, surface) -> None:
+    """Put the race widget's fixed part (from :func:`plot_race_scene`) on ``surface``: its contours
+    (the old ones removed), window, title, minimum and loss range. The axes and their ticks are
+    kept: making them anew costs more than the rest of a redraw."""
     from ..landscape import get_surface
 
     surface = get_surface(surface)
-    lines = ax.get_lines()  # the minimum, then per path its line and its end marker, then the start
-    if len(lines) != 2 * len(paths) + 2:
-        raise ValueError(f"ax holds {len(lines)} lines, plot_surface_paths draws {2 * len(paths) + 2} for "
-                         f"{len(paths)} paths")
-    for i, (label, path) in enumerate(paths.items()):
+    ax, gx = artists["axes"]
+    if artists["contours"] is not None:
+        artists["contours"].remove()
+    artists["contours"], Z = _contours(ax, surface)
+    artists["minimum"].set_data([surface.minimum[0]], [surface.minimum[1]])
+    ax.set_xlim(*surface.xlim)
+    ax.set_ylim(*surface.ylim)
+    ax.set_title(f"Optimisers on the {surface.name} surface")
+    top = 10.0 ** np.ceil(np.log10(float(Z.max() - surface(surface.minimum)) + 1.0))
+    gx.set_ylim(RACE_GAP_FLOOR / 10, 10 * top)
+
+
+def update_race(artists: dict, surface, paths: dict):
+    """Give the artists of :func:`plot_race_scene` the trajectories ``paths`` (name -> (steps + 1, 2)):
+    each path (with a dot per step up to 200 steps), its end, its loss gap, the start, and the
+    right panel's step axis (0 to the step count)."""
+    from ..landscape import get_surface
+
+    surface = get_surface(surface)
+    artists["gaps"][next(iter(paths))].axes.set_xlim(0, len(next(iter(paths.values()))) - 1)
+    low = surface(surface.minimum)
+    for name, path in paths.items():
         path = np.asarray(path, dtype=np.float64)
-        line, end = lines[1 + 2 * i], lines[2 + 2 * i]
-        line.set_data(path[:, 0], path[:, 1])
-        line.set_marker("." if len(path) <= 201 else "None")
-        line.set_label(f"{label}: loss {surface(path[-1]):.2g} after {len(path) - 1} steps")
-        end.set_data([path[-1, 0]], [path[-1, 1]])
+        artists["paths"][name].set_data(path[:, 0], path[:, 1])
+        artists["paths"][name].set_marker("." if len(path) <= 201 else "None")
+        artists["ends"][name].set_data([path[-1, 0]], [path[-1, 1]])
+        with np.errstate(all="ignore"):
+            gap = surface.f(path[:, 0], path[:, 1]) - low + RACE_GAP_FLOOR
+        artists["gaps"][name].set_data(np.arange(len(gap)), gap)
     start = np.asarray(next(iter(paths.values())))[0]
-    lines[-1].set_data([start[0]], [start[1]])
-    ax.legend(fontsize=7, loc="best")
-    return ax
+    artists["start"].set_data([start[0]], [start[1]])
 
 
 def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "loss", log: bool = True,

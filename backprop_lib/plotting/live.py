@@ -21,6 +21,14 @@ again. :class:`LiveFigure` instead
   while a move's picture is being shown; a move that arrives while a neighbour is being
   drawn waits for that one draw (and uses it, if it is the picture it asked for).
 
+A widget whose picture has a part that few controls change (notebook 06's contours, axes and
+legend change with the surface and the step count, its four paths with every slider) names
+those controls with ``scene``. Its ``draw`` marks what changes within a scene as animated
+(``artist.set_animated(True)``, or a whole Axes); the rest is drawn once per scene into a
+background, and a move restores that background and draws only the animated artists over it
+(matplotlib's blitting). Most of a redraw's time goes to text (tick labels, legends, titles),
+so a move that leaves them in the background costs a fraction of a full draw.
+
 All figure work holds :data:`~backprop_lib.plotting.threadsafe.DRAW_LOCK` (see
 ``threadsafe.py``): callbacks on kernel subshells, the prefetch thread and a cell drawing
 at the same time stay serialised.
@@ -40,10 +48,10 @@ import matplotlib
 
 from .threadsafe import DRAW_LOCK, new_figure, serialize_matplotlib
 
-__all__ = ["LiveFigure", "figure_png"]
+__all__ = ["LiveFigure", "animated_artists", "figure_png"]
 
 
-def figure_png(fig) -> bytes:
+def figure_png(fig, background: Any = None) -> bytes:
     """``fig`` drawn once by its Agg canvas, as PNG bytes (RGB, zlib level 1).
 
     The figure keeps one :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` (made at
@@ -51,18 +59,46 @@ def figure_png(fig) -> bytes:
     as the figure, where ``savefig`` would make a new renderer (and measure every text
     again) each time. No ``bbox_inches="tight"`` (one draw, not two); zlib level 1 encodes
     a few times faster than the default for a slightly larger file.
+
+    With ``background`` (what ``canvas.copy_from_bbox(fig.bbox)`` saved after a full draw)
+    the canvas is restored to it and only the animated artists are drawn over it (see
+    :func:`animated_artists`), instead of drawing the whole figure.
     """
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
     with DRAW_LOCK:
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        canvas.draw()
+        canvas = agg_canvas(fig)
+        if background is None:
+            canvas.draw()
+        else:
+            canvas.restore_region(background)
+        for artist in animated_artists(fig):
+            fig.draw_artist(artist)
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
         buf = io.BytesIO()
         Image.fromarray(rgb).save(buf, format="png", compress_level=1)
     return buf.getvalue()
+
+
+def agg_canvas(fig):
+    """``fig``'s :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` (made at the first call)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+
+
+def animated_artists(fig) -> list:
+    """The artists a full draw of ``fig`` leaves out (``get_animated()``), in the order a full
+    draw would draw them: Axes by Axes, each Axes' animated children by z-order; an animated
+    Axes counts as one artist (drawn whole)."""
+    found = []
+    for ax in fig.axes:
+        if ax.get_animated():
+            found.append(ax)
+        else:
+            found.extend(sorted((a for a in ax.get_children() if a.get_animated()), key=lambda a: a.get_zorder()))
+    return found
 
 
 def _exact(value):
@@ -88,6 +124,14 @@ class LiveFigure:
     compute : optional ``compute(state)``, run outside the drawing lock (a training run does
         not hold up other drawing)
     text : show a text line under the plot
+    resets : optional ``{name: resets(value)}``: for a control whose change makes the widget set
+        other controls too (notebook 06's surface resets the learning rates, steps and start),
+        the values ``resets(value)`` gives them (name -> value), so that such a change counts as
+        that control's move and its neighbours are prefetched as the widget would set them
+    scene : optional ``scene(state)``: the values of the controls that the figure's
+        non-animated artists depend on (hashable). ``draw`` then marks every artist that
+        changes within one scene as animated; the rest is drawn once per scene into a
+        background that each move restores before drawing the animated artists over it
     subplots : keyword arguments of :meth:`~matplotlib.figure.Figure.subplots`; ``axes`` is
         what it returns (one Axes or an array)
 
@@ -103,18 +147,23 @@ class LiveFigure:
     PREFETCH_ALL_UP_TO = 5
 
     def __init__(self, figsize: tuple[float, float], controls: dict, draw: Callable[..., str | None], *,
-                 compute: Callable[[dict], Any] | None = None, text: bool = False, **subplots: Any):
+                 compute: Callable[[dict], Any] | None = None, text: bool = False,
+                 resets: dict[str, Callable[[Any], dict]] | None = None, scene: Callable[[dict], Any] | None = None,
+                 **subplots: Any):
         import ipywidgets as widgets
 
         self.fig = new_figure(figsize=figsize)
         with DRAW_LOCK:
             self.axes = self.fig.subplots(**subplots)
-        self.controls, self._draw, self._compute = dict(controls), draw, compute
+        self.controls, self._draw, self._compute, self._scene = dict(controls), draw, compute, scene
+        self._background: tuple[Any, Any] | None = None  # (scene, the canvas's saved pixels)
+        self._resets = dict(resets or {})
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.text = widgets.HTML() if text else None
         self.errors = widgets.Output()
         self.draws = 0          # pictures shown (drawn or remembered)
         self.renders = 0        # pictures drawn (shown or prefetched)
+        self.backgrounds = 0    # scene backgrounds drawn (with ``scene``)
         self.caching = True     # remember pictures and prefetch neighbours (tests switch it off)
         self._cache: collections.OrderedDict = collections.OrderedDict()
         self._cache_lock = threading.Lock()
@@ -160,9 +209,9 @@ class LiveFigure:
             # of every other control, so the first move of the next control is ready too. With
             # more controls those 2(k - 1) extra draws outlast the pause between two key presses
             # and the next move would wait for them (measured on notebook 06's nine controls).
-            states = [dict(state, **{moved: v}) for v in self._neighbours(moved, state, before)]
+            states = [self._moved_to(moved, v, state) for v in self._neighbours(moved, state, before)]
             if len(self.controls) <= self.PREFETCH_ALL_UP_TO:
-                states += [dict(state, **{name: v}) for name in self.controls if name != moved
+                states += [self._moved_to(name, v, state) for name in self.controls if name != moved
                            for v in self._neighbours(name, state)]
             _PREFETCH.submit(self, states)
 
@@ -180,7 +229,7 @@ class LiveFigure:
             if not self._laid_out:
                 self.fig.tight_layout()
                 self._laid_out = True
-            picture = (figure_png(self.fig), line)
+            picture = (self._png(state), line)
             self.renders += 1
         if self.caching:
             with self._cache_lock:
@@ -189,6 +238,21 @@ class LiveFigure:
                 while len(self._cache) > self.CACHE_SIZE:
                     self._cache.popitem(last=False)
         return picture
+
+    def _png(self, state: dict) -> bytes:
+        """The figure as PNG: drawn whole, or (with ``scene``) its animated artists over the
+        scene's background, which is drawn (whole, without the animated artists) and saved
+        when the scene is new. Called under DRAW_LOCK."""
+        if self._scene is None:
+            return figure_png(self.fig)
+        scene = self._scene(state)
+        if self._background is None or self._background[0] != scene:
+            self._background = None  # until the new one is saved (a failed draw leaves none)
+            canvas = agg_canvas(self.fig)
+            canvas.draw()
+            self._background = (scene, canvas.copy_from_bbox(self.fig.bbox))
+            self.backgrounds += 1
+        return figure_png(self.fig, background=self._background[1])
 
     def _remembered(self, key: tuple) -> tuple[bytes, str | None] | None:
         """The remembered picture for ``key`` (now the most recently used), or None."""
@@ -206,12 +270,23 @@ class LiveFigure:
                 return
         self._render(state, key)
 
+    def _moved_to(self, name: str, value: Any, state: dict) -> dict:
+        """``state`` after control ``name`` moves to ``value`` (and the controls it resets, if any)."""
+        reset = self._resets[name](value) if name in self._resets else {}
+        return dict(state, **{k: _exact(v) for k, v in reset.items()}, **{name: value})
+
     def _moved_control(self, state: dict) -> str | None:
-        """The one control whose value changed since the last picture (None: none, or several)."""
+        """The one control whose value changed since the last picture (None: none, or several,
+        unless one of them is a control with ``resets`` and the others are those it resets)."""
         if self._last is None:
             return None
-        changed = [name for name in state if state[name] != self._last.get(name)]
-        return changed[0] if len(changed) == 1 else None
+        changed = {name for name in state if state[name] != self._last.get(name)}
+        if len(changed) == 1:
+            return next(iter(changed))
+        for name in changed & set(self._resets):
+            if changed <= {name, *self._resets[name](state[name])}:
+                return name
+        return None
 
     def _neighbours(self, name: str, state: dict, before: dict | None = None) -> list:
         """The values next to control ``name``'s: a slider's one step either side (the direction it

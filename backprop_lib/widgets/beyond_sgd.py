@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RACE_DEFAULTS", "optimizer_race", "optimizer_race_widget"]
+__all__ = ["RACE_DEFAULTS", "optimizer_race", "optimizer_race_widget", "race_text"]
 
 
 #: Settings of notebook 06's optimiser race that show each surface's lesson:
@@ -61,16 +61,27 @@ def optimizer_race(surface: str = "ravine", lr: float | None = None, adaptive_lr
             "betas": (float(beta1), float(beta2)), "start": start, "steps": steps}
 
 
+def race_text(race: dict) -> str:
+    """The race widget's line under the plot: each optimiser's final loss (the plot's legend names them)."""
+    low = race["surface"](race["surface"].minimum)
+    finals = "   ".join(f"{name} {loss:.2g}" if np.isfinite(loss) else f"{name} diverged"
+                       for name, loss in race["final"].items())
+    return f"loss after {race['steps']} steps:   {finals}   (the minimum's loss: {low:g})"
+
+
 def optimizer_race_widget(surface: str = "ravine"):
     """Surface, learning rates, momentum, betas and start point -> the four trajectories.
 
-    Logic in :func:`optimizer_race`; drawing in :func:`backprop_lib.plotting.plot_surface_paths`
-    (left) and the loss along each path on a log scale (right). Returns the widget to display.
+    Logic in :func:`optimizer_race`; drawing in :func:`backprop_lib.plotting.plot_race_scene` (the
+    contours and axes, drawn once per surface) and
+    :func:`~backprop_lib.plotting.update_race` (the paths, left, and the loss along each path on a
+    log scale, right, redrawn per move); the final losses in the line under the plot
+    (:func:`race_text`). Returns the widget to display.
     """
     import ipywidgets as widgets
 
     from ..landscape import SURFACES
-    from ..plotting import OPTIMIZER_COLORS, LiveFigure, plot_surface_paths, update_surface_paths
+    from ..plotting import LiveFigure, plot_race_scene, set_race_surface, update_race
 
     d = RACE_DEFAULTS[surface]
     s = SURFACES[surface]
@@ -87,14 +98,20 @@ def optimizer_race_widget(surface: str = "ravine"):
     n = widgets.IntSlider(value=int(d["steps"]), min=10, max=2000, step=10, description="steps")
     busy = {"on": False}
 
+    def surface_settings(name):
+        """What choosing surface ``name`` sets the other controls to: its defaults and start."""
+        dd, start = RACE_DEFAULTS[name], SURFACES[name].start
+        return {"log_lr": float(np.log10(dd["lr"])), "log_alr": float(np.log10(dd["adaptive_lr"])),
+                "steps": int(dd["steps"]), "x0": start[0], "y0": start[1]}
+
     def on_surface(change):
         busy["on"] = True
         try:
-            new, dd = SURFACES[change["new"]], RACE_DEFAULTS[change["new"]]
-            log_lr.value, log_alr.value, n.value = np.log10(dd["lr"]), np.log10(dd["adaptive_lr"]), int(dd["steps"])
+            new, settings = SURFACES[change["new"]], surface_settings(change["new"])
+            log_lr.value, log_alr.value, n.value = settings["log_lr"], settings["log_alr"], settings["steps"]
             x0.min, x0.max = -10, 10
             y0.min, y0.max = -10, 10
-            x0.value, y0.value = new.start
+            x0.value, y0.value = settings["x0"], settings["y0"]
             x0.min, x0.max = new.xlim
             y0.min, y0.max = new.ylim
         finally:
@@ -106,34 +123,21 @@ def optimizer_race_widget(surface: str = "ravine"):
                               momentum=state["momentum"], beta1=state["beta1"], beta2=state["beta2"],
                               start=(state["x0"], state["y0"]), steps=state["steps"])
 
-    drawn = {"surface": None}  # the surface whose contours the left axes show
+    scene: dict = {"surface": None, "artists": None}  # the surface the axes show, and its moving artists
 
     def draw(live, state, race):
-        ax1, ax2 = live.axes
-        surface = race["surface"]
-        gaps = {name: loss - surface(surface.minimum) + 1e-16 for name, loss in race["losses"].items()}
-        if drawn["surface"] == surface.name:  # the same surface: new paths and curves, the rest stays
-            update_surface_paths(ax1, surface, race["paths"])
-            for line, gap in zip(ax2.get_lines(), gaps.values()):
-                line.set_data(np.arange(len(gap)), gap)
-            ax2.relim()
-            ax2.autoscale_view()
-            return
-        ax1.cla()
-        ax2.cla()
-        plot_surface_paths(surface, race["paths"], ax=ax1)
-        drawn["surface"] = surface.name
-        for name, gap in gaps.items():
-            ax2.plot(gap, color=OPTIMIZER_COLORS[name], label=name)
-        ax2.set_yscale("log")
-        ax2.set_xlabel("step")
-        ax2.set_ylabel("loss - loss at the minimum")
-        ax2.set_title("Distance to the minimum's loss")
-        ax2.legend(fontsize=8)
+        if scene["artists"] is None:
+            scene["artists"] = plot_race_scene(live.axes, race["surface"])
+        elif scene["surface"] != state["surface"]:  # a new surface: its contours, window and loss range
+            set_race_surface(scene["artists"], race["surface"])
+        scene["surface"] = state["surface"]
+        update_race(scene["artists"], race["surface"], race["paths"])
+        return race_text(race)
 
     controls = {"surface": choose, "log_lr": log_lr, "log_alr": log_alr, "momentum": mom, "beta1": b1, "beta2": b2,
                 "x0": x0, "y0": y0, "steps": n}
-    live = LiveFigure((11, 4.2), controls, draw, compute=race, nrows=1, ncols=2)
+    live = LiveFigure((11, 4.2), controls, draw, compute=race, text=True, nrows=1, ncols=2,
+                      resets={"surface": surface_settings}, scene=lambda state: state["surface"])
 
     def redraw(*_):
         if not busy["on"]:
