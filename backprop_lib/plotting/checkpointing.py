@@ -13,6 +13,7 @@ __all__ = [
     "plot_memory_vs_depth",
     "plot_time_overhead",
     "plot_revolve_tradeoff",
+    "mark_revolve_slots",
     "plot_loss_scaling",
 ]
 
@@ -22,52 +23,60 @@ def plot_schedule(schedule, ax=None, title: str | None = None):
 
     Forward advances are blue lines going up, each reversed layer an orange step down
     (its recording re-run and backward), snapshots green squares with a faint green bar
-    while the slot holds them, restores grey dotted jumps back to a held state.
+    while the slot holds them, restores grey dotted jumps back to a held state. Each kind
+    is one artist (a collection), however long the schedule; the legend names all four kinds,
+    whichever the schedule uses (the same legend for every schedule).
     """
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
     ax = get_ax(ax, figsize=(8, 4))
     occupancy = schedule.occupancy()
     timeline = schedule.timeline()
     t_end = timeline[-1][0] + 1 if timeline else 1
     cur = 0
-    first = {"advance": True, "reverse": True, "snapshot": True, "restore": True}
-
-    def label(kind, text):
-        if first[kind]:
-            first[kind] = False
-            return text
-        return None
-
+    advances, restores, bars, snapshots, arrows = [], [], [], [], []
     since: dict[int, tuple[int, float]] = {0: (0, 0.0)}  # slot -> (state, time stored)
     for (t, a), held in zip(timeline, occupancy):
         if a.kind == "advance":
-            ax.plot([t, t + a.end - a.start], [a.start, a.end], color=COLORS["forward"], lw=2,
-                    label=label("advance", "forward advance (nothing stored)"))
+            advances.append([(t, a.start), (t + a.end - a.start, a.end)])
             cur = a.end
         elif a.kind == "reverse":
-            ax.annotate("", xy=(t + 1, a.start), xytext=(t, a.end),
-                        arrowprops=dict(arrowstyle="-|>", color=COLORS["backward"], lw=2))
-            ax.plot([], [], color=COLORS["backward"], lw=2,
-                    label=label("reverse", "reverse a layer (re-run + backward)"))
+            arrows.append((t, a.end, 1, a.start - a.end))
             cur = a.start
         elif a.kind == "snapshot":
-            ax.plot([t], [a.start], "s", color=COLORS["reference"], ms=7, label=label("snapshot", "snapshot (slot)"))
+            snapshots.append((t, a.start))
             since[a.slot] = (a.start, t)
         else:
-            ax.plot([t, t], [cur, a.start], ":", color=COLORS["neutral"], lw=1.2, label=label("restore", "restore"))
+            restores.append([(t, cur), (t, a.start)])
             cur = a.start
         for slot in list(since):
             if slot not in held or held[slot] != since[slot][0]:
                 state, t0 = since.pop(slot)
-                ax.plot([t0, t], [state, state], color=COLORS["reference"], alpha=0.25, lw=5, solid_capstyle="butt")
-    for state, t0 in since.values():
-        ax.plot([t0, t_end], [state, state], color=COLORS["reference"], alpha=0.25, lw=5, solid_capstyle="butt")
+                bars.append([(t0, state), (t, state)])
+    bars += [[(t0, state), (t_end, state)] for state, t0 in since.values()]
+    ax.add_collection(LineCollection(bars, colors=COLORS["reference"], alpha=0.25, linewidths=5, capstyle="butt"))
+    ax.add_collection(LineCollection(advances, colors=COLORS["forward"], linewidths=2))
+    ax.add_collection(LineCollection(restores, colors=COLORS["neutral"], linewidths=1.2, linestyles=":"))
+    if arrows:
+        x, y, u, v = zip(*arrows)
+        ax.quiver(x, y, u, v, angles="xy", scale_units="xy", scale=1, color=COLORS["backward"], width=0.004,
+                  headwidth=4, headlength=5, headaxislength=4.5)
+    if snapshots:
+        ax.plot(*zip(*snapshots), "s", color=COLORS["reference"], ms=7)
+    handles = [
+        Line2D([], [], color=COLORS["forward"], lw=2, label="forward advance (nothing stored)"),
+        Line2D([], [], ls="none", marker="s", color=COLORS["reference"], ms=7, label="snapshot (slot)"),
+        Line2D([], [], color=COLORS["backward"], lw=2, label="reverse a layer (re-run + backward)"),
+        Line2D([], [], ls=":", color=COLORS["neutral"], lw=1.2, label="restore"),
+    ]
     ax.set_xlabel("time (layer steps: one forward or one reverse each)")
     ax.set_ylabel("layer state (0 = input X)")
     ax.set_ylim(-0.5, schedule.n + 0.5)
     ax.set_xlim(-0.5, t_end + 0.5)
     ax.set_title(title or f"revolve schedule: n={schedule.n} layers, {schedule.slots} slots, "
                           f"{schedule.advances} advances")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(handles=handles, loc="upper right", fontsize=8)
     return ax
 
 
@@ -122,9 +131,8 @@ def plot_revolve_tradeoff(n: int, slots: int | None = None, ax=None):
     ax.plot([sq.arrays], [sq.extra_forwards], "D", color=COLORS["sqrt"],
             label=f"sqrt: {sq.arrays} arrays, {sq.extra_forwards} extra")
     if slots is not None:
-        cur = strategy_cost("revolve", n, slots)
-        ax.plot([cur.arrays], [cur.extra_forwards], "o", color=COLORS["error"], ms=9,
-                label=f"revolve slots={slots}: {cur.arrays} arrays, {cur.extra_forwards} extra")
+        ax.plot([], [], "o", color=COLORS["error"], ms=9, gid="revolve slots")
+        mark_revolve_slots(ax, n, slots)
     ax.set_yscale("symlog", linthresh=1)
     # Counts read best as plain integers (0, 1, 10, 100), and plain labels keep matplotlib's
     # mathtext parser out of the widget's redraw: in JupyterLab that parser has intermittently
@@ -135,6 +143,21 @@ def plot_revolve_tradeoff(n: int, slots: int | None = None, ax=None):
     ax.set_title(f"Memory vs recomputation, n={n}")
     ax.legend(fontsize=8)
     return ax
+
+
+def mark_revolve_slots(ax, n: int, slots: int, *, label: bool = True):
+    """Move the "current slots" marker of :func:`plot_revolve_tradeoff`'s ``ax`` (drawn for n
+    layers) to ``slots`` and return it. With ``label`` its legend label gives the slots and the
+    two counts (the legend is made after); without, the label stays (a widget that moves the
+    marker prints the counts elsewhere and keeps its legend)."""
+    from ..checkpoint import strategy_cost
+
+    marker = next(line for line in ax.get_lines() if line.get_gid() == "revolve slots")
+    cur = strategy_cost("revolve", n, slots)
+    marker.set_data([cur.arrays], [cur.extra_forwards])
+    if label:
+        marker.set_label(f"revolve slots={slots}: {cur.arrays} arrays, {cur.extra_forwards} extra")
+    return marker
 
 
 def plot_loss_scaling(grads, scales, ax=None):

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 
 from .threadsafe import serialize_matplotlib
 
-__all__ = ["COLORS", "get_ax", "setup_style"]
+__all__ = ["COLORS", "clear_plot", "get_ax", "setup_style"]
 
 #: One colour per concept, used by every notebook.
 COLORS = {
@@ -60,3 +60,19 @@ def get_ax(ax=None, figsize=None):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def clear_plot(ax) -> None:
+    """Remove what was plotted on ``ax`` (lines, collections, patches, texts, images, the legend)
+    and forget its data limits, but keep the Axes: its ticks, scales and labels.
+
+    A widget that redraws into the same axes uses it instead of ``ax.cla()``: ``cla`` throws the
+    tick objects away, and making them anew at the next draw costs about as much as the rest of
+    a redraw. The plot helper called next sets titles, labels, scales and limits again.
+    """
+    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images, *ax.artists, *ax.tables]:
+        artist.remove()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    ax.relim()
+    ax.set_autoscale_on(True)

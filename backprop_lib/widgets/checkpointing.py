@@ -49,22 +49,34 @@ def checkpoint_widget(n: int = 10, slots: int = 3, max_n: int = 64):
     """Sliders for layers and slots -> schedule diagram, counts and the trade-off curve."""
     import ipywidgets as widgets
 
-    from ..plotting import LiveFigure, plot_revolve_tradeoff, plot_schedule
+    from ..checkpoint import revolve_schedule
+    from ..plotting import LiveFigure, clear_plot, mark_revolve_slots, plot_revolve_tradeoff, plot_schedule
 
     n_slider = widgets.IntSlider(value=n, min=1, max=max_n, description="layers n")
     s_slider = widgets.IntSlider(value=min(slots, n), min=1, max=n, description="slots")
 
+    drawn = {"n": None}  # the n whose axes the figure shows
+
     def draw(live, state, _):
         n, slots = state["n"], state["slots"]
         ax1, ax2 = live.axes
-        ax1.cla()
-        ax2.cla()
-        plot_schedule(checkpoint_summary(n, slots)["schedule"], ax=ax1)
-        plot_revolve_tradeoff(n, slots, ax=ax2)
+        clear_plot(ax1)
+        plot_schedule(revolve_schedule(n, slots), ax=ax1)
+        # what changes with the slots is drawn per move over the rest (drawn once per n): the
+        # schedule, its title and its time axis; the trade-off's marker (its counts are in the text)
+        for artist in (*ax1.lines, *ax1.collections, ax1.title, ax1.xaxis):
+            artist.set_animated(True)
+        if drawn["n"] != n:
+            clear_plot(ax2)
+            plot_revolve_tradeoff(n, slots, ax=ax2)
+            mark_revolve_slots(ax2, n, slots).set_label("revolve, the slots chosen")
+            ax2.legend(fontsize=8)
+            drawn["n"] = n
+        mark_revolve_slots(ax2, n, slots, label=False).set_animated(True)
         return checkpoint_text(n, slots)
 
     live = LiveFigure((12, 4), {"n": n_slider, "slots": s_slider}, draw, text=True, nrows=1, ncols=2,
-                      gridspec_kw={"width_ratios": [3, 2]})
+                      gridspec_kw={"width_ratios": [3, 2]}, scene=lambda state: state["n"])
     clamping = {"on": False}
 
     def on_n(_):
