@@ -63,7 +63,7 @@ def gradient_flow_widget():
     """Depth, activation, init, residual on/off and clipping -> per-layer gradient norms and histograms."""
     import ipywidgets as widgets
 
-    from ..plotting import LiveFigure
+    from ..plotting import LiveFigure, clear_plot
 
     style = {"description_width": "90px"}
     depth = widgets.IntSlider(value=10, min=2, max=50, step=1, description="depth", style=style)
@@ -74,14 +74,21 @@ def gradient_flow_widget():
     clip = widgets.Dropdown(options=["off", "1", "10"], value="off", description="clip norm", style=style)
 
     def draw(live, state, _):
-        for ax in live.axes:
-            ax.cla()
+        norms, hists = live.axes
+        clear_plot(norms)
+        clear_plot(hists)
         clip_norm = None if state["clip"] == "off" else float(state["clip"])
-        return gradient_flow_view(state["depth"], state["activation"], state["init"], state["residual"], clip_norm,
+        text = gradient_flow_view(state["depth"], state["activation"], state["init"], state["residual"], clip_norm,
                                   axes=live.axes)[2]
+        # every control changes the norms (left, animated whole) and the histograms, their density
+        # axis and legend; the histograms' z-score axis (fixed bins) and title are drawn once
+        for artist in (*hists.lines, hists.yaxis, hists.get_legend()):
+            artist.set_animated(True)
+        return text
 
     controls = {"depth": depth, "activation": activation, "init": init, "residual": residual, "clip": clip}
-    live = LiveFigure((11, 3.8), controls, draw, text=True, nrows=1, ncols=2)
+    live = LiveFigure((11, 3.8), controls, draw, text=True, nrows=1, ncols=2, scene=lambda state: ())
+    live.axes[0].set_animated(True)
     for w in controls.values():
         w.observe(live.show, names="value")
     live.show()
