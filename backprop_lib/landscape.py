@@ -18,14 +18,14 @@ of the weights' scale.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from .mlp import MLP
 
-__all__ = ["Surface", "SURFACES", "get_surface", "hessian", "trajectory", "interpolate_loss", "random_direction",
-           "loss_surface_2d", "fraction_minima"]
+__all__ = ["Surface", "SURFACES", "get_surface", "hessian", "trajectory", "walk", "interpolate_loss",
+           "random_direction", "loss_surface_2d", "fraction_minima"]
 
 
 @dataclass(frozen=True)
@@ -100,22 +100,37 @@ def trajectory(surface: str | Surface, optimizer, start=None, steps: int = 100) 
     Returns the visited points, shape (steps + 1, 2), starting at ``start`` (default: the
     surface's own start). Stops early (repeating the last point) if the iterate diverges.
     """
-    surface = get_surface(surface)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    points = walk(surface, optimizer, _start_point(get_surface(surface), start))
+    return np.array([next(points) for _ in range(steps + 1)])
+
+
+def walk(surface: str | Surface, optimizer, start=None) -> Iterator[np.ndarray]:
+    """The points ``optimizer`` visits on a surface, without end: ``start`` first, then one per
+    step. Once the iterate diverges (beyond 1e6, inf or nan) the last finite point repeats and
+    the optimiser takes no more steps. :func:`trajectory` takes the first ``steps + 1``; notebook
+    06's widget keeps a walk and takes more when the step count grows.
+    """
+    surface = get_surface(surface)
+    params = {"p": _start_point(surface, start)}
+    point = params["p"].copy()
+    yield point
+    while True:
+        optimizer.step(params, {"p": surface.grad(params["p"])})
+        x, y = params["p"].tolist()
+        if not (abs(x) <= 1e6 and abs(y) <= 1e6):  # every comparison with inf or nan is False too
+            while True:
+                yield point
+        point = params["p"].copy()
+        yield point
+
+
+def _start_point(surface: Surface, start) -> np.ndarray:
     p = np.array(surface.start if start is None else start, dtype=np.float64)
     if p.shape != (2,):
         raise ValueError(f"start must be a point (x, y), got shape {p.shape}")
-    params = {"p": p}
-    path = np.empty((steps + 1, 2))
-    path[0] = p
-    for t in range(1, steps + 1):
-        optimizer.step(params, {"p": surface.grad(params["p"])})
-        if not np.all(np.isfinite(params["p"])) or np.max(np.abs(params["p"])) > 1e6:
-            path[t:] = path[t - 1]
-            break
-        path[t] = params["p"]
-    return path
+    return p
 
 
 def interpolate_loss(net: MLP, start: dict, end: dict, X, y, alphas, loss: str = "cross_entropy") -> np.ndarray:

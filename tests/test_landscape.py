@@ -93,3 +93,18 @@ def test_fraction_of_random_critical_points_that_are_minima_collapses_with_dimen
     assert fraction_minima(8, samples=2000) == 0.0
     with pytest.raises(ValueError, match="dim"):
         fraction_minima(0)
+
+
+def test_a_walk_is_the_trajectory_without_end_and_stops_stepping_once_it_diverges():
+    from itertools import islice
+
+    from backprop_lib.landscape import walk
+
+    opt = Adam(lr=0.05)
+    points = np.array(list(islice(walk("rosenbrock", opt, (-1.0, 2.0)), 201)))
+    np.testing.assert_array_equal(points, trajectory("rosenbrock", Adam(lr=0.05), start=(-1.0, 2.0), steps=200))
+    assert opt.steps == 200, "the walk steps the optimiser once per point after the start, and only when asked"
+    diverging = SGD(lr=0.2)
+    points = np.array(list(islice(walk("ravine", diverging), 400)))
+    assert np.isfinite(points).all() and diverging.steps < 399
+    np.testing.assert_array_equal(points[diverging.steps:], np.tile(points[-1], (400 - diverging.steps, 1)))

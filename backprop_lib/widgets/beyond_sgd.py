@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import threading
+from typing import Callable
+
 import numpy as np
 
 __all__ = ["RACE_DEFAULTS", "optimizer_race", "optimizer_race_widget", "race_text"]
@@ -38,8 +42,7 @@ def optimizer_race(surface: str = "ravine", lr: float | None = None, adaptive_lr
     dict with ``surface`` (the Surface), ``paths`` (name -> (steps+1, 2)), ``losses``
     (name -> (steps+1,) loss along the path), ``final`` (name -> last loss) and the settings.
     """
-    from ..landscape import get_surface, trajectory
-    from ..optim import SGD, Adam, RMSProp
+    from ..landscape import get_surface
 
     surf = get_surface(surface)
     defaults = RACE_DEFAULTS.get(surf.name, {"lr": 0.01, "adaptive_lr": 0.01, "steps": 100})
@@ -47,18 +50,39 @@ def optimizer_race(surface: str = "ravine", lr: float | None = None, adaptive_lr
     adaptive_lr = defaults["adaptive_lr"] if adaptive_lr is None else adaptive_lr
     steps = int(defaults["steps"]) if steps is None else steps
     start = surf.start if start is None else tuple(float(v) for v in start)
-    optimizers = {
-        "SGD": SGD(lr=lr),
-        "momentum": SGD(lr=lr, momentum=momentum),
-        "RMSProp": RMSProp(lr=adaptive_lr, alpha=beta2),
-        "Adam": Adam(lr=adaptive_lr, betas=(beta1, beta2)),
-    }
-    paths = {name: trajectory(surf, opt, start=start, steps=steps) for name, opt in optimizers.items()}
+    settings = {"SGD": (lr,), "momentum": (lr, momentum), "RMSProp": (adaptive_lr, beta2),
+                "Adam": (adaptive_lr, beta1, beta2)}
+    paths = {name: _path(surf, name, tuple(float(v) for v in s), start, steps) for name, s in settings.items()}
     losses = {name: surf.f(p[:, 0], p[:, 1]) for name, p in paths.items()}
     return {"surface": surf, "paths": paths, "losses": losses,
             "final": {name: float(v[-1]) for name, v in losses.items()},
             "lr": float(lr), "adaptive_lr": float(adaptive_lr), "momentum": float(momentum),
             "betas": (float(beta1), float(beta2)), "start": start, "steps": steps}
+
+
+def _path(surface, name: str, settings: tuple, start: tuple, steps: int) -> np.ndarray:
+    """One optimiser's trajectory in :func:`optimizer_race`, from a walk remembered by the optimiser's
+    own settings and start: a slider that changes one optimiser (momentum, beta1) re-runs that one
+    only, and more steps continue the remembered walk (fewer are its beginning)."""
+    run = _run(surface, name, settings, start)
+    with run["lock"]:  # the prefetch thread computes too
+        points = run["points"]
+        points.extend(next(run["walk"]) for _ in range(steps + 1 - len(points)))
+        return np.array(points[:steps + 1])
+
+
+@functools.lru_cache(maxsize=64)
+def _run(surface, name: str, settings: tuple, start: tuple) -> dict:
+    from ..landscape import walk
+    from ..optim import SGD, Adam, Optimizer, RMSProp
+
+    make: dict[str, Callable[..., Optimizer]] = {
+        "SGD": lambda lr: SGD(lr=lr),
+        "momentum": lambda lr, mu: SGD(lr=lr, momentum=mu),
+        "RMSProp": lambda lr, beta2: RMSProp(lr=lr, alpha=beta2),
+        "Adam": lambda lr, beta1, beta2: Adam(lr=lr, betas=(beta1, beta2)),
+    }
+    return {"walk": walk(surface, make[name](*settings), start), "points": [], "lock": threading.Lock()}
 
 
 def race_text(race: dict) -> str:
