@@ -13,13 +13,13 @@ again. :class:`LiveFigure` instead
   its picture at once (the picture is a pure function of the values: same values, same
   bytes, which the tests check against fresh widgets);
 * after a move, draws in a background thread the moved control's two neighbouring values
-  (one step on, one step back), then (in a widget of a few controls) one step of every other
-  control, so the next key press usually finds its picture ready. Nothing is prefetched
-  before the first move: a notebook's Run All (and the timings its cells measure) never
-  competes with it.
-  A neighbour that is not ready yet is simply drawn when asked for, and no prefetch starts
-  while a move's picture is being shown; a move that arrives while a neighbour is being
-  drawn waits for that one draw (and uses it, if it is the picture it asked for).
+  (one step on, one step back), then one step of every other control (in a widget of many
+  controls, only the dropdowns' next and previous options), so the next key press usually
+  finds its picture ready. Nothing is prefetched before the first move: a notebook's Run All
+  (and the timings its cells measure) never competes with it. A neighbour that is not ready
+  yet is simply drawn when asked for, and no prefetch starts while a move's picture is being
+  shown; a move that arrives while a neighbour is being drawn waits for that one draw (and
+  uses it, if it is the picture it asked for).
 
 A widget whose picture has a part that few controls change (notebook 06's contours, axes and
 legend change with the surface and the step count, its four paths with every slider) names
@@ -73,6 +73,8 @@ def figure_png(fig, background: Any = None) -> bytes:
             canvas.draw()
         else:
             canvas.restore_region(background)
+            for ax in fig.axes:
+                ax.viewLim  # noqa: B018 - brings autoscaled limits up to date, as a full draw of the Axes would
         for artist in animated_artists(fig):
             fig.draw_artist(artist)
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
@@ -145,6 +147,8 @@ class LiveFigure:
     CACHE_SIZE = 64
     #: prefetch one step of every control (not only the moved one) in widgets of at most this many controls
     PREFETCH_ALL_UP_TO = 5
+    #: scene backgrounds remembered per widget (the canvas's pixels, about 1.5 MB each)
+    BACKGROUNDS = 6
 
     def __init__(self, figsize: tuple[float, float], controls: dict, draw: Callable[..., str | None], *,
                  compute: Callable[[dict], Any] | None = None, text: bool = False,
@@ -156,7 +160,7 @@ class LiveFigure:
         with DRAW_LOCK:
             self.axes = self.fig.subplots(**subplots)
         self.controls, self._draw, self._compute, self._scene = dict(controls), draw, compute, scene
-        self._background: tuple[Any, Any] | None = None  # (scene, the canvas's saved pixels)
+        self._backgrounds: collections.OrderedDict = collections.OrderedDict()  # scene -> the canvas's pixels
         self._resets = dict(resets or {})
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.text = widgets.HTML() if text else None
@@ -209,10 +213,14 @@ class LiveFigure:
             # of every other control, so the first move of the next control is ready too. With
             # more controls those 2(k - 1) extra draws outlast the pause between two key presses
             # and the next move would wait for them (measured on notebook 06's nine controls).
+            # Dropdowns are the exception: their next and previous options are always prefetched
+            # (in notebook 06 a new surface is a new scene and resets five sliders: the slowest
+            # picture of all, worth drawing ahead once its turn comes after the moved slider's).
             states = [self._moved_to(moved, v, state) for v in self._neighbours(moved, state, before)]
-            if len(self.controls) <= self.PREFETCH_ALL_UP_TO:
-                states += [self._moved_to(name, v, state) for name in self.controls if name != moved
-                           for v in self._neighbours(name, state)]
+            every = len(self.controls) <= self.PREFETCH_ALL_UP_TO
+            states += [self._moved_to(name, v, state) for name, control in self.controls.items()
+                       if name != moved and (every or type(control).__name__ == "Dropdown")
+                       for v in self._neighbours(name, state)]
             _PREFETCH.submit(self, states)
 
     def _render(self, state: dict, key: tuple) -> tuple[bytes, str | None]:
@@ -242,17 +250,21 @@ class LiveFigure:
     def _png(self, state: dict) -> bytes:
         """The figure as PNG: drawn whole, or (with ``scene``) its animated artists over the
         scene's background, which is drawn (whole, without the animated artists) and saved
-        when the scene is new. Called under DRAW_LOCK."""
+        when the scene is new. The last few scenes' backgrounds are kept: a prefetched picture
+        of another scene (n + 1 in notebook 05, another surface in 06) does not cost the
+        current scene its background. Called under DRAW_LOCK."""
         if self._scene is None:
             return figure_png(self.fig)
         scene = self._scene(state)
-        if self._background is None or self._background[0] != scene:
-            self._background = None  # until the new one is saved (a failed draw leaves none)
+        if scene not in self._backgrounds:
             canvas = agg_canvas(self.fig)
             canvas.draw()
-            self._background = (scene, canvas.copy_from_bbox(self.fig.bbox))
+            self._backgrounds[scene] = canvas.copy_from_bbox(self.fig.bbox)
             self.backgrounds += 1
-        return figure_png(self.fig, background=self._background[1])
+            while len(self._backgrounds) > self.BACKGROUNDS:
+                self._backgrounds.popitem(last=False)
+        self._backgrounds.move_to_end(scene)
+        return figure_png(self.fig, background=self._backgrounds[scene])
 
     def _remembered(self, key: tuple) -> tuple[bytes, str | None] | None:
         """The remembered picture for ``key`` (now the most recently used), or None."""
