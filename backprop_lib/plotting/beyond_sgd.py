@@ -136,7 +136,7 @@ def update_race(artists: dict, surface, paths: dict):
     from ..landscape import get_surface
 
     surface = get_surface(surface)
-    artists["gaps"][next(iter(paths))].axes.set_xlim(0, len(next(iter(paths.values()))) - 1)
+    artists["axes"][1].set_xlim(0, len(next(iter(paths.values()))) - 1)
     low = surface(surface.minimum)
     for name, path in paths.items():
         path = np.asarray(path, dtype=np.float64)

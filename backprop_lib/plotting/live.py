@@ -68,7 +68,7 @@ def figure_png(fig, background: Any = None) -> bytes:
     from PIL import Image
 
     with DRAW_LOCK:
-        canvas = agg_canvas(fig)
+        canvas = _agg_canvas(fig)
         if background is None:
             canvas.draw()
         else:
@@ -83,7 +83,7 @@ def figure_png(fig, background: Any = None) -> bytes:
     return buf.getvalue()
 
 
-def agg_canvas(fig):
+def _agg_canvas(fig):
     """``fig``'s :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` (made at the first call)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -257,7 +257,7 @@ class LiveFigure:
             return figure_png(self.fig)
         scene = self._scene(state)
         if scene not in self._backgrounds:
-            canvas = agg_canvas(self.fig)
+            canvas = _agg_canvas(self.fig)
             canvas.draw()
             self._backgrounds[scene] = canvas.copy_from_bbox(self.fig.bbox)
             self.backgrounds += 1
