@@ -107,3 +107,14 @@ def test_timeline_plot_accepts_measured_events_in_seconds():
               Event(1, "backward", 0, 0.02, 0.04), Event(0, "backward", 0, 0.041, 0.06)]
     ax = plot_pipeline_timeline(events)
     assert ax.get_xlabel() == "time (ms)"
+
+
+def test_the_line_under_the_race_gives_every_final_loss_and_a_diverged_run_shows_as_huge():
+    from backprop_lib.widgets import race_text
+
+    race = optimizer_race("ravine", lr=0.5, steps=200)  # SGD's lr far past 2/25: it diverges along y
+    text = race_text(race)
+    assert text.startswith("loss after 200 steps:") and "(the minimum's loss: 0)" in text
+    for name, loss in race["final"].items():
+        assert f"{name} {loss:.2g}" in text
+    assert race["final"]["SGD"] > 1e9, "the diverged run stops at its last point within 1e6, with a huge loss"

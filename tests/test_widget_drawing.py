@@ -339,3 +339,40 @@ def test_the_inline_backend_flushes_figures_only_from_the_main_thread(monkeypatc
     worker.join()
     hook()
     assert flushed == [threading.main_thread().name], "flushed from the subshell thread"
+
+
+def test_clear_plot_removes_what_was_plotted_and_keeps_the_axes_and_their_ticks():
+    from backprop_lib.plotting import clear_plot, figure_png
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.scatter([0.5], [0.5])
+    ax.bar([0.2], [0.3])
+    ax.text(0.1, 0.1, "note")
+    ax.legend()
+    ax.set_xlabel("x")
+    figure_png(fig)  # a draw makes the tick objects
+    tick = ax.xaxis.get_major_ticks()[0]
+    clear_plot(ax)
+    assert not (ax.lines or ax.collections or ax.patches or ax.texts) and ax.get_legend() is None
+    assert ax.xaxis.get_major_ticks()[0] is tick and ax.get_xlabel() == "x", "the axes and their ticks stay"
+    ax.plot([10, 20], [5, 6])
+    lo, hi = ax.get_xlim()
+    assert 9 < lo < 10 and 20 < hi < 21, "the old data no longer counts for the limits"
+
+
+def test_animated_artists_come_in_the_order_a_full_draw_draws_them():
+    from backprop_lib.plotting import animated_artists
+
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    top, = left.plot([0, 1], [0, 1], zorder=3, animated=True)
+    under, = left.plot([0, 1], [1, 0], zorder=1, animated=True)
+    left.plot([0, 1], [0.5, 0.5])  # not animated: part of the background
+    left.xaxis.set_animated(True)  # zorder 0.5 or 1.5 (axes.axisbelow): between or before the lines
+    right.set_animated(True)
+    order = animated_artists(fig)
+    assert order[-1] is right and set(order[:-1]) == {top, under, left.xaxis}
+    assert [a.get_zorder() for a in order[:-1]] == sorted(a.get_zorder() for a in order[:-1])
+    assert order.index(under) < order.index(top)

@@ -86,10 +86,11 @@ def _run(surface, name: str, settings: tuple, start: tuple) -> dict:
 
 
 def race_text(race: dict) -> str:
-    """The race widget's line under the plot: each optimiser's final loss (the plot's legend names them)."""
+    """The race widget's line under the plot: each optimiser's final loss (the plot's legend names them).
+    A run that diverged stopped at its last point within 1e6 (:func:`~backprop_lib.landscape.walk`):
+    its huge final loss says so."""
     low = race["surface"](race["surface"].minimum)
-    finals = "   ".join(f"{name} {loss:.2g}" if np.isfinite(loss) else f"{name} diverged"
-                       for name, loss in race["final"].items())
+    finals = "   ".join(f"{name} {loss:.2g}" for name, loss in race["final"].items())
     return f"loss after {race['steps']} steps:   {finals}   (the minimum's loss: {low:g})"
 
 
