@@ -376,3 +376,28 @@ def test_animated_artists_come_in_the_order_a_full_draw_draws_them():
     assert order[-1] is right and set(order[:-1]) == {top, under, left.xaxis}
     assert [a.get_zorder() for a in order[:-1]] == sorted(a.get_zorder() for a in order[:-1])
     assert order.index(under) < order.index(top)
+
+
+def test_a_prefetch_that_a_move_interrupts_gives_way_and_is_drawn_later(monkeypatch):
+    from backprop_lib.plotting import Preempted, figure_png
+    from backprop_lib.plotting import live as live_module
+
+    box, fresh = widgets.optimizer_race_widget("ravine"), widgets.optimizer_race_widget("ravine")
+    fresh.live.caching = False
+    live, momentum = box.live, box.children[2].children[0]
+    with pytest.raises(Preempted):  # a draw over a background stops before its next animated artist
+        figure_png(live.fig, background=next(iter(live._backgrounds.values())), abort=lambda: True)
+    asked = []
+
+    def a_move_is_waiting_once():
+        asked.append(1)
+        return len(asked) == 1
+
+    monkeypatch.setattr(live_module._PREFETCH, "move_waiting", a_move_is_waiting_once)
+    momentum.value = 0.5  # drawn; the prefetch of 0.49 and 0.51 starts, and its first draw is interrupted
+    assert live.wait_prefetched(60) and len(asked) > 1, "the prefetch was interrupted, then went on"
+    renders = live.renders
+    momentum.value = 0.51
+    assert live.renders == renders, "the interrupted neighbour was drawn after all"
+    fresh.children[2].children[0].value = 0.51
+    assert bytes(live.image.value) == bytes(fresh.live.image.value)

@@ -18,8 +18,9 @@ again. :class:`LiveFigure` instead
   finds its picture ready. Nothing is prefetched before the first move: a notebook's Run All
   (and the timings its cells measure) never competes with it. A neighbour that is not ready
   yet is simply drawn when asked for, and no prefetch starts while a move's picture is being
-  shown; a move that arrives while a neighbour is being drawn waits for that one draw (and
-  uses it, if it is the picture it asked for).
+  shown; a move that arrives while a neighbour is being drawn stops that draw at its next
+  animated artist (in a widget with a ``scene``) or waits for it (and uses it, if it is the
+  picture it asked for).
 
 A widget whose picture has a part that few controls change (notebook 06's contours, axes and
 titles change only with the surface; its paths, loss curves, legend and step axis with every
@@ -48,10 +49,10 @@ import matplotlib
 
 from .threadsafe import DRAW_LOCK, new_figure, serialize_matplotlib
 
-__all__ = ["LiveFigure", "animated_artists", "figure_png"]
+__all__ = ["LiveFigure", "Preempted", "animated_artists", "figure_png"]
 
 
-def figure_png(fig, background: Any = None) -> bytes:
+def figure_png(fig, background: Any = None, abort: Callable[[], bool] | None = None) -> bytes:
     """``fig`` drawn once by its Agg canvas, as PNG bytes (RGB, zlib level 1).
 
     The figure keeps one :class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` (made at
@@ -62,7 +63,9 @@ def figure_png(fig, background: Any = None) -> bytes:
 
     With ``background`` (what ``canvas.copy_from_bbox(fig.bbox)`` saved after a full draw)
     the canvas is restored to it and only the animated artists are drawn over it (see
-    :func:`animated_artists`), instead of drawing the whole figure.
+    :func:`animated_artists`), instead of drawing the whole figure. ``abort`` is asked before
+    each of those artists; when it says True, :class:`Preempted` is raised (a prefetch gives
+    way to a learner's move) and the canvas is left half drawn, for the next draw to redo.
     """
     import numpy as np
     from PIL import Image
@@ -76,11 +79,17 @@ def figure_png(fig, background: Any = None) -> bytes:
             for ax in fig.axes:
                 ax.viewLim  # noqa: B018 - brings autoscaled limits up to date, as a full draw of the Axes would
         for artist in animated_artists(fig):
+            if abort is not None and abort():
+                raise Preempted
             fig.draw_artist(artist)
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]
         buf = io.BytesIO()
         Image.fromarray(rgb).save(buf, format="png", compress_level=1)
     return buf.getvalue()
+
+
+class Preempted(Exception):
+    """A prefetch's drawing stopped to let a learner's move draw first (see :func:`figure_png`)."""
 
 
 def _agg_canvas(fig):
@@ -223,13 +232,15 @@ class LiveFigure:
                        for v in self._neighbours(name, state)]
             _PREFETCH.submit(self, states)
 
-    def _render(self, state: dict, key: tuple) -> tuple[bytes, str | None]:
+    def _render(self, state: dict, key: tuple, abort: Callable[[], bool] | None = None) -> tuple[bytes, str | None]:
         serialize_matplotlib()
         data = self._compute(state) if self._compute is not None else None
         with DRAW_LOCK:
             done = self._remembered(key)  # the prefetch thread may have drawn it while we waited
             if done is not None:
                 return done
+            if abort is not None and abort():
+                raise Preempted
             # titles at the top of their axes (y = 1, plus the usual pad) instead of placed by
             # measuring every tick label at each draw (about a tenth of a redraw's time)
             with matplotlib.rc_context({"axes.titley": 1.0}):
@@ -237,7 +248,7 @@ class LiveFigure:
             if not self._laid_out:
                 self.fig.tight_layout()
                 self._laid_out = True
-            picture = (self._png(state), line)
+            picture = (self._png(state, abort), line)
             self.renders += 1
         if self.caching:
             with self._cache_lock:
@@ -247,7 +258,7 @@ class LiveFigure:
                     self._cache.popitem(last=False)
         return picture
 
-    def _png(self, state: dict) -> bytes:
+    def _png(self, state: dict, abort: Callable[[], bool] | None = None) -> bytes:
         """The figure as PNG: drawn whole, or (with ``scene``) its animated artists over the
         scene's background, which is drawn (whole, without the animated artists) and saved
         when the scene is new. The last few scenes' backgrounds are kept: a prefetched picture
@@ -264,7 +275,7 @@ class LiveFigure:
             while len(self._backgrounds) > self.BACKGROUNDS:
                 self._backgrounds.popitem(last=False)
         self._backgrounds.move_to_end(scene)
-        return figure_png(self.fig, background=self._backgrounds[scene])
+        return figure_png(self.fig, background=self._backgrounds[scene], abort=abort)
 
     def _remembered(self, key: tuple) -> tuple[bytes, str | None] | None:
         """The remembered picture for ``key`` (now the most recently used), or None."""
@@ -280,7 +291,7 @@ class LiveFigure:
         with self._cache_lock:
             if not self.caching or key in self._cache:
                 return
-        self._render(state, key)
+        self._render(state, key, abort=_PREFETCH.move_waiting)
 
     def _moved_to(self, name: str, value: Any, state: dict) -> dict:
         """``state`` after control ``name`` moves to ``value`` (and the controls it resets, if any)."""
@@ -360,9 +371,15 @@ class _Prefetcher:
                 self._thread.start()
             self._cond.notify_all()
 
+    def move_waiting(self) -> bool:
+        """True while a move's picture is being shown: a prefetch that is drawing stops (its
+        ``abort``, checked between the artists it draws) and tries again later."""
+        return self._waiting > 0
+
     @contextlib.contextmanager
     def foreground(self) -> Iterator[None]:
-        """Around a picture a move asks for: no prefetch starts a draw meanwhile."""
+        """Around a picture a move asks for: no prefetch starts a draw meanwhile, and one that
+        is drawing stops at its next artist (:meth:`move_waiting`)."""
         with self._cond:
             self._waiting += 1
         try:
@@ -392,6 +409,10 @@ class _Prefetcher:
                 self._busy = live
             try:
                 live.prefetch(state)
+            except Preempted:  # a move came first: this picture waits for its turn again
+                with self._cond:
+                    if all(item[0] is not live for item in self._queue):  # unless the move queued anew
+                        self._queue.appendleft((live, state))
             except Exception:  # noqa: BLE001 - a neighbour that cannot be drawn is drawn (and shown) when asked for
                 pass
             finally:

@@ -60,6 +60,9 @@ def serialize_matplotlib() -> None:
     inline backend's end-of-cell ``flush_figures`` on the main thread (idempotent)."""
     import importlib
 
+    if all(getattr(getattr(importlib.import_module(m), c).__dict__[f], "_draw_lock", False)
+           for m, c, f in _LOCKED_METHODS) and _flush_guarded():
+        return  # every redraw calls this: once all is in place it does not wait for DRAW_LOCK
     with DRAW_LOCK:
         for module_name, class_name, method_name in _LOCKED_METHODS:
             cls = getattr(importlib.import_module(module_name), class_name)
@@ -80,6 +83,22 @@ def _main_thread_only(flush):
 
     flush_figures._main_thread_only = True  # type: ignore[attr-defined]  # marks the guard: installed once
     return flush_figures
+
+
+def _flush_guarded() -> bool:
+    """The inline backend's ``flush_figures`` is guarded, and no ``post_execute`` hook holds the
+    unguarded one (or there is no inline backend)."""
+    try:
+        import matplotlib_inline.backend_inline as inline
+        from IPython import get_ipython
+    except ImportError:
+        return True
+    guard = inline.flush_figures
+    if not getattr(guard, "_main_thread_only", False):
+        return False
+    callbacks = getattr(getattr(get_ipython(), "events", None), "callbacks", {}).get("post_execute", [])
+    original = getattr(guard, "__wrapped__", None)
+    return all(callback is not original for callback in callbacks)
 
 
 def _flush_figures_on_the_main_thread_only() -> None:
