@@ -85,7 +85,8 @@ def plot_race_scene(axes, surface, names=tuple(OPTIMIZER_COLORS)):
     largest gap any start in the window can have, so the loss axis stays put while sliders
     move and two settings' curves compare by eye. Returns the artists :func:`update_race` moves
     (all animated, drawn over the fixed part): per optimiser in ``names`` its path, end marker
-    and gap curve, the start and minimum markers and the legend; the step axis is animated too.
+    and gap curve, and the start and minimum markers; the step axis is animated too. The legend
+    stands outside the left axes, in the fixed part.
     """
     ax, gx = axes
     ax.cla()
@@ -101,8 +102,9 @@ def plot_race_scene(axes, surface, names=tuple(OPTIMIZER_COLORS)):
     artists["start"], = ax.plot([], [], "o", color="white", mec="black", ms=8, zorder=6, label="start",
                                 animated=True)
     ax.set(xlabel="x", ylabel="y")
-    artists["legend"] = ax.legend(fontsize=7, loc="upper right", frameon=True, framealpha=0.85)
-    artists["legend"].set_animated(True)
+    # outside the axes, between the two panels: no path is ever drawn over it (lines are clipped
+    # to their axes), so it stays in the fixed part instead of being drawn again at every move
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     gx.set_yscale("log")
     gx.set(xlabel="step", ylabel="loss - loss at the minimum", title="Distance to the minimum's loss")
     gx.xaxis.set_animated(True)  # its range is the step count: drawn per move, with the curves

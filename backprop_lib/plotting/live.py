@@ -23,8 +23,8 @@ again. :class:`LiveFigure` instead
   picture it asked for).
 
 A widget whose picture has a part that few controls change (notebook 06's contours, axes and
-titles change only with the surface; its paths, loss curves, legend and step axis with every
-slider) names those controls with ``scene``. Its ``draw`` marks what changes within a scene as animated
+titles and legend change only with the surface; its paths, loss curves and step axis with
+every slider) names those controls with ``scene``. Its ``draw`` marks what changes within a scene as animated
 (``artist.set_animated(True)``, or a whole Axes); the rest is drawn once per scene into a
 background, and a move restores that background and draws only the animated artists over it
 (matplotlib's blitting). Most of a redraw's time goes to text (tick labels, legends, titles),
