@@ -73,13 +73,18 @@ def gradient_flow_widget():
     residual = widgets.Checkbox(value=False, description="residual (s = 1/sqrt(depth))")
     clip = widgets.Dropdown(options=["off", "1", "10"], value="off", description="clip norm", style=style)
 
+    def settings(state):
+        clip_norm = None if state["clip"] == "off" else float(state["clip"])
+        return state["depth"], state["activation"], state["init"], state["residual"], clip_norm
+
+    def flow(state):  # the forward and backward pass, outside the drawing lock (remembered by _flow)
+        return _flow(*settings(state), 0)
+
     def draw(live, state, _):
         norms, hists = live.axes
         clear_plot(norms)
         clear_plot(hists)
-        clip_norm = None if state["clip"] == "off" else float(state["clip"])
-        text = gradient_flow_view(state["depth"], state["activation"], state["init"], state["residual"], clip_norm,
-                                  axes=live.axes)[2]
+        text = gradient_flow_view(*settings(state), axes=live.axes)[2]
         # every control changes the norms (left, animated whole) and the histograms, their density
         # axis and legend; the histograms' z-score axis (fixed bins) and title are drawn once
         for artist in (*hists.lines, hists.yaxis, hists.get_legend()):
@@ -87,7 +92,7 @@ def gradient_flow_widget():
         return text
 
     controls = {"depth": depth, "activation": activation, "init": init, "residual": residual, "clip": clip}
-    live = LiveFigure((11, 3.8), controls, draw, text=True, nrows=1, ncols=2, scene=lambda state: ())
+    live = LiveFigure((11, 3.8), controls, draw, compute=flow, text=True, nrows=1, ncols=2, scene=lambda state: ())
     live.axes[0].set_animated(True)
     for w in controls.values():
         w.observe(live.show, names="value")
