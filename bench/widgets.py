@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     png_seconds: list[float] = []
     original = live_module.LiveFigure._png
 
-    def timed_png(live, state):
+    def timed_png(live, state, abort=None):
         t = time.perf_counter()
         try:
-            return original(live, state)
+            return original(live, state, abort)
         finally:
             png_seconds.append(time.perf_counter() - t)
 
